@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run). Builds the solution once, then runs every test project.
+# TorchSharp tests run under the patched dotnet host made by training/setup-torch-runtime.sh (a no-op where the
+# system's libstdc++ is new enough). Ends with one summary line: "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=${CONFIGURATION:-Release}
+
+host=dotnet
+if [[ -f training/setup-torch-runtime.sh ]]; then
+  host=$(bash training/setup-torch-runtime.sh)
+fi
+
+dotnet build MusicGen.sln -c "$config" -warnaserror -nologo -v q
+
+log=$(mktemp)
+status=0
+for proj in tests/*/*.Tests.csproj; do
+  name=$(basename "$proj" .csproj)
+  echo "== $name"
+  extra=()
+  if [[ $name == MusicGen.Training.Tests && $host != dotnet ]]; then
+    extra=(-- "RunConfiguration.DotNetHostPath=$host")
+  fi
+  if ! dotnet test "$proj" -c "$config" --no-build --nologo -v q "${extra[@]}" 2>&1 | tee -a "$log"; then
+    status=1
+  fi
+done
+
+sum() { grep -oE "$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
+echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
+rm -f "$log"
+exit $status
