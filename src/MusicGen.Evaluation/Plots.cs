@@ -30,6 +30,8 @@ public static class Plots
             if (a.Length == 0 && b.Length == 0)
             {
                 plot.Add.Annotation("no defined values");
+                plot.Axes.Frameless();
+                plot.HideGrid();
                 continue;
             }
 
@@ -43,6 +45,10 @@ public static class Plots
             if (m == 0)
             {
                 plot.ShowLegend(Alignment.UpperRight);
+            }
+            else
+            {
+                plot.HideLegend();
             }
         }
 
