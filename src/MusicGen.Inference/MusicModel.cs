@@ -165,7 +165,7 @@ public sealed class MusicModel : IDisposable
         {
             try
             {
-                primer = ScoreConverter.ToScore(MidiFile.Read(request.PrimerMidi));
+                primer = MidiScore.Read(request.PrimerMidi);
             }
             catch (MidiFormatException e)
             {

@@ -116,7 +116,7 @@ internal sealed class PortableTransformerDecoder : IBatchDecoder
             inputs[3 + i] = emptyPasts is not null ? emptyPasts[i] : row.Outputs![1 + i];
         var outputs = _session.Run(_runOptions, _inputNames, inputs, _outputNames);
         var logits = outputs[0].GetTensorDataAsSpan<float>();
-        var last = _logitsLast ? logits[..._vocab] : logits[^_vocab..];
+        var last = _logitsLast ? logits[.._vocab] : logits[^_vocab..];
         last.CopyTo(_logits.AsSpan(logitsRow * _vocab, _vocab));
         row.Outputs?.Dispose();
         row.Outputs = outputs;
