@@ -39,3 +39,19 @@ public sealed class WriterTests
         Assert.Contains("nope", e.Message);
     }
 }
+
+public sealed class LogCaptureTests
+{
+    /// <summary>The warning check of the other tests is only meaningful if ORT's warnings actually reach us.</summary>
+    [Fact]
+    public void UnusedInitializerWarningIsCaptured()
+    {
+        var g = new OnnxGraphBuilder("unused");
+        var x = g.Input("x", OnnxDataType.Float, 2);
+        g.Initializer("never_used", [1f, 2f], 2);
+        g.Node("Identity", [x], ["y"]);
+        g.Output("y", OnnxDataType.Float, 2);
+        using var s = OrtHarness.Create(g.ToModelBytes(), out var warnings);
+        Assert.Contains(warnings, w => w.Contains("never_used", StringComparison.Ordinal));
+    }
+}
