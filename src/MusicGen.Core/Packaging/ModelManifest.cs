@@ -49,9 +49,9 @@ public sealed class ModelManifest
     /// <summary>When the package was written (UTC).</summary>
     public DateTimeOffset CreatedUtc { get; set; }
 
-    /// <summary>The tokenizer configuration as JSON text (what <c>TokenizerJson.FromJson</c> takes).</summary>
+    /// <summary>The tokenizer configuration as compact JSON text (what <c>TokenizerJson.FromJson</c> takes).</summary>
     [JsonIgnore]
-    public string TokenizerJson => Tokenizer.ValueKind == JsonValueKind.Undefined ? "" : Tokenizer.GetRawText();
+    public string TokenizerJson => Tokenizer.ValueKind == JsonValueKind.Undefined ? "" : JsonSerializer.Serialize(Tokenizer);
 
     /// <summary>The graph of a variant, or null when the package has none.</summary>
     public GraphEntry? FindGraph(string variant) =>
