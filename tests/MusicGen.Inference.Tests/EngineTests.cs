@@ -81,4 +81,43 @@ public sealed class EngineTests
         Assert.Equal(single.Tokens.ToArray(), target.Tokens.ToArray());
         Assert.Equal(single.ToResult().Midi, target.ToResult().Midi);
     }
+
+    [Fact]
+    public void Lstm_same_seed_identical_alone_and_in_a_batch_and_allocation_free()
+    {
+        using var model = MusicModel.Load(TestPackages.Lstm());
+        Assert.Equal("lstm", model.DefaultVariant);
+        var request = Request(77, 90);
+        var alone = GenerateAlone(model, request);
+        Assert.Equal(alone, GenerateAlone(model, request));
+
+        using var batch = model.CreateBatch(32);
+        var rng = new Random(9);
+        GenerationSequence? target = null;
+        var pending = new Queue<GenerationSequence>();
+        for (int i = 0; i < 40; i++)
+        {
+            if (i == 13) pending.Enqueue(target = model.CreateSequence(request));
+            else pending.Enqueue(model.CreateSequence(new GenerationRequest
+            {
+                MaxTokens = rng.Next(5, 120), Seed = i,
+                PrefixTokenIds = [.. Enumerable.Range(0, rng.Next(0, 30)).Select(_ => rng.Next(4, model.Package.VocabularySize))],
+            }));
+        }
+        while (pending.Count > 0 || batch.Count > 0)
+        {
+            while (batch.Count < batch.Capacity && pending.Count > 0) batch.Add(pending.Dequeue());
+            batch.Step();
+        }
+        Assert.Equal(alone, target!.ToResult().Midi);
+
+        using var steady = model.CreateBatch(4);
+        for (int i = 0; i < 4; i++)
+            steady.Add(model.CreateSequence(new GenerationRequest { MaxTokens = 300, Seed = i, Sampling = new SamplingOptions { TopK = 8, TokenBias = new Dictionary<int, float> { [2] = float.NegativeInfinity } } }));
+        for (int i = 0; i < 10; i++) steady.Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) steady.Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(4, steady.Count);
+    }
 }

@@ -61,6 +61,25 @@ internal static class TestPackages
         manifest.Save(dir);
     }
 
+    /// <summary>An LSTM package shared by the tests of one run; built once.</summary>
+    public static string Lstm()
+    {
+        lock (Gate)
+        {
+            if (Built.TryGetValue("lstm", out var existing)) return existing;
+            var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", $"lstm-{Environment.ProcessId}");
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+            var tokenizer = Tokenizer();
+            var config = new LstmConfig { VocabSize = tokenizer.VocabularySize, EmbeddingSize = 16, Layers = 2, Units = 24, DenseUnits = 20 };
+            var graph = LstmGraph.Build(LstmWeights.Random(config, 11));
+            var manifest = ModelPackageWriter.LstmManifest("lstm-test", config, 512, tokenizer.ToJson(),
+                new SpecialTokenIds { Pad = tokenizer.Pad, Bos = tokenizer.Bos, Eos = tokenizer.Eos });
+            ModelPackageWriter.Write(dir, manifest, [graph]);
+            Built["lstm"] = dir;
+            return dir;
+        }
+    }
+
     /// <summary>A fresh copy of a package folder (for tests that damage it).</summary>
     public static string CopyOf(string source)
     {
