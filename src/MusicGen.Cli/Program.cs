@@ -5,4 +5,5 @@ var root = new RootCommand("musicgen: composes music as MIDI with LSTM and Trans
 root.Subcommands.Add(MidiCommands.Create());
 root.Subcommands.Add(TokensCommands.Create());
 root.Subcommands.Add(CorpusCommands.Create());
+root.Subcommands.Add(EvalCommands.Create());
 return root.Parse(args).Invoke();
