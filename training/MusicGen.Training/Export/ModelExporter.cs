@@ -95,13 +95,14 @@ internal static class ModelExporter
 
     /// <summary>Builds, writes and validates a package; returns the manifest as written.</summary>
     public static ModelManifest Export(MusicModel model, string outDirectory, string variant, int contextLength, string tokenizerJson,
-        SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log)
+        SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log, string version = "1")
     {
         if (!VariantChoices.Contains(variant)) throw new ArgumentException($"--variant must be one of {string.Join(", ", VariantChoices)}, not '{variant}'.");
         if (model is LstmMusicModel && variant == "fast") throw new ArgumentException("--variant fast applies to transformers; an LSTM package has one graph.");
         if (contextLength <= 0) throw new ArgumentException($"context length must be positive, got {contextLength}.");
         var name = Path.GetFileName(Path.GetFullPath(outDirectory).TrimEnd(Path.DirectorySeparatorChar));
         var manifest = Manifest(model, name, contextLength, tokenizerJson, special, training);
+        manifest.Version = version;
         var graphs = BuildGraphs(model, variant, contextLength, log);
         return ModelPackageWriter.Write(outDirectory, manifest, graphs, ort.ValidatePackage);
     }
