@@ -3,4 +3,6 @@ using MusicGen.Cli.Commands;
 
 var root = new RootCommand("musicgen: composes music as MIDI with LSTM and Transformer models.");
 root.Subcommands.Add(MidiCommands.Create());
+root.Subcommands.Add(GenerateCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
 return root.Parse(args).Invoke();

@@ -125,21 +125,29 @@ public sealed class MusicModel : IDisposable
     }
 
     /// <summary>A batch of up to <paramref name="capacity"/> sequences on <paramref name="variant"/> (default: <see cref="DefaultVariant"/>).</summary>
-    public GenerationBatch CreateBatch(int capacity, string? variant = null)
+    /// <param name="capacity">Most sequences at once.</param>
+    /// <param name="variant">Graph to run; null for <see cref="DefaultVariant"/>.</param>
+    /// <param name="maxLength">Longest sequence a slot holds (sizes the KV cache); null or larger than <see cref="MaxSequenceLength"/> means that.</param>
+    public GenerationBatch CreateBatch(int capacity, string? variant = null, int? maxLength = null)
+    {
+        variant ??= DefaultVariant;
+        return new GenerationBatch(CreateDecoder(capacity, variant, maxLength), variant);
+    }
+
+    internal IBatchDecoder CreateDecoder(int capacity, string variant, int? maxLengthOverride = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        variant ??= DefaultVariant;
+        if (maxLengthOverride is < 2) throw new ArgumentOutOfRangeException(nameof(maxLengthOverride), "A slot must hold at least 2 tokens.");
         var session = GetSession(variant);
         var graph = Package.Manifest.FindGraph(variant)!;
-        var maxLength = MaxSequenceLength;
-        IBatchDecoder decoder = variant switch
+        var maxLength = Math.Min(MaxSequenceLength, maxLengthOverride ?? int.MaxValue);
+        return variant switch
         {
             GraphVariants.Lstm => new LstmDecoder(session, graph, Package.Manifest.HyperParameters, capacity, maxLength),
             GraphVariants.Portable => new PortableTransformerDecoder(session, graph, Package.VocabularySize, capacity, maxLength),
             _ => new FastTransformerDecoder(session, graph, Package.VocabularySize, capacity,
                 graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength),
         };
-        return new GenerationBatch(decoder, variant);
     }
 
     /// <summary>
