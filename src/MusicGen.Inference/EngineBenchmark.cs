@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using MusicGen.Core.Packaging;
 using MusicGen.Inference.Sampling;
 
@@ -34,7 +35,8 @@ public sealed class BenchmarkSettings
 /// <param name="BatchSize">Sequences decoded together.</param>
 /// <param name="TokensPerSecond">Generated tokens per second over all sequences.</param>
 /// <param name="StepMilliseconds">Median milliseconds per decode step.</param>
-public readonly record struct BatchThroughput(int BatchSize, double TokensPerSecond, double StepMilliseconds);
+/// <param name="CpuTokensPerSecond">Generated tokens per second of process CPU time (insensitive to other processes' load).</param>
+public readonly record struct BatchThroughput(int BatchSize, double TokensPerSecond, double StepMilliseconds, double CpuTokensPerSecond);
 
 /// <summary>What <see cref="EngineBenchmark.Run"/> measured; every figure is from one run on the same weights.</summary>
 public sealed class BenchmarkReport
@@ -45,6 +47,10 @@ public sealed class BenchmarkReport
     public double FastBatch1TokensPerSecond { get; init; }
     /// <summary>Portable graph, batch 1, KV cache (NaN when the package has no portable graph).</summary>
     public double PortableBatch1TokensPerSecond { get; init; }
+    /// <summary>Fast graph, batch 1: tokens per second of process CPU time.</summary>
+    public double FastBatch1CpuTokensPerSecond { get; init; }
+    /// <summary>Portable graph, batch 1: tokens per second of process CPU time.</summary>
+    public double PortableBatch1CpuTokensPerSecond { get; init; }
     /// <summary>Per-token latency percentiles at batch 1 (milliseconds): p50, p90, p99.</summary>
     public (double P50, double P90, double P99) LatencyMs { get; init; }
     /// <summary>Cached decode at <see cref="BenchmarkSettings.Context"/> tokens of context: milliseconds per token.</summary>
@@ -96,38 +102,35 @@ public static class EngineBenchmark
         bool hasPortable = pkg.Manifest.FindGraph(GraphVariants.Portable) is not null && fastVariant != GraphVariants.Lstm;
         int tokens = Math.Min(settings.Tokens, model.MaxSequenceLength - 2);
 
-        // Batch 1, fast graph: tokens/s and per-token latency.
-        var latencies = new double[tokens - 1];
-        double fast1 = DecodeRate(model, fastVariant, 1, tokens, settings.Seed, latencies);
+        // Batch 1, fast vs portable, interleaved twice so both see the same machine load.
+        var fast = DecodeSteps(model, fastVariant, 1, tokens, settings.Seed);
+        StepTimes? portable = hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed) : null;
+        fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, settings.Seed));
+        if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed));
+        var latencies = (double[])fast.StepMs.Clone();
         Array.Sort(latencies);
-        say($"batch 1 ({fastVariant}): {fast1:F1} tokens/s");
-        double portable1 = double.NaN;
-        if (hasPortable)
-        {
-            portable1 = DecodeRate(model, GraphVariants.Portable, 1, tokens, settings.Seed, null);
-            say($"batch 1 (portable): {portable1:F1} tokens/s");
-        }
+        say($"batch 1 ({fastVariant}): {fast.TokensPerSecond:F1} tokens/s" + (portable is null ? "" : $"; portable {portable.TokensPerSecond:F1} tokens/s"));
 
         // Cached vs recompute at the given context.
-        int context = Math.Min(settings.Context, model.MaxSequenceLength - settings.RecomputeSteps - 8);
+        int context = Math.Min(settings.Context, model.MaxSequenceLength - settings.RecomputeSteps - 40);
         var (cached, recompute) = CachedVersusRecompute(model, fastVariant, context, Math.Max(1, settings.RecomputeSteps), vocab);
         say($"context {context}: cached {cached:F2} ms/token, recompute {recompute:F2} ms/token");
 
         // Time to first token for a primer.
-        int primer = Math.Min(settings.PrimerTokens, model.MaxSequenceLength - 2);
+        int primer = Math.Min(settings.PrimerTokens, model.MaxSequenceLength - 10);
         double ttft = TimeToFirstToken(model, fastVariant, primer, vocab);
         say($"time to first token ({primer}-token primer): {ttft:F1} ms");
 
-        // Throughput by batch size.
-        var batches = new List<BatchThroughput>();
-        foreach (var b in settings.BatchSizes)
+        // Throughput by batch size: up, then down again, merged.
+        var bySize = new Dictionary<int, StepTimes>();
+        int batchTokens = Math.Max(8, Math.Min(tokens, 64));
+        foreach (var b in settings.BatchSizes.Concat(settings.BatchSizes.Reverse()))
         {
-            var steps = new double[Math.Max(1, Math.Min(tokens, 64)) - 1];
-            double rate = DecodeRate(model, fastVariant, b, steps.Length + 1, settings.Seed, steps);
-            Array.Sort(steps);
-            batches.Add(new BatchThroughput(b, rate, steps.Length > 0 ? steps[steps.Length / 2] : double.NaN));
-            say($"batch {b}: {rate:F1} tokens/s");
+            var t = DecodeSteps(model, fastVariant, b, batchTokens, settings.Seed);
+            bySize[b] = bySize.TryGetValue(b, out var prev) ? StepTimes.Merge(prev, t) : t;
+            say($"batch {b}: {t.TokensPerSecond:F1} tokens/s");
         }
+        var batches = settings.BatchSizes.Distinct().Select(b => new BatchThroughput(b, bySize[b].TokensPerSecond, bySize[b].MedianMs, bySize[b].CpuTokensPerSecond)).ToList();
 
         double allocated = AllocationsPerStep(model, fastVariant);
         double sampling = SamplingStep(model);
@@ -150,8 +153,10 @@ public static class EngineBenchmark
         return new BenchmarkReport
         {
             Description = $"{pkg.Name} {pkg.Version} ({pkg.Architecture}, d {hp.DModel}, {hp.Layers} layers, {hp.Heads} heads, vocab {vocab}); graph {fastVariant} on {model.ExecutionProvider}, {opts.IntraOpThreads} intra-op thread(s)",
-            FastBatch1TokensPerSecond = fast1,
-            PortableBatch1TokensPerSecond = portable1,
+            FastBatch1TokensPerSecond = fast.TokensPerSecond,
+            PortableBatch1TokensPerSecond = portable?.TokensPerSecond ?? double.NaN,
+            FastBatch1CpuTokensPerSecond = fast.CpuTokensPerSecond,
+            PortableBatch1CpuTokensPerSecond = portable?.CpuTokensPerSecond ?? double.NaN,
             LatencyMs = (Percentile(latencies, 0.5), Percentile(latencies, 0.9), Percentile(latencies, 0.99)),
             CachedMsPerTokenAtContext = cached,
             RecomputeMsPerTokenAtContext = recompute,
@@ -175,8 +180,11 @@ public static class EngineBenchmark
         Sampling = new SamplingOptions { Temperature = 1.0f, TopK = 40, TopP = 0.95f },
     };
 
-    /// <summary>Decodes <paramref name="tokens"/> tokens for each of <paramref name="batchSize"/> sequences; returns generated tokens/s (prefill excluded).</summary>
-    private static double DecodeRate(MusicModel model, string variant, int batchSize, int tokens, long seed, double[]? stepMs)
+    /// <summary>
+    /// Decodes up to <paramref name="tokens"/> steps of <paramref name="batchSize"/> sequences (prefill excluded) and
+    /// returns the step times. Rates use the median step (robust on a shared machine) and process CPU time.
+    /// </summary>
+    private static StepTimes DecodeSteps(MusicModel model, string variant, int batchSize, int tokens, long seed)
     {
         using var batch = model.CreateBatch(batchSize, variant, tokens + 8);
         var eos = model.Tokenizer.Eos;
@@ -187,19 +195,33 @@ public static class EngineBenchmark
             batch.Add(model.CreateSequence(r));
         }
         batch.Step(); // warm: bindings for this size
-        long generated = 0;
-        var start = Stopwatch.GetTimestamp();
-        int step = 0;
-        while (batch.Count > 0)
+        var times = new List<double>(tokens);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        while (batch.Count == batchSize)
         {
             var t0 = Stopwatch.GetTimestamp();
-            int n = batch.Count;
             batch.Step();
-            if (stepMs is not null && step < stepMs.Length) stepMs[step] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            step++;
-            generated += n;
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
-        return generated / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
+        return new StepTimes(batchSize, [.. times], cpu / Math.Max(1, times.Count));
+    }
+
+    private sealed record StepTimes(int BatchSize, double[] StepMs, double CpuMsPerStep)
+    {
+        public double MedianMs => Median(StepMs);
+        public double TokensPerSecond => BatchSize * 1000.0 / MedianMs;
+        public double CpuTokensPerSecond => BatchSize * 1000.0 / CpuMsPerStep;
+
+        public static StepTimes Merge(StepTimes a, StepTimes b) => new(a.BatchSize, [.. a.StepMs, .. b.StepMs], (a.CpuMsPerStep + b.CpuMsPerStep) / 2);
+    }
+
+    private static double Median(double[] values)
+    {
+        if (values.Length == 0) return double.NaN;
+        var copy = (double[])values.Clone();
+        Array.Sort(copy);
+        return copy[copy.Length / 2];
     }
 
     private static (double Cached, double Recompute) CachedVersusRecompute(MusicModel model, string variant, int context, int recomputeSteps, int vocab)
@@ -214,14 +236,14 @@ public static class EngineBenchmark
             r.Sampling.TokenBias = new Dictionary<int, float> { [model.Tokenizer.Eos] = float.NegativeInfinity };
             batch.Add(model.CreateSequence(r));
             batch.Step();
-            var start = Stopwatch.GetTimestamp();
-            int steps = 0;
+            var times = new List<double>();
             while (batch.Count > 0)
             {
+                var t0 = Stopwatch.GetTimestamp();
                 batch.Step();
-                steps++;
+                times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             }
-            cached = Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
+            cached = Median([.. times]);
         }
         // Recompute: no cache; every step runs the whole prefix again (one prefill per token).
         var decoder = model.CreateDecoder(1, variant, context + recomputeSteps + 2);
@@ -230,14 +252,16 @@ public static class EngineBenchmark
             var sequence = new List<int>(prompt);
             decoder.Prefill(sequence.ToArray());
             decoder.RemoveRow(0);
-            var start = Stopwatch.GetTimestamp();
+            var times = new double[recomputeSteps];
             for (int i = 0; i < recomputeSteps; i++)
             {
+                var t0 = Stopwatch.GetTimestamp();
                 var logits = decoder.Prefill(sequence.ToArray());
                 sequence.Add(TensorPrimitives.IndexOfMax(logits[..vocab]));
                 decoder.RemoveRow(0);
+                times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             }
-            return (cached, Stopwatch.GetElapsedTime(start).TotalMilliseconds / recomputeSteps);
+            return (cached, Median(times));
         }
     }
 
@@ -326,24 +350,42 @@ public static class EngineBenchmark
         return best;
     }
 
-    /// <summary>Single-thread fused multiply-add rate on cache-resident vectors (GFLOP/s), best of 5.</summary>
+    /// <summary>
+    /// Single-core fused multiply-add peak (GFLOP/s): 8 independent 256-bit accumulators in registers, no memory
+    /// traffic, best of 5. What a perfect one-thread matmul could reach.
+    /// </summary>
     public static double FmaRate()
     {
-        const int N = 2048, Reps = 20_000;
-        var x = new float[N];
-        var y = new float[N];
-        var acc = new float[N];
-        Array.Fill(x, 1.0001f);
-        Array.Fill(y, 0.9999f);
+        const int Iterations = 4_000_000;
         double best = 0;
         for (int r = 0; r < 5; r++)
         {
             var t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < Reps; i++) TensorPrimitives.FusedMultiplyAdd(x, y, acc, acc);
+            var sink = FmaKernel(Iterations);
             var s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            best = Math.Max(best, 2.0 * N * Reps / s / 1e9);
+            if (float.IsNaN(sink)) return double.NaN;
+            best = Math.Max(best, 8.0 * 2 * Vector256<float>.Count * Iterations / s / 1e9);
         }
         return best;
+    }
+
+    private static float FmaKernel(int iterations)
+    {
+        var m = Vector256.Create(0.999999f);
+        var a = Vector256.Create(1e-7f);
+        Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int i = 0; i < iterations; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, m, a);
+            c1 = Vector256.FusedMultiplyAdd(c1, m, a);
+            c2 = Vector256.FusedMultiplyAdd(c2, m, a);
+            c3 = Vector256.FusedMultiplyAdd(c3, m, a);
+            c4 = Vector256.FusedMultiplyAdd(c4, m, a);
+            c5 = Vector256.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector256.FusedMultiplyAdd(c6, m, a);
+            c7 = Vector256.FusedMultiplyAdd(c7, m, a);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7);
     }
 
     private static double Percentile(double[] sorted, double p) =>

@@ -48,16 +48,18 @@ public static class BenchCommands
         Console.WriteLine();
         Console.WriteLine(string.Create(inv, $"{"measurement",-48} {"value",14}  ratio"));
         void Row(string what, string value, string ratio = "") => Console.WriteLine(string.Create(inv, $"{what,-48} {value,14}  {ratio}"));
-        Row("fast graph, batch 1, KV cache", $"{r.FastBatch1TokensPerSecond:F1} tok/s");
+        Row("fast graph, batch 1, KV cache", $"{r.FastBatch1TokensPerSecond:F1} tok/s", $"(per CPU-second: {r.FastBatch1CpuTokensPerSecond:F1})");
         if (!double.IsNaN(r.PortableBatch1TokensPerSecond))
-            Row("portable graph, batch 1, KV cache", $"{r.PortableBatch1TokensPerSecond:F1} tok/s", $"fast/portable = {r.FastBatch1TokensPerSecond / r.PortableBatch1TokensPerSecond:F2}x");
+            Row("portable graph, batch 1, KV cache", $"{r.PortableBatch1TokensPerSecond:F1} tok/s",
+                $"fast/portable = {r.FastBatch1TokensPerSecond / r.PortableBatch1TokensPerSecond:F2}x (per CPU-second: {r.PortableBatch1CpuTokensPerSecond:F1}, {r.FastBatch1CpuTokensPerSecond / r.PortableBatch1CpuTokensPerSecond:F2}x)");
         Row($"cached decode at {r.Context} context", $"{r.CachedMsPerTokenAtContext:F2} ms/tok");
         Row($"recompute (no cache) at {r.Context} context", $"{r.RecomputeMsPerTokenAtContext:F2} ms/tok", $"cached is {r.RecomputeMsPerTokenAtContext / r.CachedMsPerTokenAtContext:F1}x faster");
         Row($"time to first token, {r.PrimerTokens}-token primer", $"{r.TimeToFirstTokenMs:F1} ms");
         Row("per-token latency p50 / p90 / p99 (batch 1)", $"{r.LatencyMs.P50:F2}/{r.LatencyMs.P90:F2}/{r.LatencyMs.P99:F2} ms");
-        var b1 = r.Batches.FirstOrDefault(b => b.BatchSize == 1).TokensPerSecond;
+        var first = r.Batches.FirstOrDefault(b => b.BatchSize == 1);
         foreach (var b in r.Batches)
-            Row($"throughput, batch {b.BatchSize} (step {b.StepMilliseconds:F2} ms)", $"{b.TokensPerSecond:F1} tok/s", b1 > 0 ? $"{b.TokensPerSecond / b1:F1}x batch 1" : "");
+            Row($"throughput, batch {b.BatchSize} (step {b.StepMilliseconds:F2} ms)", $"{b.TokensPerSecond:F1} tok/s",
+                first.BatchSize == 1 ? $"{b.TokensPerSecond / first.TokensPerSecond:F1}x batch 1 (per CPU-second: {b.CpuTokensPerSecond:F1}, {b.CpuTokensPerSecond / first.CpuTokensPerSecond:F1}x)" : "");
         Row("managed allocation per decode step (batch 8)", $"{r.AllocatedBytesPerStep:F1} B");
         Row("one sampling step (top-k/p, penalty, grammar)", $"{r.SamplingStepMicroseconds:F2} us");
         Row("machine: copy bandwidth, 1 thread", $"{r.MemoryBandwidthGBs:F1} GB/s");
