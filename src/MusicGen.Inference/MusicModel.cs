@@ -73,23 +73,27 @@ public sealed class MusicModel : IDisposable
         {
             GraphPreference.Fast when !hasFast => throw new ModelPackageException($"Model package '{Package.Directory}' has no '{FastVariant}' graph (Graph = Fast was asked for)."),
             GraphPreference.Portable when !hasPortable => throw new ModelPackageException($"Model package '{Package.Directory}' has no 'portable' graph (Graph = Portable was asked for)."),
-            GraphPreference.Fast when !FastSupported => throw new ModelPackageException($"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
+            GraphPreference.Fast when !FastSupported => throw new ModelPackageException(_factory.UseCuda
+                ? $"Model package '{Package.Directory}': the fast graph runs on the CPU provider only in this engine; use the portable graph on CUDA."
+                : $"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
             GraphPreference.Fast => FastVariant,
             GraphPreference.Portable => GraphVariants.Portable,
             _ => hasFast && (FastSupported || !hasPortable) ? FastVariant : GraphVariants.Portable,
         };
     }
 
-    /// <summary>ONNX Runtime's CPU GroupQueryAttention needs a head size that is a multiple of 16.</summary>
-    private bool FastSupported => _factory.UseCuda || Package.Manifest.HyperParameters.HeadSize % 16 == 0;
+    /// <summary>
+    /// The fast graph runs on the CPU provider (ONNX Runtime's CPU GroupQueryAttention needs a head size that is a
+    /// multiple of 16). On CUDA the shared KV buffer would have to live in device memory, which this engine does not
+    /// allocate yet, so CUDA runs the portable graph.
+    /// </summary>
+    private bool FastSupported => !_factory.UseCuda && Package.Manifest.HyperParameters.HeadSize % 16 == 0;
 
-    /// <summary>The fast variant for the provider in use: fp16 on CUDA when the package has it, fp32 otherwise.</summary>
-    private string FastVariant =>
-        _factory.UseCuda && Package.Manifest.FindGraph(GraphVariants.FastFp16) is not null ? GraphVariants.FastFp16 : GraphVariants.Fast;
+    private static string FastVariant => GraphVariants.Fast;
 
     /// <summary>Graph variants of this package the engine can run.</summary>
     public IReadOnlyList<string> Variants =>
-        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 || _factory.UseCuda)];
+        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v != GraphVariants.Fast || FastSupported))];
 
     internal InferenceSession GetSession(string variant)
     {
