@@ -17,6 +17,7 @@ public static class EvalCommands
     public static Command Create()
     {
         var eval = new Command("eval", "Evaluate models and generated music: metrics, classifier two-sample test, NLL, reports.");
+        eval.Subcommands.Add(Piece());
         eval.Subcommands.Add(Metrics());
         eval.Subcommands.Add(C2st());
         eval.Subcommands.Add(Report());
@@ -72,6 +73,50 @@ public static class EvalCommands
             {
                 File.WriteAllText(file.FullName, EvaluationReport.ToJson(r, g, comparisons, c2st, note, null).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 Console.WriteLine($"wrote {file.FullName}");
+            }
+
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Piece()
+    {
+        var files = new Argument<FileInfo[]>("FILE") { Description = "MIDI files.", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per line ({\"file\", \"metrics\": {name: value|null}}) instead of a table." };
+        var resolution = ResolutionOption();
+        var cmd = new Command("piece", "Print the musical metrics of MIDI files.") { files, json, resolution };
+        cmd.SetAction((parse, ct) => GuardAsync(() =>
+        {
+            var options = MetricOptionsFrom(parse.GetValue(resolution));
+            var asJson = parse.GetValue(json);
+            foreach (var file in parse.GetValue(files)!)
+            {
+                ct.ThrowIfCancellationRequested();
+                var values = MusicMetrics.Compute(MidiScore.Load(file.FullName), options);
+                if (asJson)
+                {
+                    var metrics = new System.Text.Json.Nodes.JsonObject();
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        metrics[MusicMetrics.Names[i]] = double.IsFinite(values[i]) ? values[i] : null;
+                    }
+
+                    Console.WriteLine(new System.Text.Json.Nodes.JsonObject { ["file"] = file.FullName, ["metrics"] = metrics }.ToJsonString());
+                    continue;
+                }
+
+                var table = new Table().Border(TableBorder.Rounded);
+                table.Title = new TableTitle(Markup.Escape(file.Name));
+                table.AddColumn("metric");
+                table.AddColumn(new TableColumn("value").RightAligned());
+                table.AddColumn("meaning");
+                for (int i = 0; i < values.Length; i++)
+                {
+                    table.AddRow(new Text(MusicMetrics.Names[i]), new Text(EvaluationReport.Format(values[i])), new Text(MusicMetrics.All[i].Description));
+                }
+
+                AnsiConsole.Write(table);
             }
 
             return 0;
