@@ -114,7 +114,7 @@ internal static class GenerateEndpoints
             var names = new string[result.Tokens.Length];
             for (var i = 0; i < names.Length; i++) names[i] = runtime.TokenName(result.Tokens[i]);
             return TypedResults.Json(new GenerateResponse(result.Model, result.Version, prepared.Seed, result.FinishReason,
-                prepared.Prompt?.Length ?? 0, result.Tokens, names, score.TicksPerQuarter, NoteViews.From(score),
+                prepared.Prompt.Length, result.Tokens, names, score.TicksPerQuarter, NoteViews.From(score),
                 Convert.ToBase64String(midi), Timing(result)), Json);
         }
         return TypedResults.File(midi, "audio/midi", $"musicgen-{result.Model}-{prepared.Seed}.mid");
@@ -137,9 +137,9 @@ internal static class GenerateEndpoints
         var aborted = ctx.RequestAborted;
         try
         {
-            await WriteEventAsync(response, "start", new { model = prepared.Version.Name, version = prepared.Version.Version, seed = prepared.Seed, primerTokens = prepared.Prompt?.Length ?? 0 }, aborted);
+            await WriteEventAsync(response, "start", new { model = prepared.Version.Name, version = prepared.Version.Version, seed = prepared.Seed, primerTokens = prepared.Prompt.Length }, aborted);
 
-            var tokens = new List<int>(prepared.Prompt ?? []);
+            var tokens = new List<int>(prepared.Prompt);
             var sent = new HashSet<(int, int, int, long)>();
             var index = 0;
             await foreach (var token in job.Tokens.Reader.ReadAllAsync(aborted))
@@ -182,7 +182,7 @@ internal static class GenerateEndpoints
         }
     }
 
-    private sealed record Prepared(GenerationJob Job, ModelVersion Version, int[]? Prompt, long Seed);
+    private sealed record Prepared(GenerationJob Job, ModelVersion Version, int[] Prompt, long Seed);
 
     private static async Task<(Prepared?, IResult?)> PrepareAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, ServerOptions options)
     {
@@ -216,29 +216,22 @@ internal static class GenerateEndpoints
         try
         {
             var d = version.Description;
-            int[]? prompt = null;
-            if (primer is { Length: > 0 })
+            var limit = Math.Min(options.MaxTokens, d.ContextLength);
+            if (request.Tokens is { } t && t >= d.ContextLength)
+                return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tokens"] = [$"tokens = {t} does not fit: model '{name}' has a context of {d.ContextLength} tokens (prompt included)"] }, title: "Invalid generation request"));
+            var maxTokens = request.Tokens ?? (request.Bars is null && request.Seconds is null ? Math.Min(RequestValidation.DefaultTokens, limit) : limit);
+
+            IDecodeSequence sequence;
+            try
             {
-                try { prompt = version.Runtime.EncodePrimer(primer); }
-                catch (PrimerException ex) { return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["primer"] = [ex.Message] }, title: "Invalid primer MIDI")); }
+                sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, maxTokens, request.Bars, request.Seconds, seed, primer is { Length: > 0 } ? primer : null));
             }
-            var used = prompt?.Length ?? 1;
-            var room = d.ContextLength - used;
-            if (room <= 0)
-                return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["primer"] = [$"the primer encodes to {used} tokens, which fills the model's context of {d.ContextLength}"] }));
-            int maxTokens;
-            if (request.Tokens is { } t)
+            catch (PrimerException ex)
             {
-                if (t > room)
-                    return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tokens"] = [$"tokens = {t} does not fit: model '{name}' has a context of {d.ContextLength} tokens and the prompt uses {used}"] }));
-                maxTokens = t;
-            }
-            else
-            {
-                maxTokens = Math.Min(room, request.Bars is null && request.Seconds is null ? RequestValidation.DefaultTokens : options.MaxTokens);
+                return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["primer"] = [ex.Message] }, title: "Invalid primer MIDI"));
             }
 
-            var job = new GenerationJob(version, prompt, sampling!, new StopSettings(maxTokens, request.Bars, request.Seconds), options.RequestDeadline, ctx.RequestAborted);
+            var job = new GenerationJob(version, sequence, options.RequestDeadline, ctx.RequestAborted);
             try
             {
                 scheduler.Submit(job);
@@ -250,7 +243,7 @@ internal static class GenerateEndpoints
                 return (null, TypedResults.Problem(statusCode: 429, title: "Too many requests", detail: $"{ex.Message}; retry after {options.RetryAfterSeconds}s"));
             }
             owned = false; // the job holds the reference now
-            return (new Prepared(job, version, prompt, seed), null);
+            return (new Prepared(job, version, sequence.Prompt, seed), null);
         }
         finally
         {
@@ -308,9 +301,8 @@ internal static class GenerateEndpoints
         return false;
     }
 
-    private static int[] Concat(int[]? prompt, int[] generated)
+    private static int[] Concat(int[] prompt, int[] generated)
     {
-        if (prompt is null) return generated;
         var all = new int[prompt.Length + generated.Length];
         prompt.CopyTo(all, 0);
         generated.CopyTo(all, prompt.Length);

@@ -33,7 +33,7 @@ public sealed class GenerateRequest
     /// <summary>Drop tokens below this fraction of the most likely one, in [0, 1) (0 = off).</summary>
     public float? MinP { get; set; }
 
-    /// <summary>Repetition penalty &gt; 0 (1 = off).</summary>
+    /// <summary>Repetition penalty &gt;= 1 (1 = off).</summary>
     public float? RepetitionPenalty { get; set; }
 
     /// <summary>Always take the most likely token.</summary>
@@ -45,9 +45,6 @@ public sealed class GenerateRequest
     /// <summary>Primer MIDI file to continue, base64 encoded.</summary>
     public string? Primer { get; set; }
 }
-
-/// <summary>A request after validation, ready for the scheduler.</summary>
-internal sealed record ValidatedRequest(string Model, string? Version, SamplingSettings Sampling, StopSettings Stop, byte[]? PrimerMidi, long Seed);
 
 /// <summary>Field-by-field checks; errors are keyed by the JSON field name for ProblemDetails.</summary>
 internal static class RequestValidation
@@ -74,8 +71,8 @@ internal static class RequestValidation
             Add("topP", $"topP must be in (0, 1]; got {p.ToString(CultureInfo.InvariantCulture)}");
         if (r.MinP is { } m && (!float.IsFinite(m) || m < 0 || m >= 1))
             Add("minP", $"minP must be in [0, 1); got {m.ToString(CultureInfo.InvariantCulture)}");
-        if (r.RepetitionPenalty is { } rp && (!float.IsFinite(rp) || rp <= 0 || rp > 100))
-            Add("repetitionPenalty", $"repetitionPenalty must be in (0, 100]; got {rp.ToString(CultureInfo.InvariantCulture)}");
+        if (r.RepetitionPenalty is { } rp && (!float.IsFinite(rp) || rp < 1 || rp > 100))
+            Add("repetitionPenalty", $"repetitionPenalty must be in [1, 100] (1 = off); got {rp.ToString(CultureInfo.InvariantCulture)}");
         primer = null;
         if (!string.IsNullOrEmpty(r.Primer))
         {
@@ -90,8 +87,7 @@ internal static class RequestValidation
             r.TopP ?? 1f,
             r.MinP ?? 0f,
             r.RepetitionPenalty ?? 1f,
-            greedy,
-            unchecked((ulong)seed));
+            greedy);
         return errors;
     }
 

@@ -9,7 +9,9 @@ internal sealed record ModelDescription(
     string Architecture,
     int ContextLength,
     string Tokenizer,
-    int VocabularySize);
+    int VocabularySize,
+    string Graph,
+    string Provider);
 
 /// <summary>Sampling settings of one request (already validated).</summary>
 internal sealed record SamplingSettings(
@@ -18,16 +20,15 @@ internal sealed record SamplingSettings(
     float TopP,
     float MinP,
     float RepetitionPenalty,
-    bool Greedy,
-    ulong Seed);
+    bool Greedy);
 
-/// <summary>When a sequence stops: after <see cref="MaxTokens"/> new tokens, at EOS, or after bars / seconds of music.</summary>
-internal sealed record StopSettings(int MaxTokens, int? Bars, double? Seconds);
+/// <summary>One generation as the service asks the engine for it.</summary>
+internal sealed record GenerationSpec(SamplingSettings Sampling, int? MaxTokens, int? Bars, double? Seconds, long Seed, byte[]? PrimerMidi);
 
 /// <summary>
-/// One loaded model version that can run batched decode steps. The server's seam onto the inference engine:
-/// the scheduler only needs to let sequences join and leave a batch between steps and to advance all of them by one
-/// token per step.
+/// One loaded model version that can run batched decode steps: the server's seam onto MusicGen.Inference. The
+/// scheduler only needs sequences that join and leave a batch between steps, and a step that advances all of them
+/// by one token.
 /// </summary>
 internal interface IModelRuntime : IDisposable
 {
@@ -37,10 +38,13 @@ internal interface IModelRuntime : IDisposable
     /// <summary>Readable name of a token id (e.g. <c>Pitch_60</c>).</summary>
     string TokenName(int id);
 
-    /// <summary>Turns a primer MIDI file into the prompt's tokens. Throws <see cref="PrimerException"/> when unreadable.</summary>
-    int[] EncodePrimer(ReadOnlySpan<byte> midi);
+    /// <summary>
+    /// Prepares a sequence (validates, encodes the primer, sets up its seeded sampler and stop conditions); thread-safe.
+    /// Throws <see cref="PrimerException"/> for an unreadable primer or one that does not fit the context.
+    /// </summary>
+    IDecodeSequence CreateSequence(GenerationSpec spec);
 
-    /// <summary>Decodes generated tokens (never throws).</summary>
+    /// <summary>Decodes tokens into a score (total: never throws); thread-safe.</summary>
     Score Decode(ReadOnlySpan<int> tokens);
 
     /// <summary>Writes a score as a Standard MIDI File.</summary>
@@ -50,7 +54,7 @@ internal interface IModelRuntime : IDisposable
     IDecodeBatch CreateBatch(int capacity);
 }
 
-/// <summary>A set of sequences decoded together; sequences join and leave between steps. Used by one thread at a time.</summary>
+/// <summary>A set of sequences decoded together; sequences join and leave between steps. Driven by one thread.</summary>
 internal interface IDecodeBatch : IDisposable
 {
     /// <summary>Sequences now in the batch.</summary>
@@ -59,30 +63,36 @@ internal interface IDecodeBatch : IDisposable
     /// <summary>Most sequences the batch holds.</summary>
     int Capacity { get; }
 
-    /// <summary>Adds a sequence (prefills its prompt, or none for an empty prompt).</summary>
-    IDecodeSequence Join(int[]? prompt, SamplingSettings sampling, StopSettings stop);
+    /// <summary>Adds a sequence: prefills its prompt and samples its first token (which may already finish it).</summary>
+    void Join(IDecodeSequence sequence);
 
-    /// <summary>Removes a sequence and frees its slot; the next step no longer computes it.</summary>
+    /// <summary>Takes a sequence out (no-op when it already left); the next step no longer computes it.</summary>
     void Leave(IDecodeSequence sequence);
 
-    /// <summary>Advances every unfinished sequence by one token.</summary>
+    /// <summary>Advances every sequence in the batch by one token; finished ones leave at once.</summary>
     void Step();
 }
 
-/// <summary>One sequence in a batch: the tokens it made so far.</summary>
+/// <summary>One sequence: its prompt and the tokens generated so far. Read on the thread that drives its batch.</summary>
 internal interface IDecodeSequence
 {
+    /// <summary>Prompt tokens (BOS, primer, prefix).</summary>
+    int[] Prompt { get; }
+
     /// <summary>Tokens generated so far (prompt excluded).</summary>
     int Generated { get; }
 
     /// <summary>The i-th generated token.</summary>
     int TokenAt(int index);
 
-    /// <summary>True once a stop condition was met; the sequence then waits to leave.</summary>
+    /// <summary>True once a stop condition was met (or it was removed).</summary>
     bool IsFinished { get; }
 
-    /// <summary>Why it stopped (<c>max_tokens</c>, <c>eos</c>, <c>bars</c>, <c>seconds</c>, <c>context</c>), or null.</summary>
+    /// <summary>Why it stopped (<c>max_tokens</c>, <c>eos</c>, <c>bars</c>, <c>seconds</c>, <c>context</c>, <c>cancelled</c>), or null.</summary>
     string? FinishReason { get; }
+
+    /// <summary>The seed of its random generator.</summary>
+    long Seed { get; }
 }
 
 /// <summary>Loads a package folder into a runtime (validating manifest and checksums).</summary>
@@ -92,5 +102,5 @@ internal interface IModelLoader
     IModelRuntime Load(string directory);
 }
 
-/// <summary>A primer MIDI file that could not be read; the message names the byte offset.</summary>
+/// <summary>A primer MIDI file that could not be used; the message says why (the reader's byte offset included).</summary>
 internal sealed class PrimerException(string message, Exception? inner = null) : Exception(message, inner);

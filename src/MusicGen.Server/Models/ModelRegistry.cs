@@ -245,12 +245,14 @@ internal sealed class ModelRegistry : IDisposable
     private void SmokeTest(IModelRuntime runtime)
     {
         using var batch = runtime.CreateBatch(1);
-        var seq = batch.Join(null, new SamplingSettings(1f, 0, 1f, 0f, 1f, Greedy: false, Seed: 1), new StopSettings(_options.SmokeTokens, null, null));
+        var seq = runtime.CreateSequence(new GenerationSpec(new SamplingSettings(1f, 0, 1f, 0f, 1f, Greedy: false), _options.SmokeTokens, null, null, Seed: 1, PrimerMidi: null));
+        batch.Join(seq);
         for (var i = 0; i < _options.SmokeTokens && !seq.IsFinished; i++) batch.Step();
-        var tokens = new int[seq.Generated];
-        for (var i = 0; i < tokens.Length; i++) tokens[i] = seq.TokenAt(i);
+        var tokens = new int[seq.Prompt.Length + seq.Generated];
+        seq.Prompt.CopyTo(tokens, 0);
+        for (var i = 0; i < seq.Generated; i++) tokens[seq.Prompt.Length + i] = seq.TokenAt(i);
         batch.Leave(seq);
-        if (tokens.Length == 0) throw new InvalidOperationException("smoke test: the model generated no token");
+        if (seq.Generated == 0) throw new InvalidOperationException("smoke test: the model generated no token");
         _ = runtime.ToMidi(runtime.Decode(tokens));
     }
 

@@ -24,21 +24,20 @@ internal sealed class GenerationJob : IDisposable
     private readonly List<int> _tokens = [];
     private int _done;
 
-    public GenerationJob(ModelVersion model, int[]? prompt, SamplingSettings sampling, StopSettings stop, TimeSpan deadline, CancellationToken requestAborted)
+    public GenerationJob(ModelVersion model, IDecodeSequence sequence, TimeSpan deadline, CancellationToken requestAborted)
     {
         Model = model;
-        Prompt = prompt;
-        Sampling = sampling;
-        Stop = stop;
+        Sequence = sequence;
         _deadline = new CancellationTokenSource(deadline);
         _linked = CancellationTokenSource.CreateLinkedTokenSource(_deadline.Token, requestAborted);
         Arrived = Stopwatch.GetTimestamp();
     }
 
     public ModelVersion Model { get; }
-    public int[]? Prompt { get; }
-    public SamplingSettings Sampling { get; }
-    public StopSettings Stop { get; }
+
+    /// <summary>The engine's sequence (prepared on the request thread, advanced by the scheduler thread).</summary>
+    public IDecodeSequence Sequence { get; }
+
     public long Arrived { get; }
 
     /// <summary>Cancelled when the client goes away or the deadline passes.</summary>
@@ -52,7 +51,6 @@ internal sealed class GenerationJob : IDisposable
     public TaskCompletionSource<JobResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Scheduler state (scheduler thread only).
-    internal IDecodeSequence? Sequence;
     internal int Delivered;
     internal long Admitted;
     internal long FirstToken;

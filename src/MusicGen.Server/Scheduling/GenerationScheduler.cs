@@ -125,7 +125,7 @@ internal sealed class GenerationScheduler : BackgroundService
         {
             var job = lane.Active[i];
             if (!job.Cancellation.IsCancellationRequested) continue;
-            lane.Batch!.Leave(job.Sequence!);
+            lane.Batch!.Leave(job.Sequence);
             lane.Active.RemoveAt(i);
             _metrics.ActiveChanged(-1);
             finished.Add((job, job.CancellationError(), null));
@@ -150,7 +150,7 @@ internal sealed class GenerationScheduler : BackgroundService
             try
             {
                 lane.Batch ??= lane.Model.Runtime.CreateBatch(_options.MaxBatchSize);
-                job.Sequence = lane.Batch.Join(job.Prompt, job.Sampling, job.Stop);
+                lane.Batch.Join(job.Sequence); // prefill + first token
                 job.Admitted = Stopwatch.GetTimestamp();
                 lane.Active.Add(job);
                 _metrics.ActiveChanged(1);
@@ -164,7 +164,7 @@ internal sealed class GenerationScheduler : BackgroundService
 
         // 3. One batched decode step for everyone still in.
         var stepping = 0;
-        foreach (var job in lane.Active) if (!job.Sequence!.IsFinished) stepping++;
+        foreach (var job in lane.Active) if (!job.Sequence.IsFinished) stepping++;
         if (stepping > 0)
         {
             var t0 = Stopwatch.GetTimestamp();
@@ -177,7 +177,7 @@ internal sealed class GenerationScheduler : BackgroundService
         for (var i = lane.Active.Count - 1; i >= 0; i--)
         {
             var job = lane.Active[i];
-            var seq = job.Sequence!;
+            var seq = job.Sequence;
             var n = seq.Generated;
             if (n > job.Delivered && job.FirstToken == 0)
             {
