@@ -1,1 +1,6 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using MusicGen.Cli.Commands;
+
+var root = new RootCommand("musicgen: composes music as MIDI with LSTM and Transformer models.");
+root.Subcommands.Add(MidiCommands.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using MusicGen.Core.Midi;
+using MusicGen.Core.Music;
+using MusicGen.Core.Tokenization;
+using MusicGen.Inference.Sampling;
+
+namespace MusicGen.Inference;
+
+/// <summary>
+/// One sequence being generated: its prompt, tokens so far, sampler (own seeded random generator), grammar state
+/// and stop conditions. Made by <see cref="MusicModel.CreateSequence"/>, advanced by a <see cref="GenerationBatch"/>.
+/// </summary>
+public sealed class GenerationSequence
+{
+    private readonly int[] _tokens;
+    private readonly TokenSampler _sampler;
+    private readonly ITokenGrammar _grammar;
+    private readonly IMusicTokenizer _tokenizer;
+    private readonly int _maxTokens;
+    private readonly int? _bars;
+    private readonly double? _seconds;
+    private readonly int _barsAtPrompt;
+    private readonly double _secondsAtPrompt;
+    private readonly int _eos;
+    private readonly long _created;
+    private long _prefillStart, _firstToken, _finished;
+
+    internal GenerationSequence(IMusicTokenizer tokenizer, GenerationRequest request, int[] prompt, int maxLength, int maxTokens, long seed)
+    {
+        _tokenizer = tokenizer;
+        Request = request;
+        Seed = seed;
+        _tokens = new int[maxLength];
+        prompt.CopyTo(_tokens, 0);
+        Length = prompt.Length;
+        PromptLength = prompt.Length;
+        _maxTokens = maxTokens;
+        _bars = request.Bars;
+        _seconds = request.Seconds;
+        _eos = tokenizer.Eos;
+        _grammar = tokenizer.CreateGrammar();
+        _grammar.Reset();
+        foreach (var t in prompt) _grammar.Accept(t);
+        _barsAtPrompt = _grammar.Bars;
+        _secondsAtPrompt = _grammar.Seconds;
+        _sampler = new TokenSampler(request.Sampling, tokenizer.VocabularySize, seed, tokenizer.Eos);
+        _created = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>The request this sequence serves.</summary>
+    public GenerationRequest Request { get; }
+
+    /// <summary>The seed of this sequence's random generator.</summary>
+    public long Seed { get; }
+
+    /// <summary>Tokens given rather than generated (BOS, primer, forced prefix).</summary>
+    public int PromptLength { get; }
+
+    /// <summary>All tokens so far (prompt + generated).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Tokens generated so far.</summary>
+    public int GeneratedCount => Length - PromptLength;
+
+    /// <summary>All tokens so far (prompt + generated); valid until the next step.</summary>
+    public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, Length);
+
+    /// <summary>Bars of new music completed so far.</summary>
+    public int Bars => _grammar.Bars - _barsAtPrompt;
+
+    /// <summary>Seconds of new music written so far.</summary>
+    public double Seconds => _grammar.Seconds - _secondsAtPrompt;
+
+    /// <summary>Why the sequence stopped, or <see cref="StopReason.None"/> while it runs.</summary>
+    public StopReason StopReason { get; private set; }
+
+    /// <summary>True once the sequence stopped.</summary>
+    public bool IsFinished => StopReason != StopReason.None;
+
+    /// <summary>Free slot for the caller (a scheduler's request state); the engine never reads it.</summary>
+    public object? Tag { get; set; }
+
+    internal int Row { get; set; } = -1;
+
+    internal int LastToken => _tokens[Length - 1];
+
+    internal void MarkPrefillStart() => _prefillStart = Stopwatch.GetTimestamp();
+
+    /// <summary>Samples the next token from <paramref name="logits"/>, appends it and checks the stop conditions.</summary>
+    internal void SampleAndAppend(ReadOnlySpan<float> logits)
+    {
+        var token = _sampler.Next(logits, Tokens, _grammar);
+        _tokens[Length++] = token;
+        _grammar.Accept(token);
+        if (_firstToken == 0) _firstToken = Stopwatch.GetTimestamp();
+        if (token == _eos) Finish(StopReason.EndOfSequence);
+        else if (GeneratedCount >= _maxTokens) Finish(StopReason.MaxTokens);
+        else if (_bars is int b && Bars >= b) Finish(StopReason.Bars);
+        else if (_seconds is double s && Seconds >= s) Finish(StopReason.Seconds);
+        else if (Length >= _tokens.Length) Finish(StopReason.ContextFull);
+    }
+
+    internal void Finish(StopReason reason)
+    {
+        if (StopReason != StopReason.None) return;
+        StopReason = reason;
+        _finished = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Decodes the tokens so far into a score (the grammar keeps it valid; decoding never throws).</summary>
+    public Score DecodeScore() => _tokenizer.Decode(Tokens);
+
+    /// <summary>The result: MIDI bytes, score, tokens and timing. Call once the sequence is finished (or to snapshot it).</summary>
+    public GenerationResult ToResult()
+    {
+        var score = DecodeScore();
+        var end = _finished != 0 ? _finished : Stopwatch.GetTimestamp();
+        var start = _prefillStart != 0 ? _prefillStart : _created;
+        var first = _firstToken != 0 ? _firstToken : end;
+        var timing = new GenerationTiming(
+            Queued: Stopwatch.GetElapsedTime(_created, start),
+            Prefill: Stopwatch.GetElapsedTime(start, first),
+            Decode: Stopwatch.GetElapsedTime(first, end),
+            Total: Stopwatch.GetElapsedTime(_created, end),
+            GeneratedTokens: GeneratedCount);
+        return new GenerationResult
+        {
+            Midi = MidiScore.ToBytes(score),
+            Score = score,
+            Tokens = Tokens.ToArray(),
+            PromptTokenCount = PromptLength,
+            StopReason = StopReason,
+            Seed = Seed,
+            Timing = timing,
+        };
+    }
+}

@@ -1,0 +1,69 @@
+using MusicGen.Core.Music;
+
+namespace MusicGen.Inference;
+
+/// <summary>
+/// One generation: length, sampling, seed and conditioning. Lengths combine: generation stops at whichever of
+/// <see cref="MaxTokens"/>, <see cref="Bars"/>, <see cref="Seconds"/> or the end-of-sequence token comes first; with
+/// none set, the engine's default token count applies.
+/// </summary>
+public sealed class GenerationRequest
+{
+    /// <summary>Most tokens to generate (not counting primer and prefix).</summary>
+    public int? MaxTokens { get; set; }
+
+    /// <summary>Stop once this many bars of new music are complete (counted by the tokenizer's grammar).</summary>
+    public int? Bars { get; set; }
+
+    /// <summary>Stop once this many seconds of new music are written (counted by the tokenizer's grammar).</summary>
+    public double? Seconds { get; set; }
+
+    /// <summary>Sampling settings (default: temperature 1, grammar on).</summary>
+    public SamplingOptions Sampling { get; set; } = new();
+
+    /// <summary>
+    /// Seed of this request's own random generator. The same seed and settings give the same tokens and MIDI bytes,
+    /// alone or batched with other requests. Null draws a fresh seed (reported in the result).
+    /// </summary>
+    public long? Seed { get; set; }
+
+    /// <summary>A MIDI file (Standard MIDI File bytes) to continue. Mutually exclusive with <see cref="Primer"/>.</summary>
+    public byte[]? PrimerMidi { get; set; }
+
+    /// <summary>A score to continue. Mutually exclusive with <see cref="PrimerMidi"/>.</summary>
+    public Score? Primer { get; set; }
+
+    /// <summary>
+    /// Longest primer kept, in tokens; a longer primer keeps its last tokens (default: no limit beyond the context).
+    /// </summary>
+    public int? MaxPrimerTokens { get; set; }
+
+    /// <summary>
+    /// Tokens forced after the primer (or after BOS), by name as the tokenizer spells them, for example
+    /// <c>Tempo_120</c>, <c>TimeSig_3/4</c>, <c>Program_0</c>: whatever conditioning the tokenizer can express.
+    /// </summary>
+    public IReadOnlyList<string>? PrefixTokens { get; set; }
+
+    /// <summary>Tokens forced after <see cref="PrefixTokens"/>, by id.</summary>
+    public IReadOnlyList<int>? PrefixTokenIds { get; set; }
+
+    /// <summary>Checks the request's own fields; returns the problems found.</summary>
+    public IReadOnlyList<string> Validate(int maxTokensLimit, int? vocabularySize = null)
+    {
+        var errors = new List<string>();
+        if (MaxTokens is int t && (t < 1 || t > maxTokensLimit))
+            errors.Add($"{nameof(MaxTokens)} must be in 1..{maxTokensLimit} (got {t}).");
+        if (Bars is int b && (b < 1 || b > 10_000)) errors.Add($"{nameof(Bars)} must be in 1..10000 (got {b}).");
+        if (Seconds is double s && !(s > 0 && s <= 86_400)) errors.Add($"{nameof(Seconds)} must be in (0, 86400] (got {s}).");
+        if (MaxPrimerTokens is int p && p < 1) errors.Add($"{nameof(MaxPrimerTokens)} must be >= 1 (got {p}).");
+        if (PrimerMidi is not null && Primer is not null) errors.Add($"Give either {nameof(PrimerMidi)} or {nameof(Primer)}, not both.");
+        if (Sampling is null) errors.Add($"{nameof(Sampling)} is required.");
+        else errors.AddRange(Sampling.Validate(vocabularySize).Select(e => $"{nameof(Sampling)}.{e}"));
+        if (PrefixTokenIds is not null && vocabularySize is int v)
+        {
+            foreach (var id in PrefixTokenIds)
+                if (id < 0 || id >= v) errors.Add($"{nameof(PrefixTokenIds)} holds {id}, outside the vocabulary of {v}.");
+        }
+        return errors;
+    }
+}

@@ -1,0 +1,93 @@
+using MusicGen.Core.Packaging;
+using MusicGen.Core.Tokenization;
+
+namespace MusicGen.Inference;
+
+/// <summary>
+/// A validated model package folder (<c>musicgen.json</c> + ONNX files, see docs/model-package.md): the manifest is
+/// valid, every listed file exists and matches its SHA-256, and the embedded tokenizer agrees with the network's
+/// vocabulary and special tokens. Every failure is a <see cref="ModelPackageException"/> naming the file and field.
+/// </summary>
+public sealed class ModelPackage
+{
+    private ModelPackage(string directory, ModelManifest manifest, IMusicTokenizer tokenizer)
+    {
+        Directory = directory;
+        Manifest = manifest;
+        Tokenizer = tokenizer;
+    }
+
+    /// <summary>Full path of the package folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The package's manifest.</summary>
+    public ModelManifest Manifest { get; }
+
+    /// <summary>The package's tokenizer, rebuilt from the manifest.</summary>
+    public IMusicTokenizer Tokenizer { get; }
+
+    /// <summary>Model name.</summary>
+    public string Name => Manifest.Name;
+
+    /// <summary>Model version.</summary>
+    public string Version => Manifest.Version;
+
+    /// <summary><c>transformer</c> or <c>lstm</c>.</summary>
+    public string Architecture => Manifest.Architecture;
+
+    /// <summary>Longest sequence the model was built for (tokens).</summary>
+    public int ContextLength => Manifest.ContextLength;
+
+    /// <summary>Vocabulary size.</summary>
+    public int VocabularySize => Manifest.HyperParameters.VocabSize;
+
+    /// <summary>True for an LSTM package.</summary>
+    public bool IsLstm => Manifest.Architecture == ModelArchitectures.Lstm;
+
+    /// <summary>Full path of a graph's file.</summary>
+    public string PathOf(GraphEntry graph) => Path.Combine(Directory, graph.File);
+
+    /// <summary>Reads and validates the package in <paramref name="directory"/>.</summary>
+    /// <param name="directory">The package folder (<c>onnx/&lt;name&gt;</c>).</param>
+    /// <param name="verifyHashes">Check each graph file's SHA-256 (default true).</param>
+    /// <exception cref="ModelPackageException">Anything missing or inconsistent, with the path and field.</exception>
+    public static ModelPackage Load(string directory, bool verifyHashes = true)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var dir = Path.GetFullPath(directory);
+        var manifest = ModelManifest.Load(dir);
+        var where = Path.Combine(dir, ModelManifest.FileName);
+        foreach (var g in manifest.Graphs)
+        {
+            var path = Path.Combine(dir, g.File);
+            if (!File.Exists(path))
+                throw new ModelPackageException($"Model package '{dir}': graph '{g.Variant}' file '{g.File}' is missing.");
+        }
+        if (verifyHashes) manifest.VerifyFiles(dir);
+
+        IMusicTokenizer tokenizer;
+        try
+        {
+            tokenizer = TokenizerJson.FromJson(manifest.TokenizerJson);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ModelPackageException($"{where}: tokenizer: the configuration cannot be built ({e.Message}).", e);
+        }
+        var vocab = manifest.HyperParameters.VocabSize;
+        if (tokenizer.VocabularySize != vocab)
+            throw new ModelPackageException(
+                $"{where}: tokenizer/vocabulary mismatch: the tokenizer has {tokenizer.VocabularySize} tokens but hyperParameters.vocabSize is {vocab}.");
+        foreach (var (field, declared, actual) in new[]
+                 {
+                     ("pad", manifest.SpecialTokens.Pad, tokenizer.Pad), ("bos", manifest.SpecialTokens.Bos, tokenizer.Bos),
+                     ("eos", manifest.SpecialTokens.Eos, tokenizer.Eos),
+                 })
+        {
+            if (declared != actual)
+                throw new ModelPackageException(
+                    $"{where}: tokenizer/vocabulary mismatch: specialTokens.{field} is {declared} but the tokenizer's is {actual}.");
+        }
+        return new ModelPackage(dir, manifest, tokenizer);
+    }
+}

@@ -1,0 +1,230 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+using MusicGen.Core.Midi;
+using MusicGen.Core.Music;
+using MusicGen.Core.Packaging;
+using MusicGen.Core.Tokenization;
+using MusicGen.Inference.Runtime;
+
+namespace MusicGen.Inference;
+
+/// <summary>
+/// A loaded model package: validated manifest, tokenizer and ONNX Runtime sessions. Thread-safe: create
+/// <see cref="GenerationBatch"/>es (one per driving thread) and <see cref="GenerationSequence"/>s from any thread.
+/// </summary>
+public sealed class MusicModel : IDisposable
+{
+    private readonly SessionFactory _factory;
+    private readonly Dictionary<string, InferenceSession> _sessions = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly ILogger _logger;
+    private bool _disposed;
+
+    private MusicModel(ModelPackage package, InferenceOptions options, ILogger logger)
+    {
+        Package = package;
+        Options = options;
+        _logger = logger;
+        _factory = new SessionFactory(options, logger);
+        DefaultVariant = ChooseVariant(options.Graph);
+        MaxSequenceLength = options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, package.ContextLength) : package.ContextLength;
+        var graph = package.Manifest.FindGraph(DefaultVariant)!;
+        if (graph.KvLayout is { SharedBuffer: true, MaxLength: > 0 } kv) MaxSequenceLength = Math.Min(MaxSequenceLength, kv.MaxLength);
+        GetSession(DefaultVariant); // load now: a broken graph fails here, not on the first request
+    }
+
+    /// <summary>The package this model was loaded from.</summary>
+    public ModelPackage Package { get; }
+
+    /// <summary>The options the model was loaded with (a private copy).</summary>
+    public InferenceOptions Options { get; }
+
+    /// <summary>The package's tokenizer.</summary>
+    public IMusicTokenizer Tokenizer => Package.Tokenizer;
+
+    /// <summary>The graph batches run unless told otherwise: <c>fast</c>, <c>portable</c> or <c>lstm</c>.</summary>
+    public string DefaultVariant { get; }
+
+    /// <summary>The execution provider sessions actually run on (<c>cpu</c> or <c>cuda</c>).</summary>
+    public string ExecutionProvider => _factory.EffectiveProvider;
+
+    /// <summary>Longest sequence (prompt + generated) a batch slot holds.</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>Loads and validates the package in <paramref name="directory"/> and opens its default graph.</summary>
+    /// <exception cref="ModelPackageException">The package is missing a file, a hash differs, the architecture is unknown, or the tokenizer disagrees with the network.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid.</exception>
+    public static MusicModel Load(string directory, InferenceOptions? options = null, ILogger? logger = null)
+    {
+        var opts = (options ?? new InferenceOptions()).Clone();
+        opts.ThrowIfInvalid();
+        var package = ModelPackage.Load(directory);
+        return new MusicModel(package, opts, logger ?? NullLogger.Instance);
+    }
+
+    private string ChooseVariant(GraphPreference preference)
+    {
+        var m = Package.Manifest;
+        if (Package.IsLstm) return GraphVariants.Lstm;
+        bool hasFast = m.FindGraph(FastVariant) is not null, hasPortable = m.FindGraph(GraphVariants.Portable) is not null;
+        return preference switch
+        {
+            GraphPreference.Fast when !hasFast => throw new ModelPackageException($"Model package '{Package.Directory}' has no '{FastVariant}' graph (Graph = Fast was asked for)."),
+            GraphPreference.Portable when !hasPortable => throw new ModelPackageException($"Model package '{Package.Directory}' has no 'portable' graph (Graph = Portable was asked for)."),
+            GraphPreference.Fast => FastVariant,
+            GraphPreference.Portable => GraphVariants.Portable,
+            _ => hasFast ? FastVariant : GraphVariants.Portable,
+        };
+    }
+
+    /// <summary>The fast variant for the provider in use: fp16 on CUDA when the package has it, fp32 otherwise.</summary>
+    private string FastVariant =>
+        _factory.UseCuda && Package.Manifest.FindGraph(GraphVariants.FastFp16) is not null ? GraphVariants.FastFp16 : GraphVariants.Fast;
+
+    /// <summary>Graph variants of this package the engine can run.</summary>
+    public IReadOnlyList<string> Variants =>
+        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 || _factory.UseCuda)];
+
+    internal InferenceSession GetSession(string variant)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_sessions.TryGetValue(variant, out var s)) return s;
+            var graph = Package.Manifest.FindGraph(variant)
+                ?? throw new ModelPackageException($"Model package '{Package.Directory}' has no '{variant}' graph.");
+            try
+            {
+                s = _factory.Create(Package.PathOf(graph));
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new ModelPackageException($"Model package '{Package.Directory}': ONNX Runtime cannot load '{graph.File}' ({e.Message}).", e);
+            }
+            CheckLogits(s, graph);
+            _sessions[variant] = s;
+            _logger.LogInformation("Loaded {Model} {Version} graph {Variant} ({File}) on {Provider}", Package.Name, Package.Version, variant, graph.File, ExecutionProvider);
+            return s;
+        }
+    }
+
+    private void CheckLogits(InferenceSession session, GraphEntry graph)
+    {
+        if (!session.OutputMetadata.TryGetValue("logits", out var meta))
+            throw new ModelPackageException($"Model package '{Package.Directory}': graph '{graph.File}' has no 'logits' output.");
+        var dims = meta.Dimensions;
+        if (dims.Length > 0 && dims[^1] > 0 && dims[^1] != Package.VocabularySize)
+            throw new ModelPackageException(
+                $"Model package '{Package.Directory}': tokenizer/vocabulary mismatch: graph '{graph.File}' emits {dims[^1]} logits but the vocabulary has {Package.VocabularySize} tokens.");
+    }
+
+    /// <summary>A batch of up to <paramref name="capacity"/> sequences on <paramref name="variant"/> (default: <see cref="DefaultVariant"/>).</summary>
+    public GenerationBatch CreateBatch(int capacity, string? variant = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        variant ??= DefaultVariant;
+        var session = GetSession(variant);
+        var graph = Package.Manifest.FindGraph(variant)!;
+        var maxLength = MaxSequenceLength;
+        IBatchDecoder decoder = variant switch
+        {
+            GraphVariants.Lstm => new LstmDecoder(session, graph, Package.Manifest.HyperParameters, capacity, maxLength),
+            GraphVariants.Portable => new PortableTransformerDecoder(session, graph, Package.VocabularySize, capacity, maxLength),
+            _ => new FastTransformerDecoder(session, graph, Package.VocabularySize, capacity,
+                graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength),
+        };
+        return new GenerationBatch(decoder, variant);
+    }
+
+    /// <summary>
+    /// Prepares a request: validates it, encodes its primer, appends forced prefix tokens, and sets up its sampler
+    /// and stop conditions. The prompt is BOS + primer (without its EOS) + prefix.
+    /// </summary>
+    /// <exception cref="ArgumentException">The request is invalid (the message names the field), or its primer is not valid MIDI.</exception>
+    public GenerationSequence CreateSequence(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = request.Validate(Options.MaxTokensLimit, Package.VocabularySize);
+        if (errors.Count > 0) throw new ArgumentException("Invalid generation request: " + string.Join(" ", errors), nameof(request));
+        var tokenizer = Tokenizer;
+        var prompt = BuildPrompt(request, out _);
+        if (prompt.Count >= MaxSequenceLength)
+            throw new ArgumentException($"The prompt (BOS + primer + prefix) has {prompt.Count} tokens; at most {MaxSequenceLength - 1} fit this model's context. Set MaxPrimerTokens.", nameof(request));
+        int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
+        long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed);
+    }
+
+    private List<int> BuildPrompt(GenerationRequest request, out int primerTokens)
+    {
+        var tokenizer = Tokenizer;
+        Score? primer = request.Primer;
+        if (request.PrimerMidi is not null)
+        {
+            try
+            {
+                primer = MidiScore.Read(request.PrimerMidi);
+            }
+            catch (MidiFormatException e)
+            {
+                throw new ArgumentException($"The primer is not a valid MIDI file: {e.Message}", nameof(request), e);
+            }
+        }
+        var prompt = new List<int> { tokenizer.Bos };
+        primerTokens = 0;
+        if (primer is not null)
+        {
+            var encoded = tokenizer.Encode(primer);
+            int start = encoded.Length > 0 && encoded[0] == tokenizer.Bos ? 1 : 0;
+            int end = encoded.Length;
+            while (end > start && (encoded[end - 1] == tokenizer.Eos || encoded[end - 1] == tokenizer.Pad)) end--;
+            int prefixCount = (request.PrefixTokens?.Count ?? 0) + (request.PrefixTokenIds?.Count ?? 0);
+            int room = Math.Min(request.MaxPrimerTokens ?? int.MaxValue, MaxSequenceLength - 2 - prefixCount - Math.Min(request.MaxTokens ?? 0, MaxSequenceLength / 2));
+            room = Math.Max(0, room);
+            if (end - start > room)
+            {
+                // Keep the end of the primer, starting at a bar line when one is in reach.
+                int cut = end - room;
+                for (int i = cut; i < end; i++)
+                {
+                    if (tokenizer.TokenName(encoded[i]).StartsWith("Bar", StringComparison.Ordinal)) { cut = i; break; }
+                }
+                start = cut;
+            }
+            for (int i = start; i < end; i++) prompt.Add(encoded[i]);
+            primerTokens = end - start;
+        }
+        if (request.PrefixTokens is not null)
+        {
+            foreach (var name in request.PrefixTokens)
+            {
+                try
+                {
+                    prompt.Add(tokenizer.TokenId(name));
+                }
+                catch (KeyNotFoundException)
+                {
+                    throw new ArgumentException(
+                        $"PrefixTokens: '{name}' is not a token of this model's '{tokenizer.Kind}' tokenizer (e.g. {string.Join(", ", Enumerable.Range(0, Math.Min(8, tokenizer.VocabularySize)).Select(tokenizer.TokenName))} ...).",
+                        nameof(request));
+                }
+            }
+        }
+        if (request.PrefixTokenIds is not null) prompt.AddRange(request.PrefixTokenIds);
+        return prompt;
+    }
+
+    /// <summary>Closes the sessions.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var s in _sessions.Values) s.Dispose();
+            _sessions.Clear();
+        }
+    }
+}

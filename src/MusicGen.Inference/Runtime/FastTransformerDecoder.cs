@@ -1,0 +1,253 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MusicGen.Core.Packaging;
+
+namespace MusicGen.Inference.Runtime;
+
+/// <summary>
+/// The fast transformer graph (com.microsoft GroupQueryAttention): one KV buffer per layer and kind,
+/// <c>[capacity, kvHeads, maxLength, headSize]</c>, bound as both past and present so ONNX Runtime writes each new
+/// position in place. A decode step for n rows binds views of the first n rows; views, bindings and input buffers
+/// are made once per batch size, so a step allocates nothing. Rows are left-aligned (position 0 at slot 0) and
+/// ragged: <c>seqlens_k</c> gives each row's length.
+/// </summary>
+internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
+{
+    private readonly InferenceSession _session;
+    private readonly GraphEntry _graph;
+    private readonly KvCacheLayout _kv;
+    private readonly int _vocab;
+    private readonly int _elementSize;
+    private readonly TensorElementType _kvType;
+    private readonly long _rowElements;          // kvHeads * maxLength * headSize
+    private readonly NativeBuffer[] _keys;
+    private readonly NativeBuffer[] _values;
+    private readonly NativeBuffer _ids;          // int64 [capacity]
+    private readonly NativeBuffer _seqlens;      // int32 [capacity]
+    private readonly NativeBuffer _total;        // int32 scalar
+    private readonly NativeBuffer _logits;       // float32 [capacity, V]
+    private readonly int[] _lengths;
+    private readonly StepBinding?[] _steps;
+    private readonly RunOptions _runOptions = new();
+    private readonly bool _logitsLast;
+    private readonly OrtMemoryInfo _cpu = OrtMemoryInfo.DefaultInstance;
+
+    public FastTransformerDecoder(InferenceSession session, GraphEntry graph, int vocabularySize, int capacity, int maxLength)
+    {
+        _session = session;
+        _graph = graph;
+        _kv = graph.KvLayout ?? throw new ArgumentException("The fast graph has no kvLayout.", nameof(graph));
+        _vocab = vocabularySize;
+        Capacity = capacity;
+        MaxLength = maxLength;
+        _kvType = _kv.ElementType == "float16" ? TensorElementType.Float16 : TensorElementType.Float;
+        _elementSize = _kvType == TensorElementType.Float16 ? 2 : 4;
+        _logitsLast = graph.Logits == LogitsMode.Last;
+        foreach (var name in session.InputNames)
+        {
+            if (name is not ("input_ids" or "seqlens_k" or "total_sequence_length") && !name.StartsWith("past_key_values.", StringComparison.Ordinal)
+                && !IsKvName(name))
+                throw new InvalidOperationException($"The fast graph has an input '{name}' this engine does not know how to feed.");
+        }
+        _rowElements = (long)_kv.KvHeads * maxLength * _kv.HeadSize;
+        _keys = new NativeBuffer[_kv.Layers];
+        _values = new NativeBuffer[_kv.Layers];
+        for (int i = 0; i < _kv.Layers; i++)
+        {
+            _keys[i] = new NativeBuffer(capacity * _rowElements * _elementSize);
+            _values[i] = new NativeBuffer(capacity * _rowElements * _elementSize);
+        }
+        _ids = new NativeBuffer(capacity * 8L);
+        _seqlens = new NativeBuffer(capacity * 4L);
+        _total = new NativeBuffer(4);
+        _logits = new NativeBuffer((long)capacity * vocabularySize * 4);
+        _lengths = new int[capacity];
+        _steps = new StepBinding?[capacity + 1];
+    }
+
+    private bool IsKvName(string name)
+    {
+        for (int i = 0; i < _kv.Layers; i++)
+            if (name == KvCacheLayout.Format(_kv.PastKey, i) || name == KvCacheLayout.Format(_kv.PastValue, i)) return true;
+        return false;
+    }
+
+    public int Capacity { get; }
+
+    public int Count { get; private set; }
+
+    public int MaxLength { get; }
+
+    public int VocabularySize => _vocab;
+
+    public int Length(int row) => _lengths[row];
+
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+    {
+        if (Count == Capacity) throw new InvalidOperationException($"All {Capacity} rows are in use.");
+        if (tokens.IsEmpty) throw new ArgumentException("A prompt needs at least one token.", nameof(tokens));
+        if (tokens.Length > MaxLength)
+            throw new ArgumentException($"The prompt has {tokens.Length} tokens but a row holds at most {MaxLength}.", nameof(tokens));
+        int row = Count;
+        int s = tokens.Length;
+        var ids = new long[s];
+        for (int i = 0; i < s; i++) ids[i] = tokens[i];
+        using var binding = _session.CreateIoBinding();
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, [1, s]);
+        using var seqlens = OrtValue.CreateTensorValueFromMemory(new[] { s - 1 }, [1]);
+        using var total = OrtValue.CreateTensorValueFromMemory(new[] { s }, []);
+        binding.BindInput("input_ids", idsValue);
+        binding.BindInput("seqlens_k", seqlens);
+        binding.BindInput("total_sequence_length", total);
+        var views = new List<OrtValue>(4 * _kv.Layers);
+        try
+        {
+            for (int layer = 0; layer < _kv.Layers; layer++)
+            {
+                var k = RowView(_keys[layer], row, 1);
+                var v = RowView(_values[layer], row, 1);
+                views.Add(k);
+                views.Add(v);
+                binding.BindInput(KvCacheLayout.Format(_kv.PastKey, layer), k);
+                binding.BindInput(KvCacheLayout.Format(_kv.PastValue, layer), v);
+                binding.BindOutput(KvCacheLayout.Format(_kv.PresentKey, layer), k);
+                binding.BindOutput(KvCacheLayout.Format(_kv.PresentValue, layer), v);
+            }
+            var logitsRow = _logits.AsSpan<float>((long)row * _vocab, _vocab);
+            if (_logitsLast)
+            {
+                var logits = OrtValue.CreateTensorValueWithData(_cpu, TensorElementType.Float, [1, 1, _vocab],
+                    _logits.Pointer + (nint)((long)row * _vocab * 4), (long)_vocab * 4);
+                views.Add(logits);
+                binding.BindOutput("logits", logits);
+                _session.RunWithBinding(_runOptions, binding);
+            }
+            else
+            {
+                binding.BindOutputToDevice("logits", _cpu);
+                _session.RunWithBinding(_runOptions, binding);
+                using var outputs = binding.GetOutputValues();
+                var all = outputs[0].GetTensorDataAsSpan<float>();
+                all[^_vocab..].CopyTo(logitsRow);
+            }
+        }
+        finally
+        {
+            foreach (var v in views) v.Dispose();
+        }
+        _lengths[row] = s;
+        Count++;
+        return _logits.AsSpan<float>((long)row * _vocab, _vocab);
+    }
+
+    public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens)
+    {
+        int n = Count;
+        if (tokens.Length != n) throw new ArgumentException($"Expected {n} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+        if (n == 0) return [];
+        var ids = _ids.AsSpan<long>(0, n);
+        var seqlens = _seqlens.AsSpan<int>(0, n);
+        int max = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int len = _lengths[i];
+            if (len >= MaxLength) throw new InvalidOperationException($"Row {i} is full ({MaxLength} tokens).");
+            ids[i] = tokens[i];
+            seqlens[i] = len;              // total length after this token, minus one
+            if (len + 1 > max) max = len + 1;
+        }
+        _total.AsSpan<int>(0, 1)[0] = max;
+        var step = _steps[n] ??= new StepBinding(this, n);
+        _session.RunWithBinding(_runOptions, step.Binding);
+        for (int i = 0; i < n; i++) _lengths[i]++;
+        return _logits.AsSpan<float>(0, n * _vocab);
+    }
+
+    public void RemoveRow(int row)
+    {
+        if ((uint)row >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(row));
+        int last = Count - 1;
+        if (row != last)
+        {
+            // Copy the last row's filled positions into the freed row, head by head.
+            long bytes = (long)_lengths[last] * _kv.HeadSize * _elementSize;
+            long headStride = (long)MaxLength * _kv.HeadSize * _elementSize;
+            for (int layer = 0; layer < _kv.Layers; layer++)
+            {
+                CopyRow(_keys[layer], last, row, bytes, headStride);
+                CopyRow(_values[layer], last, row, bytes, headStride);
+            }
+            _lengths[row] = _lengths[last];
+        }
+        _lengths[last] = 0;
+        Count--;
+    }
+
+    private void CopyRow(NativeBuffer buffer, int from, int to, long bytes, long headStride)
+    {
+        for (int h = 0; h < _kv.KvHeads; h++)
+        {
+            var src = buffer.Pointer + (nint)(from * _rowElements * _elementSize + h * headStride);
+            var dst = buffer.Pointer + (nint)(to * _rowElements * _elementSize + h * headStride);
+            Buffer.MemoryCopy((void*)src, (void*)dst, bytes, bytes);
+        }
+    }
+
+    private OrtValue RowView(NativeBuffer buffer, int firstRow, int rows) =>
+        OrtValue.CreateTensorValueWithData(_cpu, _kvType, [rows, _kv.KvHeads, MaxLength, _kv.HeadSize],
+            buffer.Pointer + (nint)(firstRow * _rowElements * _elementSize), rows * _rowElements * _elementSize);
+
+    public void Dispose()
+    {
+        foreach (var s in _steps) s?.Dispose();
+        foreach (var b in _keys) b.Dispose();
+        foreach (var b in _values) b.Dispose();
+        _ids.Dispose();
+        _seqlens.Dispose();
+        _total.Dispose();
+        _logits.Dispose();
+        _runOptions.Dispose();
+    }
+
+    /// <summary>Everything bound for a decode step of exactly n rows.</summary>
+    private sealed class StepBinding : IDisposable
+    {
+        private readonly List<OrtValue> _values = [];
+
+        public StepBinding(FastTransformerDecoder d, int n)
+        {
+            Binding = d._session.CreateIoBinding();
+            var cpu = d._cpu;
+            Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], d._ids.Pointer, n * 8L));
+            Bind(true, "seqlens_k", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [n], d._seqlens.Pointer, n * 4L));
+            Bind(true, "total_sequence_length", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [], d._total.Pointer, 4));
+            for (int layer = 0; layer < d._kv.Layers; layer++)
+            {
+                var k = d.RowView(d._keys[layer], 0, n);
+                var v = d.RowView(d._values[layer], 0, n);
+                _values.Add(k);
+                _values.Add(v);
+                Binding.BindInput(KvCacheLayout.Format(d._kv.PastKey, layer), k);
+                Binding.BindInput(KvCacheLayout.Format(d._kv.PastValue, layer), v);
+                Binding.BindOutput(KvCacheLayout.Format(d._kv.PresentKey, layer), k);
+                Binding.BindOutput(KvCacheLayout.Format(d._kv.PresentValue, layer), v);
+            }
+            Bind(false, "logits", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, [n, 1, d._vocab], d._logits.Pointer, (long)n * d._vocab * 4));
+        }
+
+        public OrtIoBinding Binding { get; }
+
+        private void Bind(bool input, string name, OrtValue value)
+        {
+            _values.Add(value);
+            if (input) Binding.BindInput(name, value);
+            else Binding.BindOutput(name, value);
+        }
+
+        public void Dispose()
+        {
+            Binding.Dispose();
+            foreach (var v in _values) v.Dispose();
+        }
+    }
+}
