@@ -7,7 +7,7 @@ internal static class Models
     /// <summary>A tiny GQA transformer (2 query heads per kv head) with room for 512+ cached steps.</summary>
     public static readonly TransformerConfig Tiny = new()
     {
-        VocabSize = 40, DModel = 32, Layers = 2, Heads = 4, KvHeads = 2, HeadSize = 8, FfnHidden = 48, ContextLength = 600,
+        VocabSize = 40, DModel = 32, Layers = 2, Heads = 4, KvHeads = 2, HeadSize = 16, FfnHidden = 48, ContextLength = 600,
     };
 
     public static readonly LstmConfig TinyLstm = new() { VocabSize = 30, EmbeddingSize = 12, Layers = 2, Units = 16, DenseUnits = 20 };

@@ -165,6 +165,8 @@ public static class TransformerGraphs
     {
         ArgumentNullException.ThrowIfNull(weights);
         var c = weights.Config;
+        if (c.HeadSize % 16 != 0)
+            throw new ArgumentException($"The fast graph needs a head size that is a multiple of 16 (GroupQueryAttention's rotary kernel); got {c.HeadSize}. Use the portable graph.");
         int d = c.DModel, H = c.Heads, KV = c.KvHeads, hd = c.HeadSize, F = c.FfnHidden, V = c.VocabSize;
         float eps = (float)c.NormEpsilon;
         var T = fp16 ? OnnxDataType.Float16 : OnnxDataType.Float;
