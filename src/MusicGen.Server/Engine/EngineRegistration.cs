@@ -1,20 +1,22 @@
+using Microsoft.Extensions.Options;
+using MusicGen.Inference;
+
 namespace MusicGen.Server.Engine;
 
 internal static class EngineRegistration
 {
-    /// <summary>Registers the model loader backed by MusicGen.Inference.</summary>
+    /// <summary>Configuration section of the engine's <see cref="InferenceOptions"/> (threads, provider, graph).</summary>
+    public const string Section = "MusicGen:Inference";
+
+    /// <summary>Registers the model loader backed by MusicGen.Inference, with options validated at start.</summary>
     public static IServiceCollection AddMusicGenEngine(this IServiceCollection services, IConfiguration configuration)
     {
-        // Wired to MusicGen.Inference as soon as its batch decode API lands; until then every package is rejected
-        // with this reason (the service still starts, lists rejected packages and answers 503 for generation).
-        services.AddSingleton<IModelLoader, UnavailableEngineLoader>();
-        _ = configuration;
+        services.AddOptions<InferenceOptions>()
+            .Bind(configuration.GetSection(Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>();
+        services.AddSingleton<IModelLoader>(sp => new InferenceModelLoader(
+            sp.GetRequiredService<IOptions<InferenceOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         return services;
-    }
-
-    private sealed class UnavailableEngineLoader : IModelLoader
-    {
-        public IModelRuntime Load(string directory) =>
-            throw new NotSupportedException("this build has no inference engine yet (MusicGen.Inference batch decode API pending)");
     }
 }

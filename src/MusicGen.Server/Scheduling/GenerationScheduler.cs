@@ -27,6 +27,7 @@ internal sealed class GenerationScheduler : BackgroundService
     private readonly Dictionary<ModelVersion, Lane> _lanes = [];
     private readonly List<Lane> _order = [];
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
+    private static readonly TimeSpan IdleBatchLifetime = TimeSpan.FromSeconds(30);
     private int _queued;
     private int _next;
 
@@ -101,18 +102,26 @@ internal sealed class GenerationScheduler : BackgroundService
     {
         lock (_gate)
         {
+            Lane? found = null;
             for (var i = 0; i < _order.Count; i++)
             {
                 var lane = _order[(_next + i) % _order.Count];
                 if (lane.Active.Count > 0 || lane.Queue.Count > 0)
                 {
-                    _next = (_next + i + 1) % Math.Max(1, _order.Count);
-                    return lane;
+                    _next = (_next + i + 1) % _order.Count;
+                    found = lane;
+                    break;
                 }
             }
-            // Idle lanes give their batch (and its buffers) back.
-            for (var i = _order.Count - 1; i >= 0; i--) RemoveIfIdle(_order[i]);
-            return null;
+            // Idle lanes of versions no longer active (or idle for a while) give their batch back, so a drained
+            // version can unload even while other models are busy.
+            for (var i = _order.Count - 1; i >= 0; i--)
+            {
+                var lane = _order[i];
+                if (lane != found && (lane.Model.State != VersionState.Active || Stopwatch.GetElapsedTime(lane.LastUsed) > IdleBatchLifetime))
+                    RemoveIfIdle(lane);
+            }
+            return found;
         }
     }
 
@@ -149,7 +158,13 @@ internal sealed class GenerationScheduler : BackgroundService
             }
             try
             {
-                lane.Batch ??= lane.Model.Runtime.CreateBatch(_options.MaxBatchSize);
+                if (lane.Batch is null)
+                {
+                    // The lane holds its own reference while it has a batch: the runtime outlives the batch.
+                    if (!lane.Model.TryAcquire()) throw new InvalidOperationException($"model {lane.Model.Name} {lane.Model.Version} was unloaded");
+                    try { lane.Batch = lane.Model.Runtime.CreateBatch(_options.MaxBatchSize); }
+                    catch { lane.Model.Release(); throw; }
+                }
                 lane.Batch.Join(job.Sequence); // prefill + first token
                 job.Admitted = Stopwatch.GetTimestamp();
                 lane.Active.Add(job);
@@ -192,7 +207,7 @@ internal sealed class GenerationScheduler : BackgroundService
             finished.Add((job, null, seq.FinishReason ?? "max_tokens"));
         }
 
-        lock (_gate) RemoveIfIdle(lane);
+        lane.LastUsed = Stopwatch.GetTimestamp();
         Complete(finished);
     }
 
@@ -219,19 +234,16 @@ internal sealed class GenerationScheduler : BackgroundService
         foreach (var job in lane.Active) finished.Add((job, new InvalidOperationException($"generation failed: {ex.Message}", ex), null));
         _metrics.ActiveChanged(-lane.Active.Count);
         lane.Active.Clear();
-        try { lane.Batch?.Dispose(); } catch (Exception dex) { _log.LogWarning(dex, "Disposing a failed batch"); }
-        lane.Batch = null;
+        try { DisposeBatch(lane); } catch (Exception dex) { _log.LogWarning(dex, "Disposing a failed batch"); }
         lock (_gate) RemoveIfIdle(lane);
         Complete(finished);
     }
 
-    // Under _gate. The batch is disposed before the jobs' references are released, so a drained version unloads
-    // only after its last batch is gone.
+    // Under _gate.
     private void RemoveIfIdle(Lane lane)
     {
         if (lane.Active.Count > 0 || lane.Queue.Count > 0) return;
-        lane.Batch?.Dispose();
-        lane.Batch = null;
+        DisposeBatch(lane);
         _lanes.Remove(lane.Model);
         var idx = _order.IndexOf(lane);
         _order.RemoveAt(idx);
@@ -250,8 +262,7 @@ internal sealed class GenerationScheduler : BackgroundService
                 while (lane.Queue.TryDequeue(out var job)) finished.Add((job, new OperationCanceledException("the server is stopping"), null));
                 _metrics.ActiveChanged(-lane.Active.Count);
                 lane.Active.Clear();
-                lane.Batch?.Dispose();
-                lane.Batch = null;
+                DisposeBatch(lane);
             }
             _metrics.QueueChanged(-_queued);
             _queued = 0;
@@ -259,6 +270,15 @@ internal sealed class GenerationScheduler : BackgroundService
             _lanes.Clear();
         }
         Complete(finished);
+    }
+
+    private static void DisposeBatch(Lane lane)
+    {
+        if (lane.Batch is null) return;
+        var batch = lane.Batch;
+        lane.Batch = null;
+        try { batch.Dispose(); }
+        finally { lane.Model.Release(); }
     }
 
     public override void Dispose()
@@ -273,5 +293,6 @@ internal sealed class GenerationScheduler : BackgroundService
         public Queue<GenerationJob> Queue { get; } = new();
         public List<GenerationJob> Active { get; } = [];
         public IDecodeBatch? Batch { get; set; }
+        public long LastUsed { get; set; } = Stopwatch.GetTimestamp();
     }
 }
