@@ -221,10 +221,23 @@ internal static class GenerateEndpoints
                 return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tokens"] = [$"tokens = {t} does not fit: model '{name}' has a context of {d.ContextLength} tokens (prompt included)"] }, title: "Invalid generation request"));
             var maxTokens = request.Tokens ?? (request.Bars is null && request.Seconds is null ? Math.Min(RequestValidation.DefaultTokens, limit) : limit);
 
+            Dictionary<int, float>? bias = null;
+            if (request.TokenBias is { Count: > 0 })
+            {
+                bias = [];
+                foreach (var (key, value) in request.TokenBias)
+                {
+                    int? id = int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : version.Runtime.TokenId(key);
+                    if (id is null || id < 0 || id >= d.VocabularySize || !float.IsFinite(value))
+                        return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tokenBias"] = [$"tokenBias: '{key}' = {value} is not a token of model '{name}' with a finite bias"] }, title: "Invalid generation request"));
+                    bias[id.Value] = value <= -1000 ? float.NegativeInfinity : value;
+                }
+            }
+
             IDecodeSequence sequence;
             try
             {
-                sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, maxTokens, request.Bars, request.Seconds, seed, primer is { Length: > 0 } ? primer : null));
+                sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, maxTokens, request.Bars, request.Seconds, seed, primer is { Length: > 0 } ? primer : null, bias));
             }
             catch (PrimerException ex)
             {

@@ -42,6 +42,12 @@ public sealed class GenerateRequest
     /// <summary>Random seed; the same seed, model and settings give the same music. Chosen at random when absent.</summary>
     public long? Seed { get; set; }
 
+    /// <summary>
+    /// Added to the logits of tokens, by token name (e.g. <c>"EOS"</c>, <c>"Pitch_60"</c>) or id; a bias of -1000 or
+    /// less bans the token.
+    /// </summary>
+    public Dictionary<string, float>? TokenBias { get; set; }
+
     /// <summary>Primer MIDI file to continue, base64 encoded.</summary>
     public string? Primer { get; set; }
 }

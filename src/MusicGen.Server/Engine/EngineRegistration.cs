@@ -13,8 +13,9 @@ internal static class EngineRegistration
     {
         services.AddOptions<InferenceOptions>()
             .Bind(configuration.GetSection(Section))
+            // The server loads every package of its registry, so ModelPath (one package) is not needed here.
+            .Validate(o => o.Validate().Count == 0, "invalid MusicGen:Inference options (ExecutionProvider cpu|cuda, threads >= 0, GraphOptimization all|extended|basic|disabled)")
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>();
         services.AddSingleton<IModelLoader>(sp => new InferenceModelLoader(
             sp.GetRequiredService<IOptions<InferenceOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         return services;

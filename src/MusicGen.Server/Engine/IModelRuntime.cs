@@ -23,7 +23,8 @@ internal sealed record SamplingSettings(
     bool Greedy);
 
 /// <summary>One generation as the service asks the engine for it.</summary>
-internal sealed record GenerationSpec(SamplingSettings Sampling, int? MaxTokens, int? Bars, double? Seconds, long Seed, byte[]? PrimerMidi);
+internal sealed record GenerationSpec(SamplingSettings Sampling, int? MaxTokens, int? Bars, double? Seconds, long Seed, byte[]? PrimerMidi,
+    IReadOnlyDictionary<int, float>? TokenBias = null);
 
 /// <summary>
 /// One loaded model version that can run batched decode steps: the server's seam onto MusicGen.Inference. The
@@ -37,6 +38,9 @@ internal interface IModelRuntime : IDisposable
 
     /// <summary>Readable name of a token id (e.g. <c>Pitch_60</c>).</summary>
     string TokenName(int id);
+
+    /// <summary>The id of a token name, or null when the vocabulary has no such token.</summary>
+    int? TokenId(string name);
 
     /// <summary>
     /// Prepares a sequence (validates, encodes the primer, sets up its seeded sampler and stop conditions); thread-safe.

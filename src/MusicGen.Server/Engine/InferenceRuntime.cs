@@ -28,6 +28,12 @@ internal sealed class InferenceRuntime : IModelRuntime
 
     public string TokenName(int id) => _model.Tokenizer.TokenName(id);
 
+    public int? TokenId(string name)
+    {
+        try { return _model.Tokenizer.TokenId(name); }
+        catch (KeyNotFoundException) { return null; }
+    }
+
     public IDecodeSequence CreateSequence(GenerationSpec spec)
     {
         var s = spec.Sampling;
@@ -46,6 +52,7 @@ internal sealed class InferenceRuntime : IModelRuntime
                 MinP = s.MinP,
                 RepetitionPenalty = s.RepetitionPenalty,
                 Greedy = s.Greedy,
+                TokenBias = spec.TokenBias,
             },
         };
         try
