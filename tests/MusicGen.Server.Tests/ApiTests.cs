@@ -124,12 +124,14 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Malformed_primer_midi_reports_the_readers_offset()
     {
-        var junk = Convert.ToBase64String("MThd\0\0\0\u0006\0\u0001\0\u0001\u0001\u00e0MTrk\0\0\u0010\0\u0000\u0090"u8.ToArray());
+        // A header chunk that claims 6 bytes but the file ends after 2 of them: no reader can repair that.
+        var junk = Convert.ToBase64String([(byte)'M', (byte)'T', (byte)'h', (byte)'d', 0, 0, 0, 6, 0, 1]);
         var resp = await Client.PostAsJsonAsync("/v1/generate", new { tokens = 8, primer = junk });
         Assert.Equal(HttpStatusCode.BadRequest, resp.StatusCode);
         var problem = await resp.Content.ReadFromJsonAsync<JsonElement>();
         var message = problem.GetProperty("errors").GetProperty("primer")[0].GetString()!;
-        Assert.Contains("offset", message, StringComparison.OrdinalIgnoreCase);
+        Assert.Matches(@"at byte \d+", message);
+        Assert.True(problem.GetProperty("offset").GetInt64() >= 0);
     }
 
     [Fact]
@@ -168,7 +170,7 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
         Assert.Equal("text/event-stream", resp.Content.Headers.ContentType?.MediaType);
         var events = await Sse.ReadAllAsync(await resp.Content.ReadAsStreamAsync());
         Assert.Equal("start", events[0].Event);
-        Assert.Equal(64, events.Count(e => e.Event == "token"));
+        Assert.True(events.Count(e => e.Event == "token") == 64, string.Join("\n", events.Select(e => e.Event + " " + e.Data)));
         Assert.Contains(events, e => e.Event == "note");
         var done = events[^1];
         Assert.Equal("done", done.Event);

@@ -241,7 +241,9 @@ internal static class GenerateEndpoints
             }
             catch (PrimerException ex)
             {
-                return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["primer"] = [ex.Message] }, title: "Invalid primer MIDI"));
+                var primerProblem = new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["primer"] = [ex.Message] }) { Status = 400, Title = "Invalid primer MIDI" };
+                if (ex.Offset is { } offset) primerProblem.Extensions["offset"] = offset;
+                return (null, TypedResults.Problem(primerProblem));
             }
 
             var job = new GenerationJob(version, sequence, options.RequestDeadline, ctx.RequestAborted);

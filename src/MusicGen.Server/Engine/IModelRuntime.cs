@@ -107,4 +107,8 @@ internal interface IModelLoader
 }
 
 /// <summary>A primer MIDI file that could not be used; the message says why (the reader's byte offset included).</summary>
-internal sealed class PrimerException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class PrimerException(string message, long? offset = null, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>Byte offset in the primer file where the reader failed, when known.</summary>
+    public long? Offset { get; } = offset;
+}

@@ -61,7 +61,7 @@ internal sealed class InferenceRuntime : IModelRuntime
         }
         catch (ArgumentException ex) when (spec.PrimerMidi is not null && (ex.InnerException is MidiFormatException || ex.Message.Contains("prompt", StringComparison.OrdinalIgnoreCase)))
         {
-            throw new PrimerException(ex.Message, ex);
+            throw new PrimerException(ex.Message, (ex.InnerException as MidiFormatException)?.Offset, ex);
         }
     }
 

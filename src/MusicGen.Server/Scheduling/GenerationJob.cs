@@ -46,7 +46,7 @@ internal sealed class GenerationJob : IDisposable
     public bool DeadlinePassed => _deadline.IsCancellationRequested;
 
     /// <summary>Tokens as they are generated (completed at the end, with the error when it failed).</summary>
-    public Channel<int> Tokens { get; } = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    public Channel<int> Tokens { get; } = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
 
     public TaskCompletionSource<JobResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
