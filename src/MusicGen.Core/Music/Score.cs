@@ -1,6 +1,7 @@
 namespace MusicGen.Core.Music;
 
-/// <summary>A sounding note: start and end in ticks (end &gt; start), MIDI channel 0-15, pitch 0-127, velocity 1-127.</summary>
+/// <summary>A sounding note: start and end in ticks (end &gt;= start; zero-length notes read from files are kept,
+/// as an event-level reader sees them), MIDI channel 0-15, pitch 0-127, velocity 1-127.</summary>
 public readonly record struct Note(long Start, long End, int Channel, int Pitch, int Velocity)
 {
     /// <summary>Length in ticks.</summary>
