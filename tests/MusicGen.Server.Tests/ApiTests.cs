@@ -224,7 +224,7 @@ internal static class Sse
     public static async Task<List<Item>> ReadAllAsync(Stream stream, Func<Item, bool>? stopAfter = null, CancellationToken cancel = default)
     {
         var list = new List<Item>();
-        using var reader = new StreamReader(stream);
+        using var reader = new StreamReader(stream, leaveOpen: true);
         string? ev = null;
         var data = new System.Text.StringBuilder();
         while (await reader.ReadLineAsync(cancel) is { } line)

@@ -25,10 +25,12 @@ internal sealed class ServerMetrics : IDisposable
         _meter = factory.Create(MeterName);
         _requests = _meter.CreateCounter<long>("musicgen.requests", "{request}", "Generation requests by model and outcome.");
         _tokens = _meter.CreateCounter<long>("musicgen.tokens.generated", "{token}", "Tokens generated (rate = tokens/s).");
-        _ttft = _meter.CreateHistogram<double>("musicgen.time_to_first_token", "s", "From arrival to the first generated token.");
-        _tokenLatency = _meter.CreateHistogram<double>("musicgen.token.latency", "s", "Time between two tokens of one sequence (one batched step).");
-        _batchSize = _meter.CreateHistogram<int>("musicgen.batch.size", "{sequence}", "Sequences in each batched decode step.");
-        _stepSeconds = _meter.CreateHistogram<double>("musicgen.step.duration", "s", "Wall time of one batched decode step.");
+        var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30] };
+        _ttft = _meter.CreateHistogram("musicgen.time_to_first_token", "s", "From arrival to the first generated token.", advice: seconds);
+        _tokenLatency = _meter.CreateHistogram("musicgen.token.latency", "s", "Time between two tokens of one sequence (one batched step).", advice: seconds);
+        _batchSize = _meter.CreateHistogram("musicgen.batch.size", "{sequence}", "Sequences in each batched decode step.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+        _stepSeconds = _meter.CreateHistogram("musicgen.step.duration", "s", "Wall time of one batched decode step.", advice: seconds);
         _packages = _meter.CreateCounter<long>("musicgen.packages", "{package}", "Packages looked at by the registry, by outcome (loaded, rejected).");
         _meter.CreateObservableGauge("musicgen.queue.depth", () => Interlocked.Read(ref _queueDepth), "{request}", "Requests waiting for a batch slot.");
         _meter.CreateObservableGauge("musicgen.batch.active", () => Interlocked.Read(ref _activeSequences), "{sequence}", "Sequences holding a batch slot now.");
