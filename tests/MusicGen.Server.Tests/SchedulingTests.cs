@@ -10,8 +10,8 @@ public sealed class SchedulingTests
     internal static readonly Dictionary<string, float> NoEos = new() { ["EOS"] = -1000 };
 
     /// <summary>A package big enough that a few thousand tokens take seconds here.</summary>
-    internal static string WriteSlow(string root, string name = "slow", string version = "1") =>
-        TestPackages.Write(Path.Combine(root, name), name, version, seed: 5, context: 4096, dModel: 256, layers: 4);
+    internal static string WriteSlow(string root, string folder = "slow", string version = "1", string name = "slow") =>
+        TestPackages.Write(Path.Combine(root, folder), name, version, seed: 5, context: 4096, dModel: 256, layers: 4);
 
     [Fact]
     public async Task A_client_that_disconnects_frees_its_slot_within_a_step()
