@@ -3,4 +3,5 @@ using MusicGen.Cli.Commands;
 
 var root = new RootCommand("musicgen: composes music as MIDI with LSTM and Transformer models.");
 root.Subcommands.Add(MidiCommands.Create());
+root.Subcommands.Add(EvalCommands.Create());
 return root.Parse(args).Invoke();

@@ -84,7 +84,7 @@ public sealed class GaussianKde
 /// <summary>
 /// The overlapping area of two distributions (Yang and Lerch, "On the evaluation of generative models in music",
 /// Neural Computing and Applications 2020; their mgeval toolbox): the integral of <c>min(pdf_A, pdf_B)</c> of the
-/// Gaussian KDEs of two samples, integrated over <c>[min(A ∪ B), max(A ∪ B)]</c> as mgeval does.
+/// Gaussian KDEs of two samples.
 /// </summary>
 public static class DistributionOverlap
 {
@@ -93,9 +93,19 @@ public static class DistributionOverlap
     /// <summary>
     /// Overlapping area of the KDEs of <paramref name="a"/> and <paramref name="b"/>, in [0, 1]; NaN values are
     /// left out. 1 when both samples are the same single value; NaN when either has no defined value. A sample
-    /// without spread gets a bandwidth of 1/200 of the combined range (scipy would fail on it).
+    /// without spread gets a bandwidth of 1/200 of the combined range (scipy would fail on it). Integrated (trapezoid
+    /// rule, 2001 points) over the densities' whole support: the samples' range widened by four bandwidths each side.
     /// </summary>
-    public static double OverlapArea(IEnumerable<double> a, IEnumerable<double> b)
+    public static double OverlapArea(IEnumerable<double> a, IEnumerable<double> b) => Overlap(a, b, wholeSupport: true);
+
+    /// <summary>
+    /// mgeval's exact variant: integrated over <c>[min(A ∪ B), max(A ∪ B)]</c> only. It under-reports the overlap
+    /// (by up to half) of samples piled up at an end of their range, such as rates that are mostly 0 or
+    /// distances that are mostly 0, so <see cref="OverlapArea"/> integrates over the densities' whole support.
+    /// </summary>
+    public static double OverlapAreaWithinRange(IEnumerable<double> a, IEnumerable<double> b) => Overlap(a, b, wholeSupport: false);
+
+    private static double Overlap(IEnumerable<double> a, IEnumerable<double> b, bool wholeSupport)
     {
         var x = Numerics.Defined(a);
         var y = Numerics.Defined(b);
@@ -114,6 +124,14 @@ public static class DistributionOverlap
         double floor = (hi - lo) / 200;
         var ka = new GaussianKde(x, floor, lo, hi);
         var kb = new GaussianKde(y, floor, lo, hi);
+
+        // The whole support: four bandwidths past the samples on each side (all but 6e-5 of each density).
+        double reach = wholeSupport ? 4 * Math.Max(ka.Bandwidth, kb.Bandwidth) : 0;
+        return Integrate(ka, kb, lo - reach, hi + reach);
+    }
+
+    private static double Integrate(GaussianKde ka, GaussianKde kb, double lo, double hi)
+    {
         double step = (hi - lo) / (GridPoints - 1);
         double area = 0;
         double previous = 0;

@@ -184,6 +184,7 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
                     Publish(job);
                     Complete(job);
                 }
+                ActiveCount = batch.Count;
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

@@ -73,11 +73,15 @@ public sealed class MusicModel : IDisposable
         {
             GraphPreference.Fast when !hasFast => throw new ModelPackageException($"Model package '{Package.Directory}' has no '{FastVariant}' graph (Graph = Fast was asked for)."),
             GraphPreference.Portable when !hasPortable => throw new ModelPackageException($"Model package '{Package.Directory}' has no 'portable' graph (Graph = Portable was asked for)."),
+            GraphPreference.Fast when !FastSupported => throw new ModelPackageException($"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
             GraphPreference.Fast => FastVariant,
             GraphPreference.Portable => GraphVariants.Portable,
-            _ => hasFast ? FastVariant : GraphVariants.Portable,
+            _ => hasFast && (FastSupported || !hasPortable) ? FastVariant : GraphVariants.Portable,
         };
     }
+
+    /// <summary>ONNX Runtime's CPU GroupQueryAttention needs a head size that is a multiple of 16.</summary>
+    private bool FastSupported => _factory.UseCuda || Package.Manifest.HyperParameters.HeadSize % 16 == 0;
 
     /// <summary>The fast variant for the provider in use: fp16 on CUDA when the package has it, fp32 otherwise.</summary>
     private string FastVariant =>

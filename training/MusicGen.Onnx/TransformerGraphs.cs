@@ -28,15 +28,15 @@ public static class TransformerGraphs
         int half = c.HeadSize / 2;
         var cos = new float[c.ContextLength * half];
         var sin = new float[c.ContextLength * half];
-        // float32 arithmetic, as torch computes it: inv_freq = 1 / theta^(2j/hd), angle = position * inv_freq.
+        // Computed in float64 and rounded once to float32 (as the TorchSharp model builds its table).
         for (int j = 0; j < half; j++)
         {
-            float invFreq = 1f / MathF.Pow((float)c.RopeTheta, 2f * j / c.HeadSize);
+            double invFreq = Math.Pow(c.RopeTheta, -2.0 * j / c.HeadSize);
             for (int p = 0; p < c.ContextLength; p++)
             {
-                float angle = p * invFreq;
-                cos[p * half + j] = MathF.Cos(angle);
-                sin[p * half + j] = MathF.Sin(angle);
+                double angle = p * invFreq;
+                cos[p * half + j] = (float)Math.Cos(angle);
+                sin[p * half + j] = (float)Math.Sin(angle);
             }
         }
         return (cos, sin);

@@ -110,6 +110,7 @@ internal ref struct MidiReader
         return file;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private MidiTrack ReadTrack(uint declaredLength, ref bool reportedTruncation)
     {
         var b = _b;
@@ -121,6 +122,9 @@ internal ref struct MidiReader
 
         var track = new MidiTrack();
         var events = track.Events;
+        // Capacity from the bytes that really remain (an event takes at least 3 bytes in practice; a wrong guess
+        // only costs a regrowth), never from the declared length alone.
+        events.Capacity = Math.Min((_limit - _pos) / 3 + 1, 1 << 20);
         long tick = 0;
         long committedTick = 0;
         int running = 0;

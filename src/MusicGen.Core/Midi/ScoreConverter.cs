@@ -14,6 +14,7 @@ public static class ScoreConverter
     /// <summary>The musical view of a MIDI file. An SMPTE division becomes a ticks-per-quarter grid at a fixed tempo
     /// (one quarter = one second: ticks per quarter = frames per second x ticks per frame, and one tempo of
     /// 1,000,000 µs per quarter, or 1,001,001 for 29.97 fps); Set Tempo events are then ignored.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static Score ToScore(MidiFile file)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -165,17 +166,59 @@ public static class ScoreConverter
         return n;
     }
 
+    /// <summary>Sorts by start, pitch, channel, end, velocity: a primitive-key sort on (start, pitch), then the
+    /// rare runs of equal keys by the full order.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void SortNotes(List<Note> notes)
     {
-        notes.Sort(static (a, b) =>
+        int n = notes.Count;
+        if (n < 2) return;
+        bool sorted = true;
+        for (int i = 1; i < n && sorted; i++) sorted = CompareNotes(notes[i - 1], notes[i]) <= 0;
+        if (sorted) return;
+        var keys = new long[n];
+        var items = new Note[n];
+        notes.CopyTo(items);
+        bool keyed = true;
+        for (int i = 0; i < n; i++)
         {
-            int c = a.Start.CompareTo(b.Start);
-            if (c == 0) c = a.Pitch.CompareTo(b.Pitch);
-            if (c == 0) c = a.Channel.CompareTo(b.Channel);
-            if (c == 0) c = a.End.CompareTo(b.End);
-            if (c == 0) c = a.Velocity.CompareTo(b.Velocity);
-            return c;
-        });
+            long s = items[i].Start;
+            if (s < 0 || s > (long.MaxValue >> 8)) { keyed = false; break; }
+            keys[i] = (s << 7) | (uint)(items[i].Pitch & 127);
+        }
+        if (keyed)
+        {
+            Array.Sort(keys, items);
+            for (int i = 0; i < n;)
+            {
+                int j = i + 1;
+                while (j < n && keys[j] == keys[i]) j++;
+                if (j - i > 1) Array.Sort(items, i, j - i, NoteOrder.Instance);
+                i = j;
+            }
+        }
+        else
+        {
+            Array.Sort(items, NoteOrder.Instance);
+        }
+        notes.Clear();
+        notes.AddRange(items);
+    }
+
+    private static int CompareNotes(in Note a, in Note b)
+    {
+        int c = a.Start.CompareTo(b.Start);
+        if (c == 0) c = a.Pitch.CompareTo(b.Pitch);
+        if (c == 0) c = a.Channel.CompareTo(b.Channel);
+        if (c == 0) c = a.End.CompareTo(b.End);
+        if (c == 0) c = a.Velocity.CompareTo(b.Velocity);
+        return c;
+    }
+
+    private sealed class NoteOrder : IComparer<Note>
+    {
+        public static readonly NoteOrder Instance = new();
+        public int Compare(Note a, Note b) => CompareNotes(a, b);
     }
 
     private static void StableSortByTick<T>(List<T> items, Func<T, long> tick)

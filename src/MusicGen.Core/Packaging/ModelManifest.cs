@@ -49,9 +49,9 @@ public sealed class ModelManifest
     /// <summary>When the package was written (UTC).</summary>
     public DateTimeOffset CreatedUtc { get; set; }
 
-    /// <summary>The tokenizer configuration as JSON text (what <c>TokenizerJson.FromJson</c> takes).</summary>
+    /// <summary>The tokenizer configuration as compact JSON text (what <c>TokenizerJson.FromJson</c> takes).</summary>
     [JsonIgnore]
-    public string TokenizerJson => Tokenizer.ValueKind == JsonValueKind.Undefined ? "" : Tokenizer.GetRawText();
+    public string TokenizerJson => Tokenizer.ValueKind == JsonValueKind.Undefined ? "" : JsonSerializer.Serialize(Tokenizer);
 
     /// <summary>The graph of a variant, or null when the package has none.</summary>
     public GraphEntry? FindGraph(string variant) =>
@@ -236,7 +236,7 @@ public sealed class ModelHyperParameters
     public double RopeTheta { get; set; }
     /// <summary>RMSNorm epsilon (1e-5).</summary>
     public double NormEpsilon { get; set; }
-    /// <summary>Context length the network was trained with.</summary>
+    /// <summary>Context length the network was trained with (the manifest's own contextLength may be larger: graphs can be exported for longer sequences).</summary>
     public int ContextLength { get; set; }
     /// <summary>LSTM embedding size E.</summary>
     public int EmbeddingSize { get; set; }
@@ -349,6 +349,8 @@ public sealed class TrainingSummary
     public double? ValidAccuracy { get; set; }
     /// <summary>Training wall time in seconds.</summary>
     public double WallTimeSeconds { get; set; }
+    /// <summary>The checkpoint the package was exported from (what <c>musicgen-train verify</c> compares against), or null.</summary>
+    public string? Checkpoint { get; set; }
 }
 
 /// <summary>A model package or its manifest is missing, malformed or inconsistent.</summary>

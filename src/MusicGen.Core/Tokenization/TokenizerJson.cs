@@ -20,7 +20,7 @@ public static class TokenizerJson
     };
 
     /// <summary>The known kinds.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [ChoraleTokenizer.KindName];
+    public static IReadOnlyList<string> Kinds { get; } = [RemiTokenizer.KindName, PerformanceTokenizer.KindName, ChoraleTokenizer.KindName];
 
     /// <summary>Rebuilds a tokenizer of any kind from its <see cref="IMusicTokenizer.ToJson"/> text.</summary>
     /// <exception cref="FormatException">The JSON is malformed, of an unknown kind, or its vocabulary differs from the rebuilt one.</exception>
@@ -56,6 +56,8 @@ public static class TokenizerJson
         {
             tokenizer = kind switch
             {
+                RemiTokenizer.KindName => new RemiTokenizer(Read<RemiConfig>(obj)),
+                PerformanceTokenizer.KindName => new PerformanceTokenizer(Read<PerformanceConfig>(obj)),
                 ChoraleTokenizer.KindName => new ChoraleTokenizer(Read<ChoraleConfig>(obj)),
                 _ => throw new FormatException($"Unknown tokenizer kind '{kind}' (known: {string.Join(", ", Kinds)})."),
             };
@@ -90,6 +92,8 @@ public static class TokenizerJson
     /// <summary>Creates a tokenizer of a kind with its default configuration.</summary>
     public static IMusicTokenizer CreateDefault(string kind) => kind switch
     {
+        RemiTokenizer.KindName => new RemiTokenizer(),
+        PerformanceTokenizer.KindName => new PerformanceTokenizer(),
         ChoraleTokenizer.KindName => new ChoraleTokenizer(),
         _ => throw new ArgumentException($"Unknown tokenizer kind '{kind}' (known: {string.Join(", ", Kinds)}).", nameof(kind)),
     };

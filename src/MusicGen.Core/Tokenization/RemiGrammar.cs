@@ -1,0 +1,324 @@
+namespace MusicGen.Core.Tokenization;
+
+/// <summary>
+/// Legal next tokens for <see cref="RemiTokenizer"/>: the canonical shape the encoder writes.
+/// <list type="bullet">
+/// <item>BOS first; then Bar; after Bar: TimeSig (a change), Position, Bar or EOS; a bar cut by a bare Position is
+/// followed by a TimeSig that changes the signature.</item>
+/// <item>Positions increase within a bar and stay inside it; after a Position: Tempo (a change), Program, Pitch, or
+/// (k &gt; 0) Bar to cut the bar.</item>
+/// <item>Pitch, Velocity, then one or more Duration tokens, each no longer than the one before; the first note needs
+/// a Program first; within a position, programs increase and pitches do not decrease per program.</item>
+/// <item>After EOS only PAD.</item>
+/// </list>
+/// </summary>
+internal sealed class RemiGrammar : ITokenGrammar
+{
+    private enum Phase
+    {
+        NotStarted,
+        AfterBos,
+        AfterBar,
+        AfterCutBar,
+        AfterTimeSig,
+        AfterPosition,
+        AfterTempo,
+        AfterProgram,
+        AfterPitch,
+        AfterVelocity,
+        AfterDuration,
+        Finished,
+    }
+
+    private readonly RemiTokenizer _t;
+    private readonly LogitMask _mask = new();
+    private Phase _phase;
+    private int _barTokens;
+    private long _barStart;
+    private int _ts;
+    private bool _tsSet;
+    private int _pos;
+    private int _program;
+    private bool _notesAtPosition;
+    private int _lastPitchId;
+    private int _lastDurationId;
+    private int _tempo;
+    private long _tempoStep;
+    private double _tempoSeconds;
+    private int _microsecondsPerQuarter;
+
+    public RemiGrammar(RemiTokenizer tokenizer)
+    {
+        _t = tokenizer;
+        Reset();
+    }
+
+    public int Bars => _phase == Phase.Finished ? _barTokens : Math.Max(0, _barTokens - 1);
+
+    public double Seconds => _tempoSeconds + ((CurrentStep - _tempoStep) * _microsecondsPerQuarter / 1e6 / _t.Config.PositionsPerQuarter);
+
+    public bool IsFinished => _phase == Phase.Finished;
+
+    private long CurrentStep => _barStart + Math.Max(_pos, 0);
+
+    private int BarSteps => _t.BarSteps(_ts);
+
+    public void Reset()
+    {
+        _phase = Phase.NotStarted;
+        _barTokens = 0;
+        _barStart = 0;
+        _ts = _t.DefaultTimeSig;
+        _tsSet = false;
+        _pos = -1;
+        _program = -1;
+        _notesAtPosition = false;
+        _lastPitchId = -1;
+        _lastDurationId = -1;
+        _tempo = -1;
+        _tempoStep = 0;
+        _tempoSeconds = 0;
+        _microsecondsPerQuarter = 500_000;
+    }
+
+    public void Accept(int token)
+    {
+        if (_phase == Phase.Finished || (uint)token >= (uint)_t.VocabularySize || token == _t.Pad)
+        {
+            return;
+        }
+
+        if (token == _t.Bos)
+        {
+            if (_phase == Phase.NotStarted)
+            {
+                _phase = Phase.AfterBos;
+            }
+
+            return;
+        }
+
+        if (token == _t.Eos)
+        {
+            _phase = Phase.Finished;
+            return;
+        }
+
+        if (token == _t.BarId)
+        {
+            if (_barTokens == 0)
+            {
+                _barStart = 0;
+            }
+            else if (_phase == Phase.AfterPosition && _pos > 0)
+            {
+                _barStart += _pos;
+                _barTokens++;
+                _pos = -1;
+                _phase = Phase.AfterCutBar;
+                return;
+            }
+            else
+            {
+                _barStart += BarSteps;
+            }
+
+            _barTokens++;
+            _pos = -1;
+            _phase = Phase.AfterBar;
+            return;
+        }
+
+        if (token < _t.ProgramFirst)
+        {
+            var k = token - _t.PositionFirst;
+            if (k < BarSteps)
+            {
+                _pos = k;
+                _notesAtPosition = false;
+                _lastPitchId = -1;
+                _phase = Phase.AfterPosition;
+            }
+
+            return;
+        }
+
+        if (token < _t.PitchFirst)
+        {
+            _program = token - _t.ProgramFirst;
+            _lastPitchId = -1;
+            _phase = Phase.AfterProgram;
+            return;
+        }
+
+        if (token < _t.VelocityFirst)
+        {
+            _lastPitchId = token;
+            _notesAtPosition = true;
+            if (_program < 0)
+            {
+                _program = 0;
+            }
+
+            _phase = Phase.AfterPitch;
+            return;
+        }
+
+        if (token < _t.DurationFirst)
+        {
+            _phase = Phase.AfterVelocity;
+            return;
+        }
+
+        if (token < _t.TempoFirst)
+        {
+            _lastDurationId = token;
+            _phase = Phase.AfterDuration;
+            return;
+        }
+
+        if (token < _t.TimeSigFirst)
+        {
+            var seconds = Seconds;
+            _tempo = token - _t.TempoFirst;
+            _tempoStep = CurrentStep;
+            _tempoSeconds = seconds;
+            _microsecondsPerQuarter = _t.TempoMicroseconds(_tempo);
+            _phase = Phase.AfterTempo;
+            return;
+        }
+
+        if (_pos < 0)
+        {
+            _ts = token - _t.TimeSigFirst;
+            _tsSet = true;
+            _phase = Phase.AfterTimeSig;
+        }
+    }
+
+    public void MaskLogits(Span<float> logits)
+    {
+        var m = _mask;
+        m.Clear();
+        var t = _t;
+        switch (_phase)
+        {
+            case Phase.NotStarted:
+                m.Allow(t.Bos);
+                break;
+            case Phase.AfterBos:
+                m.Allow(t.BarId);
+                m.Allow(t.Eos);
+                break;
+            case Phase.AfterBar:
+                m.Allow(t.Eos);
+                m.Allow(t.BarId);
+                AllowPositionsAfter(-1);
+                AllowTimeSigChanges();
+                break;
+            case Phase.AfterCutBar:
+                AllowTimeSigChanges();
+                break;
+            case Phase.AfterTimeSig:
+                m.Allow(t.Eos);
+                m.Allow(t.BarId);
+                AllowPositionsAfter(-1);
+                break;
+            case Phase.AfterPosition:
+                if (_pos > 0)
+                {
+                    m.Allow(t.BarId);
+                }
+
+                AllowTempoChanges();
+                AllowPrograms();
+                AllowPitches();
+                break;
+            case Phase.AfterTempo:
+                m.Allow(t.Eos);
+                m.Allow(t.BarId);
+                AllowPositionsAfter(_pos);
+                AllowPrograms();
+                AllowPitches();
+                break;
+            case Phase.AfterProgram:
+                m.Allow(t.PitchFirst, t.PitchFirst + t.PitchCount);
+                break;
+            case Phase.AfterPitch:
+                m.Allow(t.VelocityFirst, t.DurationFirst);
+                break;
+            case Phase.AfterVelocity:
+                m.Allow(t.DurationFirst, t.TempoFirst);
+                break;
+            case Phase.AfterDuration:
+                m.Allow(t.Eos);
+                m.Allow(t.BarId);
+                AllowPositionsAfter(_pos);
+                AllowPrograms();
+                AllowPitches();
+                m.Allow(t.DurationFirst, _lastDurationId + 1);
+                break;
+            default:
+                m.Allow(t.Pad);
+                break;
+        }
+
+        m.Apply(logits);
+    }
+
+    private void AllowPositionsAfter(int pos) => _mask.Allow(_t.PositionFirst + pos + 1, _t.PositionFirst + BarSteps);
+
+    private void AllowTimeSigChanges()
+    {
+        if (!_tsSet)
+        {
+            _mask.Allow(_t.TimeSigFirst, _t.TimeSigFirst + _t.TimeSigCount);
+            return;
+        }
+
+        _mask.Allow(_t.TimeSigFirst, _t.TimeSigFirst + _ts);
+        _mask.Allow(_t.TimeSigFirst + _ts + 1, _t.TimeSigFirst + _t.TimeSigCount);
+    }
+
+    private void AllowTempoChanges()
+    {
+        if (_tempo < 0)
+        {
+            _mask.Allow(_t.TempoFirst, _t.TempoFirst + _t.TempoCount);
+            return;
+        }
+
+        _mask.Allow(_t.TempoFirst, _t.TempoFirst + _tempo);
+        _mask.Allow(_t.TempoFirst + _tempo + 1, _t.TempoFirst + _t.TempoCount);
+    }
+
+    private void AllowPrograms()
+    {
+        var first = _t.ProgramFirst;
+        var end = _t.ProgramFirst + RemiTokenizer.DrumKey + 1;
+        if (_program < 0)
+        {
+            _mask.Allow(first, end);
+        }
+        else if (_notesAtPosition)
+        {
+            _mask.Allow(first + _program + 1, end);
+        }
+        else
+        {
+            _mask.Allow(first, first + _program);
+            _mask.Allow(first + _program + 1, end);
+        }
+    }
+
+    private void AllowPitches()
+    {
+        if (_program < 0)
+        {
+            return; // the first note names its instrument
+        }
+
+        var from = _notesAtPosition && _lastPitchId >= 0 ? _lastPitchId : _t.PitchFirst;
+        _mask.Allow(from, _t.PitchFirst + _t.PitchCount);
+    }
+}

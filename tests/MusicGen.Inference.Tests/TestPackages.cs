@@ -1,0 +1,91 @@
+using System.Text.Json;
+using MusicGen.Core.Packaging;
+using MusicGen.Core.Tokenization;
+using MusicGen.Onnx;
+
+namespace MusicGen.Inference.Tests;
+
+/// <summary>Writes tiny random-weight model packages at test time (no checked-in weights).</summary>
+internal static class TestPackages
+{
+    private static readonly Lock Gate = new();
+    private static readonly Dictionary<string, string> Built = [];
+
+    public static IMusicTokenizer Tokenizer() => new ChoraleTokenizer(new ChoraleConfig { MinPitch = 48, MaxPitch = 84, FramesPerQuarter = 2 });
+
+    /// <summary>A transformer package (portable + fast graphs) shared by the tests of one run; built once.</summary>
+    public static string Transformer(string key = "tiny", int dModel = 32, int layers = 2, int heads = 2, int kvHeads = 1, int context = 512, int seed = 7)
+    {
+        lock (Gate)
+        {
+            if (Built.TryGetValue(key, out var existing)) return existing;
+            var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", $"{key}-{Environment.ProcessId}");
+            WriteTransformer(dir, Tokenizer(), dModel, layers, heads, kvHeads, context, seed);
+            Built[key] = dir;
+            return dir;
+        }
+    }
+
+    public static void WriteTransformer(string dir, IMusicTokenizer tokenizer, int dModel, int layers, int heads, int kvHeads, int context, int seed, int? vocabSize = null)
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        Directory.CreateDirectory(dir);
+        var config = new TransformerConfig
+        {
+            VocabSize = vocabSize ?? tokenizer.VocabularySize, DModel = dModel, Layers = layers, Heads = heads, KvHeads = kvHeads,
+            HeadSize = dModel / heads, FfnHidden = dModel * 8 / 3 / 8 * 8, ContextLength = context,
+        };
+        var weights = TransformerWeights.Random(config, seed);
+        var graphs = new[] { TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights) };
+        foreach (var g in graphs)
+        {
+            File.WriteAllBytes(Path.Combine(dir, g.Entry.File), g.Model);
+            g.Entry.Sha256 = ModelManifest.ComputeSha256(Path.Combine(dir, g.Entry.File));
+        }
+        var manifest = new ModelManifest
+        {
+            Name = Path.GetFileName(dir),
+            Version = "test",
+            Architecture = ModelArchitectures.Transformer,
+            HyperParameters = new ModelHyperParameters
+            {
+                VocabSize = config.VocabSize, DModel = dModel, Layers = layers, Heads = heads, KvHeads = kvHeads,
+                HeadSize = config.HeadSize, FfnHidden = config.FfnHidden, RopeTheta = 10000, NormEpsilon = 1e-5, ContextLength = context,
+            },
+            Tokenizer = JsonDocument.Parse(tokenizer.ToJson()).RootElement.Clone(),
+            SpecialTokens = new SpecialTokenIds { Pad = tokenizer.Pad, Bos = tokenizer.Bos, Eos = tokenizer.Eos },
+            ContextLength = context,
+            Graphs = [.. graphs.Select(g => g.Entry)],
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+        manifest.Save(dir);
+    }
+
+    /// <summary>An LSTM package shared by the tests of one run; built once.</summary>
+    public static string Lstm()
+    {
+        lock (Gate)
+        {
+            if (Built.TryGetValue("lstm", out var existing)) return existing;
+            var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", $"lstm-{Environment.ProcessId}");
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+            var tokenizer = Tokenizer();
+            var config = new LstmConfig { VocabSize = tokenizer.VocabularySize, EmbeddingSize = 16, Layers = 2, Units = 24, DenseUnits = 20 };
+            var graph = LstmGraph.Build(LstmWeights.Random(config, 11));
+            var manifest = ModelPackageWriter.LstmManifest("lstm-test", config, 512, tokenizer.ToJson(),
+                new SpecialTokenIds { Pad = tokenizer.Pad, Bos = tokenizer.Bos, Eos = tokenizer.Eos });
+            ModelPackageWriter.Write(dir, manifest, [graph]);
+            Built["lstm"] = dir;
+            return dir;
+        }
+    }
+
+    /// <summary>A fresh copy of a package folder (for tests that damage it).</summary>
+    public static string CopyOf(string source)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", "copy-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        foreach (var f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        return dir;
+    }
+}

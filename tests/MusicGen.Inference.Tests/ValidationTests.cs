@@ -1,0 +1,143 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using MusicGen.Core.Packaging;
+
+namespace MusicGen.Inference.Tests;
+
+public sealed class ValidationTests
+{
+    [Fact]
+    public void Missing_folder_and_manifest_are_named()
+    {
+        var nowhere = Path.Combine(Path.GetTempPath(), "musicgen-no-such-package-" + Guid.NewGuid().ToString("N"));
+        var e = Assert.Throws<ModelPackageException>(() => MusicModel.Load(nowhere));
+        Assert.Contains(nowhere, e.Message);
+        Directory.CreateDirectory(nowhere);
+        e = Assert.Throws<ModelPackageException>(() => MusicModel.Load(nowhere));
+        Assert.Contains("musicgen.json", e.Message);
+    }
+
+    [Fact]
+    public void Missing_graph_file_is_named()
+    {
+        var dir = TestPackages.CopyOf(TestPackages.Transformer());
+        File.Delete(Path.Combine(dir, "model.fast.onnx"));
+        var e = Assert.Throws<ModelPackageException>(() => MusicModel.Load(dir));
+        Assert.Contains("model.fast.onnx", e.Message);
+        Assert.Contains("missing", e.Message);
+    }
+
+    [Fact]
+    public void Sha256_mismatch_is_reported_with_both_hashes()
+    {
+        var dir = TestPackages.CopyOf(TestPackages.Transformer());
+        var path = Path.Combine(dir, "model.onnx");
+        var bytes = File.ReadAllBytes(path);
+        bytes[^10] ^= 0x55;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ModelPackageException>(() => MusicModel.Load(dir));
+        Assert.Contains("sha256 mismatch", e.Message);
+        Assert.Contains("model.onnx", e.Message);
+    }
+
+    [Fact]
+    public void Unknown_architecture_is_rejected()
+    {
+        var dir = EditManifest(m => m["architecture"] = "mamba");
+        var e = Assert.Throws<ModelPackageException>(() => MusicModel.Load(dir));
+        Assert.Contains("architecture 'mamba'", e.Message);
+    }
+
+    [Fact]
+    public void Tokenizer_and_vocabulary_mismatch_is_rejected()
+    {
+        var dir = EditManifest(m => m["hyperParameters"]!["vocabSize"] = m["hyperParameters"]!["vocabSize"]!.GetValue<int>() + 1);
+        var e = Assert.Throws<ModelPackageException>(() => MusicModel.Load(dir));
+        Assert.Contains("tokenizer/vocabulary mismatch", e.Message);
+    }
+
+    [Fact]
+    public void Broken_onnx_file_with_matching_hash_fails_at_load_not_at_first_request()
+    {
+        var dir = TestPackages.CopyOf(TestPackages.Transformer());
+        var path = Path.Combine(dir, "model.fast.onnx");
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..1000]); // truncated
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "musicgen.json")))!;
+        foreach (var g in manifest["graphs"]!.AsArray())
+            if ((string?)g!["file"] == "model.fast.onnx") g["sha256"] = ModelManifest.ComputeSha256(path);
+        File.WriteAllText(Path.Combine(dir, "musicgen.json"), manifest.ToJsonString());
+        var e = Assert.Throws<ModelPackageException>(() => MusicModel.Load(dir));
+        Assert.Contains("cannot load", e.Message);
+    }
+
+    [Fact]
+    public void Bad_options_list_every_problem()
+    {
+        var options = new InferenceOptions { ExecutionProvider = "tpu", IntraOpThreads = -1, GraphOptimization = "max", MaxBatchSize = 0 };
+        var e = Assert.Throws<OptionsValidationException>(() => MusicModel.Load(TestPackages.Transformer(), options));
+        Assert.Contains("tpu", e.Message);
+        Assert.Equal(4, e.Failures.Count());
+    }
+
+    [Fact]
+    public void Cuda_without_the_provider_falls_back_to_cpu_or_fails_when_required()
+    {
+        if (Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider")) return; // GPU build: nothing to fall back from
+        var logger = new ListLogger();
+        using (var model = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { ExecutionProvider = "cuda" }, logger))
+        {
+            Assert.Equal("cpu", model.ExecutionProvider);
+            Assert.Single(logger.Warnings);
+            Assert.Contains("OnnxRuntimePackage=Microsoft.ML.OnnxRuntime.Gpu", logger.Warnings[0]);
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { ExecutionProvider = "cuda", RequireGpu = true }));
+        Assert.Contains("RequireGpu", e.Message);
+    }
+
+    [Theory]
+    [InlineData("temperature")]
+    [InlineData("topp")]
+    [InlineData("minp")]
+    [InlineData("penalty")]
+    [InlineData("ngram")]
+    [InlineData("bias")]
+    [InlineData("tokens")]
+    [InlineData("prefix")]
+    public void Bad_requests_name_the_field(string what)
+    {
+        using var model = MusicModel.Load(TestPackages.Transformer());
+        var r = new GenerationRequest { MaxTokens = 10 };
+        string field;
+        switch (what)
+        {
+            case "temperature": r.Sampling.Temperature = 0; field = "Temperature"; break;
+            case "topp": r.Sampling.TopP = 1.5f; field = "TopP"; break;
+            case "minp": r.Sampling.MinP = -0.1f; field = "MinP"; break;
+            case "penalty": r.Sampling.RepetitionPenalty = 0.5f; field = "RepetitionPenalty"; break;
+            case "ngram": r.Sampling.NoRepeatNgramSize = 1; field = "NoRepeatNgramSize"; break;
+            case "bias": r.Sampling.TokenBias = new Dictionary<int, float> { [100_000] = 1 }; field = "TokenBias"; break;
+            case "tokens": r.MaxTokens = -5; field = "MaxTokens"; break;
+            default: r.PrefixTokens = ["NoSuchToken_9"]; field = "NoSuchToken_9"; break;
+        }
+        var e = Assert.Throws<ArgumentException>(() => model.CreateSequence(r));
+        Assert.Contains(field, e.Message);
+    }
+
+    [Fact]
+    public void A_malformed_primer_reports_the_reader_message()
+    {
+        using var model = MusicModel.Load(TestPackages.Transformer());
+        var e = Assert.Throws<ArgumentException>(() => model.CreateSequence(new GenerationRequest { PrimerMidi = "MThd\0\0\0\u0006garbage"u8.ToArray() }));
+        Assert.Contains("primer", e.Message);
+    }
+
+    private static string EditManifest(Action<JsonNode> edit)
+    {
+        var dir = TestPackages.CopyOf(TestPackages.Transformer());
+        var path = Path.Combine(dir, "musicgen.json");
+        var node = JsonNode.Parse(File.ReadAllText(path))!;
+        edit(node);
+        File.WriteAllText(path, node.ToJsonString());
+        return dir;
+    }
+}
