@@ -11,11 +11,13 @@ internal static class TestPackages
     public static readonly ChoraleTokenizer Tokenizer = new(new ChoraleConfig { MinPitch = 48, MaxPitch = 84 });
 
     /// <summary>Writes a fast-graph transformer package into <paramref name="dir"/> (created), atomically by rename.</summary>
-    public static string Write(string dir, string name, string version, int seed, int context = 512, int dModel = 32, int layers = 2)
+    public static string Write(string dir, string name, string version, int seed, int context = 512, int dModel = 32, int layers = 2,
+        IMusicTokenizer? tokenizer = null, int heads = 2, int kvHeads = 1, int headSize = 16)
     {
+        var tok = tokenizer ?? Tokenizer;
         var config = new TransformerConfig
         {
-            VocabSize = Tokenizer.VocabularySize, DModel = dModel, Layers = layers, Heads = 2, KvHeads = 1, HeadSize = 16,
+            VocabSize = tok.VocabularySize, DModel = dModel, Layers = layers, Heads = heads, KvHeads = kvHeads, HeadSize = headSize,
             FfnHidden = dModel * 2, ContextLength = context,
         };
         var weights = TransformerWeights.Random(config, seed);
@@ -37,8 +39,8 @@ internal static class TestPackages
                 HeadSize = config.HeadSize, FfnHidden = config.FfnHidden, RopeTheta = config.RopeTheta, NormEpsilon = config.NormEpsilon,
                 ContextLength = config.ContextLength,
             },
-            Tokenizer = JsonDocument.Parse(Tokenizer.ToJson()).RootElement.Clone(),
-            SpecialTokens = new SpecialTokenIds { Pad = Tokenizer.Pad, Bos = Tokenizer.Bos, Eos = Tokenizer.Eos },
+            Tokenizer = JsonDocument.Parse(tok.ToJson()).RootElement.Clone(),
+            SpecialTokens = new SpecialTokenIds { Pad = tok.Pad, Bos = tok.Bos, Eos = tok.Eos },
             ContextLength = context,
             Graphs = [graph.Entry],
             CreatedUtc = DateTimeOffset.UtcNow,
