@@ -50,8 +50,26 @@ internal sealed class ModelRegistry : IDisposable
         _options = options.Value;
         _log = log;
         _metrics = metrics;
-        Root = Path.GetFullPath(_options.ModelsPath);
+        Root = ResolveRoot(_options.ModelsPath);
         metrics.SetVersionSource(MeasureVersions);
+    }
+
+    /// <summary>
+    /// A relative models path is looked for from the working directory upward, up to the repository root (the folder
+    /// with MusicGen.sln or .git), so <c>dotnet run --project src/MusicGen.Server</c> (which runs in the project folder)
+    /// finds the repository's <c>onnx/</c>. When found nowhere it is the working directory's (picked up once created).
+    /// </summary>
+    internal static string ResolveRoot(string path)
+    {
+        if (Path.IsPathRooted(path)) return Path.GetFullPath(path);
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, path);
+            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
+            if (File.Exists(Path.Combine(dir.FullName, "MusicGen.sln")) || Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+                break;
+        }
+        return Path.GetFullPath(path);
     }
 
     /// <summary>Full path of the models folder.</summary>
