@@ -6,4 +6,6 @@ root.Subcommands.Add(MidiCommands.Create());
 root.Subcommands.Add(TokensCommands.Create());
 root.Subcommands.Add(CorpusCommands.Create());
 root.Subcommands.Add(EvalCommands.Create());
+root.Subcommands.Add(GenerateCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
 return root.Parse(args).Invoke();
