@@ -272,6 +272,12 @@ public static class MidiCommands
             parse.InvocationConfiguration.Error.WriteLine("error: " + OneLine(e.Message));
             return 1;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug, not bad input: still one line (the type says where to look), exit code 2.
+            parse.InvocationConfiguration.Error.WriteLine($"internal error: {e.GetType().Name}: {OneLine(e.Message)}");
+            return 2;
+        }
     }
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
