@@ -157,6 +157,7 @@ public static class EvaluationReport
             ["foldStd"] = Num(c2st.FoldStd),
             ["permutations"] = c2st.Permutations,
             ["pValue"] = c2st.PValue is double p ? Num(p) : null,
+            ["featureGains"] = new JsonObject(FeatureVector.Names.Select((n, i) => KeyValuePair.Create(n, i < c2st.FeatureGains.Count ? Num(c2st.FeatureGains[i]) : null))),
         };
         if (nll is not null)
         {
@@ -258,6 +259,12 @@ public static class EvaluationReport
             if (c2st.PValue is double p)
             {
                 sb.AppendLine(ci, $"- Permutation p-value: {p.ToString("0.###", ci)} ({c2st.Permutations} label permutations).");
+            }
+
+            var top = ClassifierTwoSampleTest.TopFeatures(c2st, FeatureVector.Names);
+            if (top.Count > 0)
+            {
+                sb.AppendLine(ci, $"- Features the trees split on most (share of gain): {string.Join(", ", top.Select(f => $"{f.Name} {f.Share.ToString("P0", ci)}"))}.");
             }
         }
         else

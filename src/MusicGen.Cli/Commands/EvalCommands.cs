@@ -459,6 +459,11 @@ public static class EvalCommands
         }
 
         Console.WriteLine(line + "; 0.5 = indistinguishable");
+        var top = ClassifierTwoSampleTest.TopFeatures(c, FeatureVector.Names);
+        if (top.Count > 0)
+        {
+            Console.WriteLine("  features it split on most (share of gain): " + string.Join(", ", top.Select(f => f.Name + " " + f.Share.ToString("P0", ci))));
+        }
     }
 
     private static Task<int> GuardAsync(Func<int> body)
