@@ -452,7 +452,7 @@ public static class EvalCommands
 
         var ci = CultureInfo.InvariantCulture;
         string folds = string.Join(" ", c.FoldAucs.Select(a => a.ToString("0.000", ci)));
-        string line = string.Create(ci, $"classifier two-sample test: AUC {c.Auc:0.000} ({c.Confidence:P0} DeLong CI {c.CiLow:0.000}-{c.CiHigh:0.000}), folds {folds} (mean {c.FoldMean:0.000}, std {c.FoldStd:0.000}), {c.RealCount} real vs {c.GeneratedCount} generated");
+        string line = string.Create(ci, $"classifier two-sample test: AUC {c.Auc:0.000} ({c.Confidence * 100:0}% DeLong CI {c.CiLow:0.000}-{c.CiHigh:0.000}), folds {folds} (mean {c.FoldMean:0.000}, std {c.FoldStd:0.000}), {c.RealCount} real vs {c.GeneratedCount} generated");
         if (c.PValue is double p)
         {
             line += string.Create(ci, $", permutation p = {p:0.###} ({c.Permutations} permutations)");
@@ -462,7 +462,7 @@ public static class EvalCommands
         var top = ClassifierTwoSampleTest.TopFeatures(c, FeatureVector.Names);
         if (top.Count > 0)
         {
-            Console.WriteLine("  features it split on most (share of gain): " + string.Join(", ", top.Select(f => f.Name + " " + f.Share.ToString("P0", ci))));
+            Console.WriteLine("  features it split on most (share of gain): " + string.Join(", ", top.Select(f => f.Name + " " + (f.Share * 100).ToString("0", ci) + "%")));
         }
     }
 
