@@ -73,23 +73,27 @@ public sealed class MusicModel : IDisposable
         {
             GraphPreference.Fast when !hasFast => throw new ModelPackageException($"Model package '{Package.Directory}' has no '{FastVariant}' graph (Graph = Fast was asked for)."),
             GraphPreference.Portable when !hasPortable => throw new ModelPackageException($"Model package '{Package.Directory}' has no 'portable' graph (Graph = Portable was asked for)."),
-            GraphPreference.Fast when !FastSupported => throw new ModelPackageException($"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
+            GraphPreference.Fast when !FastSupported => throw new ModelPackageException(_factory.UseCuda
+                ? $"Model package '{Package.Directory}': the fast graph runs on the CPU provider only in this engine; use the portable graph on CUDA."
+                : $"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
             GraphPreference.Fast => FastVariant,
             GraphPreference.Portable => GraphVariants.Portable,
             _ => hasFast && (FastSupported || !hasPortable) ? FastVariant : GraphVariants.Portable,
         };
     }
 
-    /// <summary>ONNX Runtime's CPU GroupQueryAttention needs a head size that is a multiple of 16.</summary>
-    private bool FastSupported => _factory.UseCuda || Package.Manifest.HyperParameters.HeadSize % 16 == 0;
+    /// <summary>
+    /// The fast graph runs on the CPU provider (ONNX Runtime's CPU GroupQueryAttention needs a head size that is a
+    /// multiple of 16). On CUDA the shared KV buffer would have to live in device memory, which this engine does not
+    /// allocate yet, so CUDA runs the portable graph.
+    /// </summary>
+    private bool FastSupported => !_factory.UseCuda && Package.Manifest.HyperParameters.HeadSize % 16 == 0;
 
-    /// <summary>The fast variant for the provider in use: fp16 on CUDA when the package has it, fp32 otherwise.</summary>
-    private string FastVariant =>
-        _factory.UseCuda && Package.Manifest.FindGraph(GraphVariants.FastFp16) is not null ? GraphVariants.FastFp16 : GraphVariants.Fast;
+    private static string FastVariant => GraphVariants.Fast;
 
     /// <summary>Graph variants of this package the engine can run.</summary>
     public IReadOnlyList<string> Variants =>
-        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 || _factory.UseCuda)];
+        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v != GraphVariants.Fast || FastSupported))];
 
     internal InferenceSession GetSession(string variant)
     {
@@ -125,21 +129,29 @@ public sealed class MusicModel : IDisposable
     }
 
     /// <summary>A batch of up to <paramref name="capacity"/> sequences on <paramref name="variant"/> (default: <see cref="DefaultVariant"/>).</summary>
-    public GenerationBatch CreateBatch(int capacity, string? variant = null)
+    /// <param name="capacity">Most sequences at once.</param>
+    /// <param name="variant">Graph to run; null for <see cref="DefaultVariant"/>.</param>
+    /// <param name="maxLength">Longest sequence a slot holds (sizes the KV cache); null or larger than <see cref="MaxSequenceLength"/> means that.</param>
+    public GenerationBatch CreateBatch(int capacity, string? variant = null, int? maxLength = null)
+    {
+        variant ??= DefaultVariant;
+        return new GenerationBatch(CreateDecoder(capacity, variant, maxLength), variant);
+    }
+
+    internal IBatchDecoder CreateDecoder(int capacity, string variant, int? maxLengthOverride = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        variant ??= DefaultVariant;
+        if (maxLengthOverride is < 2) throw new ArgumentOutOfRangeException(nameof(maxLengthOverride), "A slot must hold at least 2 tokens.");
         var session = GetSession(variant);
         var graph = Package.Manifest.FindGraph(variant)!;
-        var maxLength = MaxSequenceLength;
-        IBatchDecoder decoder = variant switch
+        var maxLength = Math.Min(MaxSequenceLength, maxLengthOverride ?? int.MaxValue);
+        return variant switch
         {
             GraphVariants.Lstm => new LstmDecoder(session, graph, Package.Manifest.HyperParameters, capacity, maxLength),
             GraphVariants.Portable => new PortableTransformerDecoder(session, graph, Package.VocabularySize, capacity, maxLength),
             _ => new FastTransformerDecoder(session, graph, Package.VocabularySize, capacity,
                 graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength),
         };
-        return new GenerationBatch(decoder, variant);
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ internal static class TestPackages
         var config = new TransformerConfig
         {
             VocabSize = vocabSize ?? tokenizer.VocabularySize, DModel = dModel, Layers = layers, Heads = heads, KvHeads = kvHeads,
-            HeadSize = dModel / heads, FfnHidden = dModel * 8 / 3 / 8 * 8, ContextLength = context,
+            HeadSize = dModel / heads, FfnHidden = (dModel * 8 / 3 + 7) / 8 * 8, ContextLength = context,
         };
         var weights = TransformerWeights.Random(config, seed);
         var graphs = new[] { TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights) };

@@ -190,13 +190,13 @@ public static class MidiCommands
 
     private static Command Fuzz()
     {
-        var input = new Option<string>("--input") { Description = "Directory (or file) of real MIDI files to mutate.", Required = true };
+        var input = new Option<string[]>("--input") { Description = "Directories or files of real MIDI files to mutate.", Required = true, AllowMultipleArgumentsPerToken = true };
         var mutations = new Option<int>("--mutations") { Description = "Number of mutated files to read.", DefaultValueFactory = _ => 100_000 };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("fuzz", "Read randomly corrupted copies of real MIDI files: any exception other than MidiFormatException, or a file taking 100 ms or more, fails.") { input, mutations, seed };
         cmd.SetAction(parse => Guard(parse, output =>
         {
-            var files = FindMidiFiles([parse.GetValue(input)!]);
+            var files = FindMidiFiles(parse.GetValue(input)!);
             if (files.Count == 0) throw new IOException("no MIDI files found");
             var sources = files.ConvertAll(File.ReadAllBytes);
             var report = MidiFuzz.Run(sources, files, parse.GetValue(mutations), parse.GetValue(seed), output);

@@ -131,6 +131,17 @@ public class MidiPolicyTests
     }
 
     [Fact]
+    public void A_skipped_event_drops_its_delta_so_that_the_file_writes_back()
+    {
+        // Found by `musicgen midi fuzz`: two maximal deltas around a skipped byte once summed past the VLQ maximum.
+        var bytes = Smf.Single(0xFF, 0xFF, 0xFF, 0x7F, 0x40, 0xFF, 0xFF, 0xFF, 0x7F, 0xF5, 0xFF, 0xFF, 0xFF, 0x7F, 0x90, 60, 1, 0x00, 0xFF, 0x2F, 0x00);
+        var f = MidiFile.Read(bytes);
+        Assert.Equal(2, f.RepairCount);
+        Assert.Equal(0x0FFFFFFF, f.Tracks[0].Events[0].Tick);
+        Assert.Equal(f.Tracks[0].Events, MidiFile.Read(f.ToBytes(), MidiReadingSettings.Strict).Tracks[0].Events);
+    }
+
+    [Fact]
     public void Recorded_repairs_are_capped_but_all_counted()
     {
         var body = new List<byte>();
