@@ -87,7 +87,8 @@ internal static class LoadCommand
                 {
                     using var msg = new HttpRequestMessage(HttpMethod.Post, "/v1/generate")
                     {
-                        Content = JsonContent.Create(new { model, tokens, seed = c * 1000 + r }),
+                        // Request k (0..clients*requests-1) has seed k in both modes, so both send the same work.
+                        Content = JsonContent.Create(new { model, tokens, seed = c + r * clients }),
                     };
                     msg.Headers.Accept.ParseAdd("application/json");
                     using var resp = await http.SendAsync(msg);

@@ -24,6 +24,7 @@ internal sealed class ModelVersion
 {
     private readonly Action<ModelVersion> _onUnloaded;
     private int _refs = 1; // the registry's own reference
+    private int _requests;
     private int _released;
 
     public ModelVersion(IModelRuntime runtime, string directory, string fingerprint, Action<ModelVersion> onUnloaded)
@@ -53,23 +54,31 @@ internal sealed class ModelVersion
 
     public VersionState State { get; set; } = VersionState.Standby;
 
-    /// <summary>References held by requests (the registry's own excluded).</summary>
-    public int InFlight => Math.Max(0, Volatile.Read(ref _refs) - (Volatile.Read(ref _released) == 0 ? 1 : 0));
+    /// <summary>Requests holding this version now (from submission to their last token).</summary>
+    public int InFlight => Volatile.Read(ref _requests);
 
-    /// <summary>Takes a reference for a request; false when the version already unloaded.</summary>
-    public bool TryAcquire()
+    /// <summary>
+    /// Takes a reference (for a request, or with <paramref name="request"/> false for a scheduler batch); false when
+    /// the version already unloaded.
+    /// </summary>
+    public bool TryAcquire(bool request = true)
     {
         while (true)
         {
             var n = Volatile.Read(ref _refs);
             if (n == 0) return false;
-            if (Interlocked.CompareExchange(ref _refs, n + 1, n) == n) return true;
+            if (Interlocked.CompareExchange(ref _refs, n + 1, n) == n)
+            {
+                if (request) Interlocked.Increment(ref _requests);
+                return true;
+            }
         }
     }
 
-    /// <summary>Gives a request's reference back.</summary>
-    public void Release()
+    /// <summary>Gives a reference back (<paramref name="request"/> as it was taken).</summary>
+    public void Release(bool request = true)
     {
+        if (request) Interlocked.Decrement(ref _requests);
         if (Interlocked.Decrement(ref _refs) == 0) Unload();
     }
 
@@ -78,7 +87,7 @@ internal sealed class ModelVersion
     {
         if (Interlocked.Exchange(ref _released, 1) != 0) return;
         State = VersionState.Draining;
-        Release();
+        Release(request: false);
     }
 
     private void Unload()

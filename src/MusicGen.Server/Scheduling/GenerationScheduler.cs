@@ -161,9 +161,9 @@ internal sealed class GenerationScheduler : BackgroundService
                 if (lane.Batch is null)
                 {
                     // The lane holds its own reference while it has a batch: the runtime outlives the batch.
-                    if (!lane.Model.TryAcquire()) throw new InvalidOperationException($"model {lane.Model.Name} {lane.Model.Version} was unloaded");
+                    if (!lane.Model.TryAcquire(request: false)) throw new InvalidOperationException($"model {lane.Model.Name} {lane.Model.Version} was unloaded");
                     try { lane.Batch = lane.Model.Runtime.CreateBatch(_options.MaxBatchSize); }
-                    catch { lane.Model.Release(); throw; }
+                    catch { lane.Model.Release(request: false); throw; }
                 }
                 lane.Batch.Join(job.Sequence); // prefill + first token
                 job.Admitted = Stopwatch.GetTimestamp();
@@ -278,7 +278,7 @@ internal sealed class GenerationScheduler : BackgroundService
         var batch = lane.Batch;
         lane.Batch = null;
         try { batch.Dispose(); }
-        finally { lane.Model.Release(); }
+        finally { lane.Model.Release(request: false); }
     }
 
     public override void Dispose()
