@@ -1,1 +1,7 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using MusicGen.Training.Commands;
+
+var root = new RootCommand("musicgen-train: train LSTM and Transformer music models with TorchSharp (run through training/musicgen-train.sh).");
+root.Subcommands.Add(TrainCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,42 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MusicGen.Training.Models;
+
+/// <summary>
+/// A token-level music language model: <c>forward(ids [B,T] int64) -> logits [B,T,V]</c> over the whole sequence,
+/// plus the named weights the ONNX exporter reads. Each subclass also has an explicit-state step API.
+/// </summary>
+public abstract class MusicModel : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Creates the module with the given TorchSharp name.</summary>
+    protected MusicModel(string name) : base(name) { }
+
+    /// <summary><c>transformer</c> or <c>lstm</c> (the package manifest's architecture).</summary>
+    public abstract string Architecture { get; }
+
+    /// <summary>The model's specification (architecture + hyper-parameters), enough to rebuild it.</summary>
+    public abstract ModelSpec Spec { get; }
+
+    /// <summary>Vocabulary size V.</summary>
+    public abstract int VocabSize { get; }
+
+    /// <summary>
+    /// Every weight as a named float array (row-major) with its shape, keyed as in <c>docs/contracts.md</c>
+    /// (TorchSharp's state_dict names). Tied weights appear once.
+    /// </summary>
+    public Dictionary<string, (float[] Data, long[] Shape)> ExportWeights()
+    {
+        var result = new Dictionary<string, (float[], long[])>(StringComparer.Ordinal);
+        using var _ = no_grad();
+        foreach (var (name, tensor) in state_dict())
+        {
+            using var t = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous();
+            result[name] = (t.data<float>().ToArray(), t.shape.ToArray());
+        }
+        return result;
+    }
+
+    /// <summary>Number of trainable scalars.</summary>
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}
