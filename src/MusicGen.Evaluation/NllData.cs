@@ -37,7 +37,20 @@ public static class NllData
         var frames = ReadFrames(path, split);
         var chorale = tokenizer as ChoraleTokenizer;
         var toScore = chorale is null ? new ChoraleTokenizer(new ChoraleConfig { FramesPerQuarter = framesPerQuarter }) : null;
-        return frames.Select(piece => chorale is not null ? chorale.EncodeFrames(piece) : tokenizer.Encode(toScore!.FramesToScore(piece))).ToArray();
+        var sequences = new int[frames.Count][];
+        for (int i = 0; i < frames.Count; i++)
+        {
+            try
+            {
+                sequences[i] = chorale is not null ? chorale.EncodeFrames(frames[i]) : tokenizer.Encode(toScore!.FramesToScore(frames[i]));
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{path}: {split}[{i}]: {e.Message} The model's tokenizer cannot encode this piece.", e);
+            }
+        }
+
+        return sequences;
     }
 
     /// <summary>The pieces of one split of a JSB-style JSON file, each a list of frames of pitches (negative entries dropped).</summary>

@@ -29,7 +29,7 @@ public static class Plots
             plot.Title(names[m], 11);
             if (a.Length == 0 && b.Length == 0)
             {
-                plot.Add.Annotation("no defined values");
+                plot.Add.Annotation($"{names[m]}: no defined values");
                 plot.Axes.Frameless();
                 plot.HideGrid();
                 continue;

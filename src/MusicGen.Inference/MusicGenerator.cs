@@ -95,8 +95,9 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
     }
 
     /// <summary>
-    /// Notes of <paramref name="score"/> not reported yet. Before the end, a note still touching the end of the
-    /// decoded prefix may grow, so only notes that end before the latest note start are reported.
+    /// Notes of <paramref name="score"/> not reported yet. Before the end, a note still sounding at the end of the
+    /// decoded prefix may grow (decoding closes it there), so only notes that end strictly before the latest note
+    /// start are reported; the rest follow when they are final.
     /// </summary>
     private static List<GenerationEvent> NewNotes(Score score, HashSet<(int, Note)> emitted, bool final)
     {
@@ -113,7 +114,7 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
         {
             foreach (var n in score.Tracks[ti].Notes)
             {
-                if (n.End > horizon || !emitted.Add((ti, n))) continue;
+                if (n.End >= horizon || !emitted.Add((ti, n))) continue;
                 events.Add(new GenerationEvent
                 {
                     Kind = GenerationEventKind.Note, Note = n, Track = ti,

@@ -73,23 +73,27 @@ public sealed class MusicModel : IDisposable
         {
             GraphPreference.Fast when !hasFast => throw new ModelPackageException($"Model package '{Package.Directory}' has no '{FastVariant}' graph (Graph = Fast was asked for)."),
             GraphPreference.Portable when !hasPortable => throw new ModelPackageException($"Model package '{Package.Directory}' has no 'portable' graph (Graph = Portable was asked for)."),
-            GraphPreference.Fast when !FastSupported => throw new ModelPackageException($"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
+            GraphPreference.Fast when !FastSupported => throw new ModelPackageException(_factory.UseCuda
+                ? $"Model package '{Package.Directory}': the fast graph runs on the CPU provider only in this engine; use the portable graph on CUDA."
+                : $"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
             GraphPreference.Fast => FastVariant,
             GraphPreference.Portable => GraphVariants.Portable,
             _ => hasFast && (FastSupported || !hasPortable) ? FastVariant : GraphVariants.Portable,
         };
     }
 
-    /// <summary>ONNX Runtime's CPU GroupQueryAttention needs a head size that is a multiple of 16.</summary>
-    private bool FastSupported => _factory.UseCuda || Package.Manifest.HyperParameters.HeadSize % 16 == 0;
+    /// <summary>
+    /// The fast graph runs on the CPU provider (ONNX Runtime's CPU GroupQueryAttention needs a head size that is a
+    /// multiple of 16). On CUDA the shared KV buffer would have to live in device memory, which this engine does not
+    /// allocate yet, so CUDA runs the portable graph.
+    /// </summary>
+    private bool FastSupported => !_factory.UseCuda && Package.Manifest.HyperParameters.HeadSize % 16 == 0;
 
-    /// <summary>The fast variant for the provider in use: fp16 on CUDA when the package has it, fp32 otherwise.</summary>
-    private string FastVariant =>
-        _factory.UseCuda && Package.Manifest.FindGraph(GraphVariants.FastFp16) is not null ? GraphVariants.FastFp16 : GraphVariants.Fast;
+    private static string FastVariant => GraphVariants.Fast;
 
     /// <summary>Graph variants of this package the engine can run.</summary>
     public IReadOnlyList<string> Variants =>
-        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 || _factory.UseCuda)];
+        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v != GraphVariants.Fast || FastSupported))];
 
     internal InferenceSession GetSession(string variant)
     {
@@ -125,21 +129,29 @@ public sealed class MusicModel : IDisposable
     }
 
     /// <summary>A batch of up to <paramref name="capacity"/> sequences on <paramref name="variant"/> (default: <see cref="DefaultVariant"/>).</summary>
-    public GenerationBatch CreateBatch(int capacity, string? variant = null)
+    /// <param name="capacity">Most sequences at once.</param>
+    /// <param name="variant">Graph to run; null for <see cref="DefaultVariant"/>.</param>
+    /// <param name="maxLength">Longest sequence a slot holds (sizes the KV cache); null or larger than <see cref="MaxSequenceLength"/> means that.</param>
+    public GenerationBatch CreateBatch(int capacity, string? variant = null, int? maxLength = null)
+    {
+        variant ??= DefaultVariant;
+        return new GenerationBatch(CreateDecoder(capacity, variant, maxLength), variant);
+    }
+
+    internal IBatchDecoder CreateDecoder(int capacity, string variant, int? maxLengthOverride = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        variant ??= DefaultVariant;
+        if (maxLengthOverride is < 2) throw new ArgumentOutOfRangeException(nameof(maxLengthOverride), "A slot must hold at least 2 tokens.");
         var session = GetSession(variant);
         var graph = Package.Manifest.FindGraph(variant)!;
-        var maxLength = MaxSequenceLength;
-        IBatchDecoder decoder = variant switch
+        var maxLength = Math.Min(MaxSequenceLength, maxLengthOverride ?? int.MaxValue);
+        return variant switch
         {
             GraphVariants.Lstm => new LstmDecoder(session, graph, Package.Manifest.HyperParameters, capacity, maxLength),
             GraphVariants.Portable => new PortableTransformerDecoder(session, graph, Package.VocabularySize, capacity, maxLength),
             _ => new FastTransformerDecoder(session, graph, Package.VocabularySize, capacity,
                 graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength),
         };
-        return new GenerationBatch(decoder, variant);
     }
 
     /// <summary>
@@ -200,6 +212,9 @@ public sealed class MusicModel : IDisposable
             for (int i = start; i < end; i++) prompt.Add(encoded[i]);
             primerTokens = end - start;
         }
+        var forcedStart = prompt.Count;
+        if (request.TempoBpm is not null || request.TimeSignature is not null || request.Program is not null)
+            prompt.AddRange(ConditioningTokens(request));
         if (request.PrefixTokens is not null)
         {
             foreach (var name in request.PrefixTokens)
@@ -217,7 +232,59 @@ public sealed class MusicModel : IDisposable
             }
         }
         if (request.PrefixTokenIds is not null) prompt.AddRange(request.PrefixTokenIds);
+        if (request.Sampling.UseGrammar) CheckForcedTokens(prompt, forcedStart);
         return prompt;
+    }
+
+    /// <summary>Forced tokens must be legal where they stand, or the grammar (and the music) would go astray.</summary>
+    private void CheckForcedTokens(List<int> prompt, int forcedStart)
+    {
+        if (forcedStart >= prompt.Count) return;
+        var tokenizer = Tokenizer;
+        var grammar = tokenizer.CreateGrammar();
+        grammar.Reset();
+        var mask = new float[tokenizer.VocabularySize];
+        for (int i = 0; i < prompt.Count; i++)
+        {
+            var t = prompt[i];
+            if (i >= forcedStart)
+            {
+                Array.Clear(mask);
+                grammar.MaskLogits(mask);
+                if (float.IsNegativeInfinity(mask[t]))
+                {
+                    var before = i > 0 ? tokenizer.TokenName(prompt[i - 1]) : "the start";
+                    var legal = Enumerable.Range(0, mask.Length).Where(j => !float.IsNegativeInfinity(mask[j])).Take(6).Select(tokenizer.TokenName);
+                    throw new ArgumentException(
+                        $"Forced token '{tokenizer.TokenName(t)}' (prefix position {i - forcedStart}) cannot follow {before} in the '{tokenizer.Kind}' grammar; legal next: {string.Join(", ", legal)} ...",
+                        "request");
+                }
+            }
+            grammar.Accept(t);
+        }
+    }
+
+    /// <summary>Tempo, time signature and program as the tokenizer spells them (REMI: Bar [TimeSig] Position_0 [Tempo] [Program]).</summary>
+    private List<int> ConditioningTokens(GenerationRequest request)
+    {
+        var tokenizer = Tokenizer;
+        int Id(string name, string field)
+        {
+            try
+            {
+                return tokenizer.TokenId(name);
+            }
+            catch (KeyNotFoundException)
+            {
+                throw new ArgumentException($"{field}: the '{tokenizer.Kind}' tokenizer has no token '{name}', so it cannot express this.", "request");
+            }
+        }
+        var tokens = new List<int> { Id("Bar", "Conditioning") };
+        if (request.TimeSignature is { } ts) tokens.Add(Id("TimeSig_" + ts.Trim(), nameof(request.TimeSignature)));
+        tokens.Add(Id("Position_0", "Conditioning"));
+        if (request.TempoBpm is int bpm) tokens.Add(Id("Tempo_" + bpm.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.TempoBpm)));
+        if (request.Program is int program) tokens.Add(Id("Program_" + program.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.Program)));
+        return tokens;
     }
 
     /// <summary>Closes the sessions.</summary>

@@ -1,6 +1,104 @@
-var builder = WebApplication.CreateBuilder(args);
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using MusicGen.Server;
+using MusicGen.Server.Api;
+using MusicGen.Server.Engine;
+using MusicGen.Server.LoadTest;
+using MusicGen.Server.Models;
+using MusicGen.Server.Scheduling;
+using MusicGen.Server.Telemetry;
+using OpenTelemetry.Metrics;
+
+// `MusicGen.Server load ...` is the hand-run load generator (docs/server.md); anything else runs the service.
+if (args.Length > 0 && args[0] == "load")
+    return await LoadCommand.RunAsync(args[1..]);
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // wwwroot is copied beside the assembly, so the page is served whatever the working directory.
+    WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+});
+
+builder.Services.AddOptions<ServerOptions>()
+    .Bind(builder.Configuration.GetSection(ServerOptions.Section))
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.AddSingleton<ServerMetrics>();
+builder.Services.AddMusicGenEngine(builder.Configuration);
+builder.Services.AddSingleton<ModelRegistry>();
+builder.Services.AddHostedService<ModelWatcher>();
+builder.Services.AddSingleton<GenerationScheduler>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<GenerationScheduler>());
+
+builder.Services.AddRateLimiter(o =>
+{
+    o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    o.AddPolicy(GenerateEndpoints.RateLimitPolicy, ctx =>
+    {
+        var opts = ctx.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value;
+        if (opts.RateLimitPerSecond == 0) return RateLimitPartition.GetNoLimiter("all");
+        return RateLimitPartition.GetTokenBucketLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "local", _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = opts.RateLimitBurst,
+            TokensPerPeriod = opts.RateLimitPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    });
+    o.OnRejected = async (ctx, cancel) =>
+    {
+        var opts = ctx.HttpContext.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value;
+        var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? (int)Math.Ceiling(after.TotalSeconds) : opts.RetryAfterSeconds;
+        ctx.HttpContext.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+        await TypedResults.Problem(statusCode: 429, title: "Too many requests", detail: $"rate limit exceeded; retry after {retry}s").ExecuteAsync(ctx.HttpContext);
+    };
+});
+
+builder.Services.AddRequestTimeouts(o =>
+{
+    var deadline = builder.Configuration.GetSection(ServerOptions.Section).GetValue<TimeSpan?>(nameof(ServerOptions.RequestDeadline)) ?? new ServerOptions().RequestDeadline;
+    o.AddPolicy(GenerateEndpoints.TimeoutPolicy, new RequestTimeoutPolicy
+    {
+        // An outer guard: the scheduler's own deadline normally answers first (504 with a ProblemDetails).
+        Timeout = deadline + TimeSpan.FromSeconds(5),
+        TimeoutStatusCode = StatusCodes.Status504GatewayTimeout,
+    });
+});
+
+builder.Services.AddOpenTelemetry()
+    .WithMetrics(m => m
+        .AddMeter(ServerMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
+        .AddPrometheusExporter());
+
+builder.WebHost.ConfigureKestrel((ctx, k) =>
+{
+    var max = ctx.Configuration.GetSection(ServerOptions.Section).GetValue<long?>(nameof(ServerOptions.MaxRequestBodyBytes)) ?? new ServerOptions().MaxRequestBodyBytes;
+    k.Limits.MaxRequestBodySize = max;
+});
+
 var app = builder.Build();
 
-app.MapGet("/", () => "Hello World!");
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseRateLimiter();
+app.UseRequestTimeouts();
 
-app.Run();
+app.MapOpenApi();
+app.MapPrometheusScrapingEndpoint();
+app.MapMusicGenApi();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The service's entry point (public for WebApplicationFactory).</summary>
+public partial class Program;

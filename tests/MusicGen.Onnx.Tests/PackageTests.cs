@@ -129,3 +129,26 @@ public sealed class PackageTests : IDisposable
         Assert.Contains("malformed", e.Message);
     }
 }
+
+public sealed class ManifestJsonTests
+{
+    [Fact]
+    public void JsonUsesTheDocumentedNames()
+    {
+        var w = TransformerWeights.Random(Models.Tiny, 1);
+        var m = ModelPackageWriter.TransformerManifest("tiny", Models.Tiny, """{"kind":"remi"}""", new SpecialTokenIds { Pad = 0, Bos = 1, Eos = 2 });
+        var fast = TransformerGraphs.BuildFast(w).Entry;
+        fast.Sha256 = new string('a', 64);
+        m.Graphs.Add(fast);
+        m.CreatedUtc = DateTimeOffset.UnixEpoch;
+        var json = m.ToJson();
+        foreach (var key in new[] { "formatVersion", "name", "version", "architecture", "hyperParameters", "vocabSize", "dModel", "kvHeads",
+                     "headSize", "ffnHidden", "tokenizer", "specialTokens", "pad", "bos", "eos", "contextLength", "graphs", "variant", "file",
+                     "sha256", "precision", "inputs", "outputs", "elementType", "shape", "logits", "kvLayout", "sharedBuffer", "maxLength",
+                     "pastKey", "presentValue", "padding", "providers", "createdUtc" })
+            Assert.Contains($"\"{key}\":", json);
+        var back = ModelManifest.FromJson(json);
+        Assert.Equal(json, back.ToJson());
+        Assert.Equal("remi", back.Tokenizer.GetProperty("kind").GetString());
+    }
+}

@@ -17,7 +17,7 @@ public sealed class WriterTests
         g.Node("Identity", [s], ["y"]);
         g.Output("y", OnnxDataType.Float, "batch", 2);
 
-        using var session = new InferenceSession(g.ToModelBytes());
+        using var session = OrtHarness.CreateClean(g.ToModelBytes());
         using var input = OrtValue.CreateTensorValueFromMemory(new float[] { 1, 0, -1, 2, 1, 0 }, [2, 3]);
         using var outputs = session.Run(new RunOptions(), ["x"], [input], ["y"]);
         var r = outputs[0].GetTensorDataAsSpan<float>().ToArray();

@@ -17,6 +17,7 @@ public static class EvalCommands
     public static Command Create()
     {
         var eval = new Command("eval", "Evaluate models and generated music: metrics, classifier two-sample test, NLL, reports.");
+        eval.Subcommands.Add(Piece());
         eval.Subcommands.Add(Metrics());
         eval.Subcommands.Add(C2st());
         eval.Subcommands.Add(Report());
@@ -79,6 +80,50 @@ public static class EvalCommands
         return cmd;
     }
 
+    private static Command Piece()
+    {
+        var files = new Argument<FileInfo[]>("FILE") { Description = "MIDI files.", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per line ({\"file\", \"metrics\": {name: value|null}}) instead of a table." };
+        var resolution = ResolutionOption();
+        var cmd = new Command("piece", "Print the musical metrics of MIDI files.") { files, json, resolution };
+        cmd.SetAction((parse, ct) => GuardAsync(() =>
+        {
+            var options = MetricOptionsFrom(parse.GetValue(resolution));
+            var asJson = parse.GetValue(json);
+            foreach (var file in parse.GetValue(files)!)
+            {
+                ct.ThrowIfCancellationRequested();
+                var values = MusicMetrics.Compute(MidiScore.Load(file.FullName), options);
+                if (asJson)
+                {
+                    var metrics = new System.Text.Json.Nodes.JsonObject();
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        metrics[MusicMetrics.Names[i]] = double.IsFinite(values[i]) ? values[i] : null;
+                    }
+
+                    Console.WriteLine(new System.Text.Json.Nodes.JsonObject { ["file"] = file.FullName, ["metrics"] = metrics }.ToJsonString());
+                    continue;
+                }
+
+                var table = new Table().Border(TableBorder.Rounded);
+                table.Title = new TableTitle(Markup.Escape(file.Name));
+                table.AddColumn("metric");
+                table.AddColumn(new TableColumn("value").RightAligned());
+                table.AddColumn("meaning");
+                for (int i = 0; i < values.Length; i++)
+                {
+                    table.AddRow(new Text(MusicMetrics.Names[i]), new Text(EvaluationReport.Format(values[i])), new Text(MusicMetrics.All[i].Description));
+                }
+
+                AnsiConsole.Write(table);
+            }
+
+            return 0;
+        }));
+        return cmd;
+    }
+
     private static Command C2st()
     {
         var real = RealOption();
@@ -116,9 +161,13 @@ public static class EvalCommands
         var limit = LimitOption();
         var seed = SeedOption();
         var permutations = PermutationsOption();
+        var count = new Option<int>("--count") { Description = "Pieces to generate with --model when --generated is not given.", DefaultValueFactory = _ => 32 };
+        var bars = new Option<int>("--bars") { Description = "Bars per generated piece.", DefaultValueFactory = _ => 16 };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of generated pieces.", DefaultValueFactory = _ => 1.0f };
+        var threads = ThreadsOption();
         var cmd = new Command("report", "Write one Markdown report with PNG figures: metrics table, distribution plots, classifier AUC, piano rolls, NLL.")
         {
-            real, generated, model, output, nllData, split, title, rolls, noC2st, resolution, limit, seed, permutations,
+            real, generated, model, output, nllData, split, title, rolls, noC2st, resolution, limit, seed, permutations, count, bars, temperature, threads,
         };
         cmd.SetAction((parse, ct) => GuardAsync(() =>
         {
@@ -126,21 +175,23 @@ public static class EvalCommands
             var modelDir = parse.GetValue(model);
             ModelManifest? manifest = modelDir is null ? null : ModelManifest.Load(modelDir.FullName);
             var genDir = parse.GetValue(generated);
-            if (genDir is null)
+            var limitValue = parse.GetValue(limit);
+            var outDir = parse.GetValue(output)!.FullName;
+            var r = PieceSet.LoadDirectory("real", parse.GetValue(real)!.FullName, path => MidiScore.Load(path), options, limitValue, ct);
+            PieceSet g;
+            if (genDir is not null)
             {
-                if (manifest is null)
-                {
-                    throw new ArgumentException("Give --generated DIR (MIDI files to compare with --real), or --model to generate them.");
-                }
-
-                throw new InvalidOperationException(
-                    "Generating pieces for the report needs the inference engine, which this build does not have yet; "
-                    + "generate pieces with the model into a folder and pass it with --generated DIR.");
+                g = PieceSet.LoadDirectory("generated", genDir.FullName, path => MidiScore.Load(path), options, limitValue, ct);
+            }
+            else if (modelDir is not null)
+            {
+                g = Generate(modelDir.FullName, Path.Combine(outDir, "generated"), parse.GetValue(count), parse.GetValue(bars), parse.GetValue(temperature), parse.GetValue(seed), options, ct);
+            }
+            else
+            {
+                throw new ArgumentException("Give --generated DIR (MIDI files to compare with --real), or --model to generate them.");
             }
 
-            var limitValue = parse.GetValue(limit);
-            var r = PieceSet.LoadDirectory("real", parse.GetValue(real)!.FullName, path => MidiScore.Load(path), options, limitValue, ct);
-            var g = PieceSet.LoadDirectory("generated", genDir.FullName, path => MidiScore.Load(path), options, limitValue, ct);
             RequirePieces(r, g);
 
             NllResult? nll = null;
@@ -148,9 +199,14 @@ public static class EvalCommands
             string? nllDataText = null;
             if (manifest is not null)
             {
-                nllNote = parse.GetValue(nllData) is { } data
-                    ? NllUnavailable(manifest, data)
-                    : "Not computed: give --nll-data (a JSB-style .json or a MIDI folder) and --split.";
+                if (parse.GetValue(nllData) is { } data)
+                {
+                    (nll, nllDataText) = ComputeNll(modelDir!.FullName, data, parse.GetValue(split)!, 1, true, parse.GetValue(threads), ct);
+                }
+                else
+                {
+                    nllNote = "Not computed: give --nll-data (a JSB-style .json or a MIDI folder) and --split.";
+                }
             }
 
             var reportOptions = new ReportOptions
@@ -165,7 +221,7 @@ public static class EvalCommands
                 C2st = new C2stOptions { Seed = parse.GetValue(seed), Permutations = parse.GetValue(permutations) },
                 PianoRolls = parse.GetValue(rolls),
             };
-            var summary = EvaluationReport.Write(parse.GetValue(output)!.FullName, r, g, reportOptions, ct);
+            var summary = EvaluationReport.Write(outDir, r, g, reportOptions, ct);
             PrintComparison(r, g, summary.Comparisons);
             PrintC2st(summary.C2st, summary.C2stNote);
             foreach (var f in summary.Files)
@@ -186,21 +242,26 @@ public static class EvalCommands
         var framesPerQuarter = new Option<int>("--frames-per-quarter") { Description = "Frames per quarter note of the JSON file (1 = quarter-note JSB, 4 = 16th notes); used when the model's tokenizer is not a chorale tokenizer.", DefaultValueFactory = _ => 1 };
         var noFirstFrame = new Option<bool>("--skip-first-frame") { Description = "Leave each piece's first frame out of the per-frame NLL (it is scored by default)." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file." };
+        var threads = ThreadsOption();
         var cmd = new Command("nll", "Negative log-likelihood (nats per token and per frame), perplexity and accuracy of a model on held-out data.")
         {
-            model, data, split, framesPerQuarter, noFirstFrame, json,
+            model, data, split, framesPerQuarter, noFirstFrame, json, threads,
         };
         cmd.SetAction((parse, ct) => GuardAsync(() =>
         {
-            var manifest = ModelManifest.Load(parse.GetValue(model)!.FullName);
-            var tokenizer = TokenizerJson.FromJson(manifest.TokenizerJson);
-            var sequences = NllData.Load(parse.GetValue(data)!, parse.GetValue(split)!, tokenizer, parse.GetValue(framesPerQuarter));
-            long tokens = sequences.Sum(s => (long)s.Length - 1);
-            Console.WriteLine($"{manifest.Name}: {sequences.Count} sequences, {tokens} tokens to score ({tokenizer.Kind} tokenizer, vocabulary {tokenizer.VocabularySize}).");
-            Console.Error.WriteLine("error: " + NllUnavailable(manifest, parse.GetValue(data)!));
-            _ = noFirstFrame;
-            _ = json;
-            return 2;
+            var (result, description) = ComputeNll(parse.GetValue(model)!.FullName, parse.GetValue(data)!, parse.GetValue(split)!,
+                parse.GetValue(framesPerQuarter), !parse.GetValue(noFirstFrame), parse.GetValue(threads), ct);
+            PrintNll(result, description);
+            if (parse.GetValue(json) is { } file)
+            {
+                var obj = EvaluationReport.NllJson(result);
+                obj["model"] = parse.GetValue(model)!.FullName;
+                obj["data"] = description;
+                File.WriteAllText(file.FullName, obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                Console.WriteLine($"wrote {file.FullName}");
+            }
+
+            return 0;
         }));
         return cmd;
     }
@@ -210,9 +271,85 @@ public static class EvalCommands
         ? new NllOptions { FrameEndToken = chorale.FrameEnd, EosToken = chorale.Eos, ScoreFirstFrame = scoreFirstFrame }
         : new NllOptions { EosToken = tokenizer.Eos, ScoreFirstFrame = scoreFirstFrame };
 
-    private static string NllUnavailable(ModelManifest manifest, string data) =>
-        $"NLL of {manifest.Name} on {data} is not computed: scoring needs the model's logits at every position of a sequence, "
-        + "and the inference engine in this build has no full-sequence runner yet (MusicGen.Evaluation.NllEvaluator is ready for it).";
+    private static Option<int> ThreadsOption() => new("--threads") { Description = "ONNX Runtime intra-op threads for scoring (0 = one per core).", DefaultValueFactory = _ => 0 };
+
+    /// <summary>Scores <paramref name="data"/> (split <paramref name="split"/>) with the package in <paramref name="modelDir"/>.</summary>
+    private static (NllResult Result, string Description) ComputeNll(string modelDir, string data, string split, int framesPerQuarter, bool scoreFirstFrame, int threads, CancellationToken ct)
+    {
+        using var runner = OnnxSequenceLogits.Open(modelDir, threads);
+        var tokenizer = runner.Package.Tokenizer;
+        var sequences = NllData.Load(data, split, tokenizer, framesPerQuarter);
+        if (sequences.Count == 0)
+        {
+            throw new InvalidDataException($"{data}: no sequence to score{(Directory.Exists(data) ? "" : $" in split \"{split}\"")}.");
+        }
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var result = NllEvaluator.Evaluate(sequences, runner, () => new GrammarConstraint(tokenizer.CreateGrammar()), NllOptionsFor(tokenizer, scoreFirstFrame), ct);
+        string what = Directory.Exists(data) ? $"{data} (all MIDI files)" : $"{Path.GetFileName(data)}, split {split}";
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scored {result.Tokens} tokens of {result.Sequences} sequences with {runner.Package.Name} ({runner.Graph.Variant} graph) in {started.Elapsed.TotalSeconds:0.0} s"));
+        return (result, what);
+    }
+
+    private static void PrintNll(NllResult r, string description)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        table.Title = new TableTitle(Markup.Escape(description));
+        table.AddColumn("figure");
+        table.AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("sequences", r.Sequences.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("tokens scored", r.Tokens.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("NLL per token (nats)", r.NllPerToken.ToString("0.0000", CultureInfo.InvariantCulture));
+        table.AddRow("perplexity", r.Perplexity.ToString("0.000", CultureInfo.InvariantCulture));
+        table.AddRow("accuracy", r.Accuracy.ToString("0.0000", CultureInfo.InvariantCulture));
+        if (r.Frames > 0)
+        {
+            table.AddRow("frames scored", r.Frames.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("NLL per frame (nats)", r.NllPerFrame.ToString("0.000", CultureInfo.InvariantCulture));
+            table.AddRow("first frame", r.FirstFrameScored ? "scored" : "not scored");
+        }
+
+        if (r.MaskViolations > 0)
+        {
+            table.AddRow("grammar violations in data", r.MaskViolations.ToString(CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        if (r.Frames > 0)
+        {
+            AnsiConsole.WriteLine("JSB chorales, published NLL per frame (nats, test split): RNN 8.71, LSTM 8.45, TCN 8.10, RNN-NADE 5.19.");
+        }
+    }
+
+    /// <summary>Generates <paramref name="count"/> pieces (seeds seed+1 .. seed+count) with the engine, saves them as MIDI and measures them.</summary>
+    private static PieceSet Generate(string modelDir, string saveDir, int count, int bars, float temperature, int seed, MetricOptions options, CancellationToken ct)
+    {
+        if (count < 1 || bars < 1)
+        {
+            throw new ArgumentException($"--count and --bars must be positive (got {count} and {bars}).");
+        }
+
+        Directory.CreateDirectory(saveDir);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var generator = new MusicGen.Inference.MusicGenerator(MusicGen.Inference.MusicModel.Load(modelDir, new MusicGen.Inference.InferenceOptions()));
+        var tasks = Enumerable.Range(1, count).Select(i => generator.GenerateAsync(new MusicGen.Inference.GenerationRequest
+        {
+            Bars = bars,
+            Seed = seed + i,
+            Sampling = new MusicGen.Inference.SamplingOptions { Temperature = temperature },
+        }, ct)).ToArray();
+        var results = Task.WhenAll(tasks).GetAwaiter().GetResult();
+        var scores = new List<(string, MusicGen.Core.Music.Score)>();
+        for (int i = 0; i < results.Length; i++)
+        {
+            string name = string.Create(CultureInfo.InvariantCulture, $"sample-{seed + i + 1:D4}.mid");
+            File.WriteAllBytes(Path.Combine(saveDir, name), results[i].Midi);
+            scores.Add((name, results[i].Score));
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generated {count} pieces of {bars} bars with {generator.Package.Name} in {started.Elapsed.TotalSeconds:0.0} s into {saveDir}"));
+        return PieceSet.FromScores("generated", $"{generator.Package.Name} (temperature {temperature.ToString(CultureInfo.InvariantCulture)}, {bars} bars, seeds {seed + 1}..{seed + count}; saved in {saveDir})", scores, options);
+    }
 
     private static List<string> Describe(ModelManifest m)
     {
@@ -315,13 +452,18 @@ public static class EvalCommands
 
         var ci = CultureInfo.InvariantCulture;
         string folds = string.Join(" ", c.FoldAucs.Select(a => a.ToString("0.000", ci)));
-        string line = string.Create(ci, $"classifier two-sample test: AUC {c.Auc:0.000} ({c.Confidence:P0} DeLong CI {c.CiLow:0.000}-{c.CiHigh:0.000}), folds {folds} (mean {c.FoldMean:0.000}, std {c.FoldStd:0.000}), {c.RealCount} real vs {c.GeneratedCount} generated");
+        string line = string.Create(ci, $"classifier two-sample test: AUC {c.Auc:0.000} ({c.Confidence * 100:0}% DeLong CI {c.CiLow:0.000}-{c.CiHigh:0.000}), folds {folds} (mean {c.FoldMean:0.000}, std {c.FoldStd:0.000}), {c.RealCount} real vs {c.GeneratedCount} generated");
         if (c.PValue is double p)
         {
             line += string.Create(ci, $", permutation p = {p:0.###} ({c.Permutations} permutations)");
         }
 
         Console.WriteLine(line + "; 0.5 = indistinguishable");
+        var top = ClassifierTwoSampleTest.TopFeatures(c, FeatureVector.Names);
+        if (top.Count > 0)
+        {
+            Console.WriteLine("  features it split on most (share of gain): " + string.Join(", ", top.Select(f => f.Name + " " + (f.Share * 100).ToString("0", ci) + "%")));
+        }
     }
 
     private static Task<int> GuardAsync(Func<int> body)
@@ -330,7 +472,7 @@ public static class EvalCommands
         {
             return Task.FromResult(body());
         }
-        catch (Exception e) when (e is MidiFormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or InvalidDataException or JsonException or KeyNotFoundException)
+        catch (Exception e) when (e is MidiFormatException or ModelPackageException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or InvalidDataException or JsonException or KeyNotFoundException)
         {
             Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
             return Task.FromResult(1);

@@ -46,7 +46,7 @@ public static class MidiCommands
         cmd.SetAction(parse => Guard(parse, output =>
         {
             var path = parse.GetValue(file)!.FullName;
-            var midi = MidiFile.ReadFile(path, parse.GetValue(strict) ? MidiReadingSettings.Strict : MidiReadingSettings.Lenient);
+            var midi = ReadMidi(path, parse.GetValue(strict));
             output.Write(Describe(path, midi));
             return 0;
         }));
@@ -190,13 +190,13 @@ public static class MidiCommands
 
     private static Command Fuzz()
     {
-        var input = new Option<string>("--input") { Description = "Directory (or file) of real MIDI files to mutate.", Required = true };
+        var input = new Option<string[]>("--input") { Description = "Directories or files of real MIDI files to mutate.", Required = true, AllowMultipleArgumentsPerToken = true };
         var mutations = new Option<int>("--mutations") { Description = "Number of mutated files to read.", DefaultValueFactory = _ => 100_000 };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("fuzz", "Read randomly corrupted copies of real MIDI files: any exception other than MidiFormatException, or a file taking 100 ms or more, fails.") { input, mutations, seed };
         cmd.SetAction(parse => Guard(parse, output =>
         {
-            var files = FindMidiFiles([parse.GetValue(input)!]);
+            var files = FindMidiFiles(parse.GetValue(input)!);
             if (files.Count == 0) throw new IOException("no MIDI files found");
             var sources = files.ConvertAll(File.ReadAllBytes);
             var report = MidiFuzz.Run(sources, files, parse.GetValue(mutations), parse.GetValue(seed), output);
@@ -257,7 +257,13 @@ public static class MidiCommands
     }
 
     private static Score Load(FileInfo file, bool strict) =>
-        MidiScore.Load(file.FullName, strict ? MidiReadingSettings.Strict : MidiReadingSettings.Lenient);
+        ScoreConverter.ToScore(ReadMidi(file.FullName, strict));
+
+    private static MidiFile ReadMidi(string path, bool strict)
+    {
+        if (Directory.Exists(path)) throw new IOException($"{path} is a directory, not a MIDI file");
+        return MidiFile.ReadFile(path, strict ? MidiReadingSettings.Strict : MidiReadingSettings.Lenient);
+    }
 
     /// <summary>Runs a command body; an unreadable input gives exit code 1 and one line on stderr, no stack trace.</summary>
     internal static int Guard(ParseResult parse, Func<TextWriter, int> body)
@@ -271,6 +277,12 @@ public static class MidiCommands
         {
             parse.InvocationConfiguration.Error.WriteLine("error: " + OneLine(e.Message));
             return 1;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug, not bad input: still one line (the type says where to look), exit code 2.
+            parse.InvocationConfiguration.Error.WriteLine($"internal error: {e.GetType().Name}: {OneLine(e.Message)}");
+            return 2;
         }
     }
 

@@ -31,8 +31,42 @@ internal ref struct MidiReader
 
     public static MidiFile Read(ReadOnlySpan<byte> bytes, MidiReadingSettings settings)
     {
-        var r = new MidiReader(bytes, settings);
-        return r.ReadFile();
+        int start = RiffMidiData(bytes, out int length);
+        if (start < 0)
+            return new MidiReader(bytes, settings).ReadFile();
+        // RIFF MIDI (.rmi): the Standard MIDI File is the "data" chunk; offsets are reported from the file start.
+        MidiFile file;
+        try
+        {
+            file = new MidiReader(bytes.Slice(start, length), settings).ReadFile();
+        }
+        catch (MidiFormatException e)
+        {
+            throw new MidiFormatException(e.Offset + start, e.Expected, e.Found, e.FilePath, e.Kind);
+        }
+        var shifted = new List<MidiRepair>(file.Repairs.Count);
+        foreach (var r in file.Repairs) shifted.Add(r with { Offset = r.Offset + start });
+        file.Repairs = shifted;
+        return file;
+    }
+
+    /// <summary>Start and length of the SMF inside a RIFF "RMID" file, or -1 when <paramref name="b"/> is not one.</summary>
+    private static int RiffMidiData(ReadOnlySpan<byte> b, out int length)
+    {
+        length = 0;
+        if (b.Length < 20 || !b[..4].SequenceEqual("RIFF"u8) || !b.Slice(8, 4).SequenceEqual("RMID"u8)) return -1;
+        long p = 12;
+        while (p + 8 <= b.Length)
+        {
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(b[(int)(p + 4)..]);
+            if (b.Slice((int)p, 4).SequenceEqual("data"u8))
+            {
+                length = (int)Math.Min(size, b.Length - (p + 8));
+                return (int)(p + 8);
+            }
+            p += 8L + size + (size & 1);
+        }
+        return -1;
     }
 
     private MidiFile ReadFile()
@@ -133,7 +167,7 @@ internal ref struct MidiReader
 
         while (true)
         {
-            if (_pos >= _limit && !Extend()) break;
+            if (_pos >= _limit && !ExtendAtBoundary()) break;
 
             int eventStart = _pos;
             int vlq = ReadVlq(out uint delta);
@@ -154,6 +188,7 @@ internal ref struct MidiReader
                 {
                     Violation(MidiViolationKind.RunningStatusWithoutStatus, _pos, "status byte", $"data byte 0x{first:X2} with no running status (skipped)");
                     _pos++;
+                    tick -= delta; // a skipped event's delta is dropped too: every kept delta still fits a quantity
                     continue;
                 }
                 status = running;
@@ -228,6 +263,7 @@ internal ref struct MidiReader
             else
             {
                 Violation(MidiViolationKind.InvalidEvent, _pos - 1, "channel, SysEx or meta status", $"status 0x{status:X2}, undefined in MIDI files (skipped)");
+                tick -= delta;
             }
         }
 
@@ -298,6 +334,18 @@ internal ref struct MidiReader
         _extended = true;
         _limit = _b.Length;
         return true;
+    }
+
+    /// <summary>The declared chunk end falls between events without End of Track. Only when the bytes up to the
+    /// next "MTrk" hold an End of Track was the length too short (read on); otherwise End of Track is missing and
+    /// what follows is left to the chunk loop (as mido reads it).</summary>
+    private bool ExtendAtBoundary()
+    {
+        if (_extended || _limit >= _b.Length || LooksLikeChunkAt(_limit)) return false;
+        var rest = _b[_limit..];
+        int next = rest.IndexOf("MTrk"u8);
+        if (next >= 0) rest = rest[..next];
+        return rest.IndexOf((ReadOnlySpan<byte>)[0xFF, 0x2F, 0x00]) >= 0 && Extend();
     }
 
     private byte DataByte(int at)

@@ -55,9 +55,10 @@ public sealed class GenerationBatch : IDisposable
         ArgumentNullException.ThrowIfNull(sequence);
         if (sequence.Row >= 0 || sequence.IsFinished) throw new InvalidOperationException("The sequence is already in a batch or finished.");
         if (Count == Capacity) throw new InvalidOperationException($"The batch is full ({Capacity} sequences).");
-        if (sequence.Length > MaxLength)
+        if (sequence.Length >= MaxLength)
             throw new ArgumentException($"The sequence has {sequence.Length} tokens but a slot holds {MaxLength}.", nameof(sequence));
         _finished.Clear();
+        sequence.LimitLength(MaxLength);
         sequence.MarkPrefillStart();
         int row = Count;
         var logits = _decoder.Prefill(sequence.Tokens);

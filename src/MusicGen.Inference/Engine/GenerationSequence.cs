@@ -45,6 +45,7 @@ public sealed class GenerationSequence
         _secondsAtPrompt = _grammar.Seconds;
         _sampler = new TokenSampler(request.Sampling, tokenizer.VocabularySize, seed, tokenizer.Eos);
         _created = Stopwatch.GetTimestamp();
+        _lengthLimit = maxLength;
     }
 
     /// <summary>The request this sequence serves.</summary>
@@ -82,6 +83,11 @@ public sealed class GenerationSequence
 
     internal int Row { get; set; } = -1;
 
+    private int _lengthLimit;
+
+    /// <summary>Caps the sequence at a batch slot's length (set when it joins a batch).</summary>
+    internal void LimitLength(int slotLength) => _lengthLimit = Math.Min(_tokens.Length, slotLength);
+
     internal int LastToken => _tokens[Length - 1];
 
     internal void MarkPrefillStart() => _prefillStart = Stopwatch.GetTimestamp();
@@ -97,7 +103,7 @@ public sealed class GenerationSequence
         else if (GeneratedCount >= _maxTokens) Finish(StopReason.MaxTokens);
         else if (_bars is int b && Bars >= b) Finish(StopReason.Bars);
         else if (_seconds is double s && Seconds >= s) Finish(StopReason.Seconds);
-        else if (Length >= _tokens.Length) Finish(StopReason.ContextFull);
+        else if (Length >= _lengthLimit) Finish(StopReason.ContextFull);
     }
 
     internal void Finish(StopReason reason)

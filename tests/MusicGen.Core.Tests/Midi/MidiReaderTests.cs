@@ -234,3 +234,23 @@ public class MidiReaderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new MidiFile(3));
     }
 }
+
+public class RiffMidiTests
+{
+    [Fact]
+    public void Reads_the_smf_inside_a_riff_rmid_file_and_reports_file_offsets()
+    {
+        byte[] smf = Smf.Single(0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0, 0x00, 0xFF, 0x2F, 0x00);
+        byte[] Riff(byte[] inner)
+        {
+            var body = Smf.Cat("RMID"u8.ToArray(), "data"u8.ToArray(), BitConverter.GetBytes((uint)inner.Length), inner);
+            return Smf.Cat("RIFF"u8.ToArray(), BitConverter.GetBytes((uint)body.Length), body);
+        }
+        var f = MidiFile.Read(Riff(smf), MidiReadingSettings.Strict);
+        Assert.Equal(3, f.Tracks[0].Events.Count);
+        var bad = (byte[])smf.Clone();
+        bad[8 + 1] = 7; // format 7
+        var ex = Assert.Throws<MidiFormatException>(() => MidiFile.Read(Riff(bad)));
+        Assert.Equal(20 + 8, ex.Offset);
+    }
+}

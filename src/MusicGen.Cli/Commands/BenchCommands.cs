@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using MusicGen.Inference;
+
+namespace MusicGen.Cli.Commands;
+
+/// <summary><c>musicgen bench</c>: measure the inference engine on a model package.</summary>
+public static class BenchCommands
+{
+    /// <summary>The <c>bench</c> command.</summary>
+    public static Command Create()
+    {
+        var model = GenerateCommands.ModelOption();
+        var tokens = new Option<int>("--tokens") { Description = "Tokens decoded per measurement.", DefaultValueFactory = _ => 128 };
+        var context = new Option<int>("--context") { Description = "Context for cached vs recompute.", DefaultValueFactory = _ => 1024 };
+        var recompute = new Option<int>("--recompute-steps") { Description = "Steps measured without the cache.", DefaultValueFactory = _ => 4 };
+        var batches = new Option<string>("--batches") { Description = "Batch sizes, comma separated.", DefaultValueFactory = _ => "1,8,32,128" };
+        var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
+        var device = GenerateCommands.DeviceOption();
+        var threads = GenerateCommands.ThreadsOption();
+        var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
+        {
+            model, tokens, context, recompute, batches, primer, device, threads,
+        };
+        cmd.SetAction(parse => GenerateCommands.Guard(() =>
+        {
+            var options = GenerateCommands.EngineOptions(parse.GetValue(device)!, parse.GetValue(threads), GraphPreference.Auto);
+            var settings = new BenchmarkSettings
+            {
+                Tokens = parse.GetValue(tokens),
+                Context = parse.GetValue(context),
+                RecomputeSteps = parse.GetValue(recompute),
+                BatchSizes = [.. parse.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))],
+                PrimerTokens = parse.GetValue(primer),
+                Progress = line => Console.Error.WriteLine("  .. " + line),
+            };
+            var r = EngineBenchmark.Run(GenerateCommands.ResolveModel(parse.GetValue(model)!), options, settings);
+            Print(r);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static void Print(BenchmarkReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(r.Description);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(inv, $"{"measurement",-48} {"value",14}  ratio"));
+        void Row(string what, string value, string ratio = "") => Console.WriteLine(string.Create(inv, $"{what,-48} {value,14}  {ratio}"));
+        Row("fast graph, batch 1, KV cache", $"{r.FastBatch1TokensPerSecond:F1} tok/s", $"(per CPU-second: {r.FastBatch1CpuTokensPerSecond:F1})");
+        if (!double.IsNaN(r.PortableBatch1TokensPerSecond))
+            Row("portable graph, batch 1, KV cache", $"{r.PortableBatch1TokensPerSecond:F1} tok/s",
+                $"fast/portable = {r.FastBatch1TokensPerSecond / r.PortableBatch1TokensPerSecond:F2}x (per CPU-second: {r.PortableBatch1CpuTokensPerSecond:F1}, {r.FastBatch1CpuTokensPerSecond / r.PortableBatch1CpuTokensPerSecond:F2}x)");
+        Row($"cached decode at {r.Context} context", $"{r.CachedMsPerTokenAtContext:F2} ms/tok");
+        Row($"recompute (no cache) at {r.Context} context", $"{r.RecomputeMsPerTokenAtContext:F2} ms/tok", $"cached is {r.RecomputeMsPerTokenAtContext / r.CachedMsPerTokenAtContext:F1}x faster");
+        Row($"time to first token, {r.PrimerTokens}-token primer", $"{r.TimeToFirstTokenMs:F1} ms");
+        Row("per-token latency p50 / p90 / p99 (batch 1)", $"{r.LatencyMs.P50:F2}/{r.LatencyMs.P90:F2}/{r.LatencyMs.P99:F2} ms");
+        var first = r.Batches.FirstOrDefault(b => b.BatchSize == 1);
+        foreach (var b in r.Batches)
+            Row($"throughput, batch {b.BatchSize} (step {b.StepMilliseconds:F2} ms)", $"{b.TokensPerSecond:F1} tok/s",
+                first.BatchSize == 1 ? $"{b.TokensPerSecond / first.TokensPerSecond:F1}x batch 1 (per CPU-second: {b.CpuTokensPerSecond:F1}, {b.CpuTokensPerSecond / first.CpuTokensPerSecond:F1}x)" : "");
+        Row("managed allocation per decode step (batch 8)", $"{r.AllocatedBytesPerStep:F1} B");
+        Row("one sampling step (top-k/p, penalty, grammar)", $"{r.SamplingStepMicroseconds:F2} us");
+        Row("machine: copy bandwidth, 1 thread", $"{r.MemoryBandwidthGBs:F1} GB/s");
+        Row("machine: FMA rate, 1 core", $"{r.MatmulGflops:F1} GFLOP/s");
+        double bwUsed = r.BytesPerToken * r.FastBatch1TokensPerSecond / 1e9;
+        Row("batch 1: weight+KV bytes read per second", $"{bwUsed:F1} GB/s", $"{100 * bwUsed / r.MemoryBandwidthGBs:F0}% of measured bandwidth");
+        var best = r.Batches.OrderByDescending(b => b.TokensPerSecond).FirstOrDefault();
+        if (best.BatchSize > 0)
+        {
+            double gf = r.FlopsPerToken * best.TokensPerSecond / 1e9;
+            Row($"batch {best.BatchSize}: model FLOP/s", $"{gf:F1} GFLOP/s", $"{100 * gf / r.MatmulGflops:F0}% of measured FMA rate");
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Diagnostics;
+using MusicGen.Core.Packaging;
+using MusicGen.Inference;
+using Spectre.Console;
+
+namespace MusicGen.Cli.Commands;
+
+/// <summary><c>musicgen generate</c>: compose MIDI with a model package.</summary>
+public static class GenerateCommands
+{
+    /// <summary>The <c>generate</c> command.</summary>
+    public static Command Create()
+    {
+        var model = ModelOption();
+        var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the MIDI file (with --count N: name-1.mid ... name-N.mid).", Required = true };
+        var tokens = new Option<int?>("--tokens") { Description = "Tokens to generate (default 512 when no --bars/--seconds)." };
+        var bars = new Option<int?>("--bars") { Description = "Stop after this many bars of new music." };
+        var seconds = new Option<double?>("--seconds") { Description = "Stop after this many seconds of new music." };
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (> 0).", DefaultValueFactory = _ => 1.0f };
+        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = off).", DefaultValueFactory = _ => 0 };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass in (0, 1] (1 = off).", DefaultValueFactory = _ => 1.0f };
+        var minP = new Option<float>("--min-p") { Description = "Drop tokens below this fraction of the best one's probability (0 = off).", DefaultValueFactory = _ => 0f };
+        var penalty = new Option<float>("--repetition-penalty") { Description = "Penalty >= 1 for tokens in the last 64 (1 = off).", DefaultValueFactory = _ => 1.0f };
+        var ngram = new Option<int>("--no-repeat-ngram") { Description = "Never repeat an n-gram of this size (0 = off).", DefaultValueFactory = _ => 0 };
+        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token." };
+        var noGrammar = new Option<bool>("--no-grammar") { Description = "Do not mask illegal tokens (output may decode with repairs)." };
+        var seed = new Option<long?>("--seed") { Description = "Random seed (same seed, same file). Default: a fresh one, printed." };
+        var primer = new Option<FileInfo?>("--primer") { Description = "A MIDI file to continue." };
+        var prefix = new Option<string[]>("--prefix") { Description = "Tokens forced after the primer, by name (e.g. Tempo_120 TimeSig_3/4 Program_0).", AllowMultipleArgumentsPerToken = true };
+        var tempo = new Option<int?>("--tempo") { Description = "Starting tempo in BPM (forced token, when the tokenizer has tempo tokens; no primer)." };
+        var timeSig = new Option<string?>("--time-signature") { Description = "Starting time signature, e.g. 3/4 (forced token; no primer)." };
+        var program = new Option<int?>("--program") { Description = "General MIDI program of the first note, 0-127 (forced token; no primer)." };
+        var count = new Option<int>("--count") { Description = "How many pieces (generated together in one batch; seeds seed, seed+1, ...).", DefaultValueFactory = _ => 1 };
+        var device = DeviceOption();
+        var graph = new Option<GraphPreference>("--graph") { Description = "Transformer graph: Auto, Fast or Portable.", DefaultValueFactory = _ => GraphPreference.Auto };
+        var threads = ThreadsOption();
+        var cmd = new Command("generate", "Generate MIDI with a model package (KV-cached ONNX Runtime engine).")
+        {
+            model, output, tokens, bars, seconds, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads,
+        };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var options = EngineOptions(parse.GetValue(device)!, parse.GetValue(threads), parse.GetValue(graph));
+            int n = parse.GetValue(count);
+            if (n < 1) throw new ArgumentException("--count must be >= 1.");
+            options.MaxBatchSize = n;
+            using var loaded = MusicModel.Load(ResolveModel(parse.GetValue(model)!), options);
+            long baseSeed = parse.GetValue(seed) ?? Random.Shared.NextInt64(1, 1L << 40);
+            byte[]? primerBytes = parse.GetValue(primer) is { } p ? File.ReadAllBytes(p.FullName) : null;
+            var sequences = new List<GenerationSequence>();
+            for (int i = 0; i < n; i++)
+            {
+                sequences.Add(loaded.CreateSequence(new GenerationRequest
+                {
+                    MaxTokens = parse.GetValue(tokens),
+                    Bars = parse.GetValue(bars),
+                    Seconds = parse.GetValue(seconds),
+                    Seed = baseSeed + i,
+                    PrimerMidi = primerBytes,
+                    PrefixTokens = parse.GetValue(prefix) is { Length: > 0 } names ? names : null,
+                    TempoBpm = parse.GetValue(tempo),
+                    TimeSignature = parse.GetValue(timeSig),
+                    Program = parse.GetValue(program),
+                    Sampling = new SamplingOptions
+                    {
+                        Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK), TopP = parse.GetValue(topP), MinP = parse.GetValue(minP),
+                        RepetitionPenalty = parse.GetValue(penalty), NoRepeatNgramSize = parse.GetValue(ngram), Greedy = parse.GetValue(greedy),
+                        UseGrammar = !parse.GetValue(noGrammar),
+                    },
+                }));
+            }
+            var started = Stopwatch.GetTimestamp();
+            RunWithProgress(loaded, sequences, parse.GetValue(tokens), parse.GetValue(bars), parse.GetValue(seconds));
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var outFile = parse.GetValue(output)!;
+            long generated = 0;
+            for (int i = 0; i < n; i++)
+            {
+                var result = sequences[i].ToResult();
+                generated += result.Timing.GeneratedTokens;
+                var path = n == 1 ? outFile.FullName
+                    : Path.Combine(outFile.DirectoryName ?? ".", $"{Path.GetFileNameWithoutExtension(outFile.Name)}-{i + 1}{outFile.Extension}");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllBytes(path, result.Midi);
+                Console.WriteLine($"wrote {path}: {result.NoteCount} notes, {result.DurationSeconds:F1} s of music, {result.Timing.GeneratedTokens} tokens ({result.StopReason}), seed {result.Seed}");
+            }
+            Console.WriteLine($"{generated} tokens in {elapsed:F2} s = {generated / elapsed:F1} tokens/s ({loaded.Package.Name}, graph {loaded.DefaultVariant}, {loaded.ExecutionProvider}, batch {n})");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static void RunWithProgress(MusicModel model, List<GenerationSequence> sequences, int? tokens, int? bars, double? seconds)
+    {
+        using var batch = model.CreateBatch(sequences.Count);
+        double Fraction(GenerationSequence s)
+        {
+            if (s.IsFinished) return 1;
+            double f = 0;
+            if (tokens is int t) f = Math.Max(f, s.GeneratedCount / (double)t);
+            if (bars is int b) f = Math.Max(f, s.Bars / (double)b);
+            if (seconds is double sec) f = Math.Max(f, s.Seconds / sec);
+            if (tokens is null && bars is null && seconds is null) f = s.GeneratedCount / (double)model.Options.DefaultMaxTokens;
+            return Math.Min(1, f);
+        }
+        void Drive(Action<double>? report)
+        {
+            foreach (var s in sequences) batch.Add(s);
+            int step = 0;
+            while (batch.Count > 0)
+            {
+                batch.Step();
+                if (report is not null && ++step % 8 == 0) report(sequences.Average(Fraction) * 100);
+            }
+            report?.Invoke(100);
+        }
+        if (Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            Drive(null);
+            return;
+        }
+        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+        {
+            var task = ctx.AddTask("generating", maxValue: 100);
+            Drive(v => task.Value = v);
+        });
+    }
+
+    internal static Option<string> ModelOption() => new("--model", "-m") { Description = "Model package folder (onnx/<name>) or name under onnx/.", Required = true };
+
+    internal static Option<string> DeviceOption() => new("--device") { Description = "Execution provider: cpu or cuda (falls back to cpu with a warning when the native library lacks CUDA).", DefaultValueFactory = _ => "cpu" };
+
+    internal static Option<int> ThreadsOption() => new("--threads") { Description = "ONNX Runtime intra-op threads (default 1; 0 = one per core).", DefaultValueFactory = _ => 1 };
+
+    internal static InferenceOptions EngineOptions(string device, int threads, GraphPreference graph) => new()
+    {
+        ExecutionProvider = device,
+        IntraOpThreads = threads,
+        Graph = graph,
+    };
+
+    internal static string ResolveModel(string model)
+    {
+        if (Directory.Exists(model)) return model;
+        var underOnnx = Path.Combine("onnx", model);
+        if (Directory.Exists(underOnnx)) return underOnnx;
+        throw new ArgumentException($"No model package at '{model}' (nor '{underOnnx}').");
+    }
+
+    /// <summary>Runs a command body; bad input gives exit code 1 and one line on stderr.</summary>
+    internal static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is ModelPackageException or ArgumentException or InvalidOperationException or IOException
+                                      or UnauthorizedAccessException or Microsoft.Extensions.Options.OptionsValidationException)
+        {
+            Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,395 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using MusicGen.Core.Packaging;
+using MusicGen.Inference.Sampling;
+
+namespace MusicGen.Inference;
+
+/// <summary>Settings of <see cref="EngineBenchmark.Run"/>.</summary>
+public sealed class BenchmarkSettings
+{
+    /// <summary>Tokens decoded per measurement (default 128).</summary>
+    public int Tokens { get; set; } = 128;
+
+    /// <summary>Context length for the cached vs recompute comparison (default 1024).</summary>
+    public int Context { get; set; } = 1024;
+
+    /// <summary>Recomputed steps measured at <see cref="Context"/> (each re-runs the whole prefix; default 4).</summary>
+    public int RecomputeSteps { get; set; } = 4;
+
+    /// <summary>Batch sizes for the throughput table (default 1, 8, 32, 128).</summary>
+    public IReadOnlyList<int> BatchSizes { get; set; } = [1, 8, 32, 128];
+
+    /// <summary>Primer length for time to first token (default 512).</summary>
+    public int PrimerTokens { get; set; } = 512;
+
+    /// <summary>Seed of the benchmark's requests.</summary>
+    public long Seed { get; set; } = 1;
+
+    /// <summary>Receives a line as each measurement finishes (progress), or null.</summary>
+    public Action<string>? Progress { get; set; }
+}
+
+/// <summary>One row of the batch throughput table.</summary>
+/// <param name="BatchSize">Sequences decoded together.</param>
+/// <param name="TokensPerSecond">Generated tokens per second over all sequences.</param>
+/// <param name="StepMilliseconds">Median milliseconds per decode step.</param>
+/// <param name="CpuTokensPerSecond">Generated tokens per second of process CPU time (insensitive to other processes' load).</param>
+public readonly record struct BatchThroughput(int BatchSize, double TokensPerSecond, double StepMilliseconds, double CpuTokensPerSecond);
+
+/// <summary>What <see cref="EngineBenchmark.Run"/> measured; every figure is from one run on the same weights.</summary>
+public sealed class BenchmarkReport
+{
+    /// <summary>Model name, graph, provider, threads.</summary>
+    public required string Description { get; init; }
+    /// <summary>Fast graph, batch 1, KV cache: generated tokens per second.</summary>
+    public double FastBatch1TokensPerSecond { get; init; }
+    /// <summary>Portable graph, batch 1, KV cache (NaN when the package has no portable graph).</summary>
+    public double PortableBatch1TokensPerSecond { get; init; }
+    /// <summary>Fast graph, batch 1: tokens per second of process CPU time.</summary>
+    public double FastBatch1CpuTokensPerSecond { get; init; }
+    /// <summary>Portable graph, batch 1: tokens per second of process CPU time.</summary>
+    public double PortableBatch1CpuTokensPerSecond { get; init; }
+    /// <summary>Per-token latency percentiles at batch 1 (milliseconds): p50, p90, p99.</summary>
+    public (double P50, double P90, double P99) LatencyMs { get; init; }
+    /// <summary>Cached decode at <see cref="BenchmarkSettings.Context"/> tokens of context: milliseconds per token.</summary>
+    public double CachedMsPerTokenAtContext { get; init; }
+    /// <summary>Recomputing the whole prefix each step at the same context: milliseconds per token.</summary>
+    public double RecomputeMsPerTokenAtContext { get; init; }
+    /// <summary>Context used for the two figures above.</summary>
+    public int Context { get; init; }
+    /// <summary>Time to first token for a primer of <see cref="PrimerTokens"/> tokens (milliseconds).</summary>
+    public double TimeToFirstTokenMs { get; init; }
+    /// <summary>Primer length used for time to first token.</summary>
+    public int PrimerTokens { get; init; }
+    /// <summary>Throughput per batch size.</summary>
+    public required IReadOnlyList<BatchThroughput> Batches { get; init; }
+    /// <summary>Managed bytes allocated per decode step (batch 8, steady state).</summary>
+    public double AllocatedBytesPerStep { get; init; }
+    /// <summary>One sampling step (top-k 40, top-p 0.95, repetition penalty, grammar mask) in microseconds, median.</summary>
+    public double SamplingStepMicroseconds { get; init; }
+    /// <summary>Measured memory copy bandwidth of this machine, one thread (GB/s).</summary>
+    public double MemoryBandwidthGBs { get; init; }
+    /// <summary>Measured fused multiply-add rate of one core (GFLOP/s).</summary>
+    public double MatmulGflops { get; init; }
+    /// <summary>Bytes read per token at batch 1 (weights + KV cache at half the decode length).</summary>
+    public double BytesPerToken { get; init; }
+    /// <summary>FLOPs per generated token (2 x parameters used per token, plus attention).</summary>
+    public double FlopsPerToken { get; init; }
+}
+
+/// <summary>
+/// Measures the engine on one model package: cached vs recompute, fast vs portable, batch scaling, time to first
+/// token, latency percentiles, allocations per step, and the machine's own bounds. Used by <c>musicgen bench</c>.
+/// </summary>
+public static class EngineBenchmark
+{
+    /// <summary>Runs every measurement and returns the report.</summary>
+    public static BenchmarkReport Run(string packageDirectory, InferenceOptions options, BenchmarkSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
+        var say = settings.Progress ?? (_ => { });
+        var opts = options.Clone();
+        opts.Graph = GraphPreference.Auto;
+        var maxBatch = settings.BatchSizes.DefaultIfEmpty(1).Max();
+        using var model = MusicModel.Load(packageDirectory, opts);
+        var pkg = model.Package;
+        var hp = pkg.Manifest.HyperParameters;
+        int vocab = pkg.VocabularySize;
+        var fastVariant = model.DefaultVariant;
+        bool hasPortable = pkg.Manifest.FindGraph(GraphVariants.Portable) is not null && fastVariant != GraphVariants.Lstm;
+        int tokens = Math.Min(settings.Tokens, model.MaxSequenceLength - 2);
+
+        // Batch 1, fast vs portable, interleaved twice so both see the same machine load.
+        var fast = DecodeSteps(model, fastVariant, 1, tokens, settings.Seed);
+        StepTimes? portable = hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed) : null;
+        fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, settings.Seed));
+        if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed));
+        var latencies = (double[])fast.StepMs.Clone();
+        Array.Sort(latencies);
+        say($"batch 1 ({fastVariant}): {fast.TokensPerSecond:F1} tokens/s" + (portable is null ? "" : $"; portable {portable.TokensPerSecond:F1} tokens/s"));
+
+        // Cached vs recompute at the given context.
+        int context = Math.Min(settings.Context, model.MaxSequenceLength - settings.RecomputeSteps - 40);
+        var (cached, recompute) = CachedVersusRecompute(model, fastVariant, context, Math.Max(1, settings.RecomputeSteps), vocab);
+        say($"context {context}: cached {cached:F2} ms/token, recompute {recompute:F2} ms/token");
+
+        // Time to first token for a primer.
+        int primer = Math.Min(settings.PrimerTokens, model.MaxSequenceLength - 10);
+        double ttft = TimeToFirstToken(model, fastVariant, primer, vocab);
+        say($"time to first token ({primer}-token primer): {ttft:F1} ms");
+
+        // Throughput by batch size: up, then down again, merged.
+        var bySize = new Dictionary<int, StepTimes>();
+        int batchTokens = Math.Max(8, Math.Min(tokens, 64));
+        foreach (var b in settings.BatchSizes.Concat(settings.BatchSizes.Reverse()))
+        {
+            var t = DecodeSteps(model, fastVariant, b, batchTokens, settings.Seed);
+            bySize[b] = bySize.TryGetValue(b, out var prev) ? StepTimes.Merge(prev, t) : t;
+            say($"batch {b}: {t.TokensPerSecond:F1} tokens/s");
+        }
+        var batches = settings.BatchSizes.Distinct().Select(b => new BatchThroughput(b, bySize[b].TokensPerSecond, bySize[b].MedianMs, bySize[b].CpuTokensPerSecond)).ToList();
+
+        double allocated = AllocationsPerStep(model, fastVariant);
+        double sampling = SamplingStep(model);
+        double bandwidth = MemoryBandwidth();
+        double gflops = FmaRate();
+
+        double parameters, kvBytes = 0;
+        if (pkg.IsLstm)
+        {
+            int e = hp.EmbeddingSize, u = hp.LstmUnits;
+            parameters = (double)vocab * e + hp.LstmLayers * 4.0 * u * (e + u) + (double)u * hp.DenseUnits + (double)hp.DenseUnits * vocab;
+        }
+        else
+        {
+            double perLayer = (double)hp.DModel * (hp.Heads + 2 * hp.KvHeads) * hp.HeadSize + (double)hp.Heads * hp.HeadSize * hp.DModel + 3.0 * hp.DModel * hp.FfnHidden;
+            parameters = hp.Layers * perLayer + (double)vocab * hp.DModel; // + tied output projection
+            kvBytes = 2.0 * hp.Layers * hp.KvHeads * hp.HeadSize * 4 * (tokens / 2.0);
+        }
+        double attentionFlops = pkg.IsLstm ? 0 : 4.0 * hp.Layers * hp.Heads * hp.HeadSize * (tokens / 2.0);
+        return new BenchmarkReport
+        {
+            Description = $"{pkg.Name} {pkg.Version} ({pkg.Architecture}, d {hp.DModel}, {hp.Layers} layers, {hp.Heads} heads, vocab {vocab}); graph {fastVariant} on {model.ExecutionProvider}, {opts.IntraOpThreads} intra-op thread(s)",
+            FastBatch1TokensPerSecond = fast.TokensPerSecond,
+            PortableBatch1TokensPerSecond = portable?.TokensPerSecond ?? double.NaN,
+            FastBatch1CpuTokensPerSecond = fast.CpuTokensPerSecond,
+            PortableBatch1CpuTokensPerSecond = portable?.CpuTokensPerSecond ?? double.NaN,
+            LatencyMs = (Percentile(latencies, 0.5), Percentile(latencies, 0.9), Percentile(latencies, 0.99)),
+            CachedMsPerTokenAtContext = cached,
+            RecomputeMsPerTokenAtContext = recompute,
+            Context = context,
+            TimeToFirstTokenMs = ttft,
+            PrimerTokens = primer,
+            Batches = batches,
+            AllocatedBytesPerStep = allocated,
+            SamplingStepMicroseconds = sampling,
+            MemoryBandwidthGBs = bandwidth,
+            MatmulGflops = gflops,
+            BytesPerToken = parameters * 4 + kvBytes,
+            FlopsPerToken = 2 * parameters + attentionFlops,
+        };
+    }
+
+    private static GenerationRequest Endless(long seed, int tokens) => new()
+    {
+        MaxTokens = tokens,
+        Seed = seed,
+        Sampling = new SamplingOptions { Temperature = 1.0f, TopK = 40, TopP = 0.95f },
+    };
+
+    /// <summary>
+    /// Decodes up to <paramref name="tokens"/> steps of <paramref name="batchSize"/> sequences (prefill excluded) and
+    /// returns the step times. Rates use the median step (robust on a shared machine) and process CPU time.
+    /// </summary>
+    private static StepTimes DecodeSteps(MusicModel model, string variant, int batchSize, int tokens, long seed)
+    {
+        using var batch = model.CreateBatch(batchSize, variant, tokens + 8);
+        var eos = model.Tokenizer.Eos;
+        for (int i = 0; i < batchSize; i++)
+        {
+            var r = Endless(seed + i, tokens);
+            r.Sampling.TokenBias = new Dictionary<int, float> { [eos] = float.NegativeInfinity };
+            batch.Add(model.CreateSequence(r));
+        }
+        batch.Step(); // warm: bindings for this size
+        var times = new List<double>(tokens);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        while (batch.Count == batchSize)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            batch.Step();
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
+        return new StepTimes(batchSize, [.. times], cpu / Math.Max(1, times.Count));
+    }
+
+    private sealed record StepTimes(int BatchSize, double[] StepMs, double CpuMsPerStep)
+    {
+        public double MedianMs => Median(StepMs);
+        public double TokensPerSecond => BatchSize * 1000.0 / MedianMs;
+        public double CpuTokensPerSecond => BatchSize * 1000.0 / CpuMsPerStep;
+
+        public static StepTimes Merge(StepTimes a, StepTimes b) => new(a.BatchSize, [.. a.StepMs, .. b.StepMs], (a.CpuMsPerStep + b.CpuMsPerStep) / 2);
+    }
+
+    private static double Median(double[] values)
+    {
+        if (values.Length == 0) return double.NaN;
+        var copy = (double[])values.Clone();
+        Array.Sort(copy);
+        return copy[copy.Length / 2];
+    }
+
+    private static (double Cached, double Recompute) CachedVersusRecompute(MusicModel model, string variant, int context, int recomputeSteps, int vocab)
+    {
+        var prompt = RandomPrompt(model, context);
+        // Cached: the prefix is in the KV cache; each step runs one token.
+        double cached;
+        using (var batch = model.CreateBatch(1, variant, context + 40))
+        {
+            var r = Endless(3, 32);
+            r.PrefixTokenIds = prompt[1..];
+            r.Sampling.UseGrammar = false; // a random prompt is not grammatical
+            r.Sampling.TokenBias = new Dictionary<int, float> { [model.Tokenizer.Eos] = float.NegativeInfinity };
+            batch.Add(model.CreateSequence(r));
+            batch.Step();
+            var times = new List<double>();
+            while (batch.Count > 0)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                batch.Step();
+                times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+            cached = Median([.. times]);
+        }
+        // Recompute: no cache; every step runs the whole prefix again (one prefill per token).
+        var decoder = model.CreateDecoder(1, variant, context + recomputeSteps + 2);
+        using (decoder)
+        {
+            var sequence = new List<int>(prompt);
+            decoder.Prefill(sequence.ToArray());
+            decoder.RemoveRow(0);
+            var times = new double[recomputeSteps];
+            for (int i = 0; i < recomputeSteps; i++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                var logits = decoder.Prefill(sequence.ToArray());
+                sequence.Add(TensorPrimitives.IndexOfMax(logits[..vocab]));
+                decoder.RemoveRow(0);
+                times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            }
+            return (cached, Median(times));
+        }
+    }
+
+    private static double TimeToFirstToken(MusicModel model, string variant, int primer, int vocab)
+    {
+        var prompt = RandomPrompt(model, primer);
+        var best = double.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            using var batch = model.CreateBatch(1, variant, primer + 8);
+            var r = Endless(5, 4);
+            r.PrefixTokenIds = prompt[1..];
+            r.Sampling.UseGrammar = false; // a random prompt is not grammatical
+            var s = model.CreateSequence(r);
+            var start = Stopwatch.GetTimestamp();
+            batch.Add(s);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return best;
+    }
+
+    private static double AllocationsPerStep(MusicModel model, string variant)
+    {
+        using var batch = model.CreateBatch(8, variant, 256);
+        for (int i = 0; i < 8; i++)
+        {
+            var r = Endless(i, 200);
+            r.Sampling.RepetitionPenalty = 1.1f;
+            r.Sampling.TokenBias = new Dictionary<int, float> { [model.Tokenizer.Eos] = float.NegativeInfinity };
+            batch.Add(model.CreateSequence(r));
+        }
+        for (int i = 0; i < 10; i++) batch.Step();
+        const int Steps = 100;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Steps && batch.Count == 8; i++) batch.Step();
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Steps;
+    }
+
+    private static double SamplingStep(MusicModel model)
+    {
+        int vocab = model.Package.VocabularySize;
+        var sampler = new TokenSampler(new SamplingOptions { TopK = 40, TopP = 0.95f, RepetitionPenalty = 1.1f }, vocab, 1, model.Tokenizer.Eos);
+        var grammar = model.Tokenizer.CreateGrammar();
+        grammar.Reset();
+        grammar.Accept(model.Tokenizer.Bos);
+        var rng = new Random(1);
+        var logits = new float[vocab];
+        for (int i = 0; i < vocab; i++) logits[i] = (float)(rng.NextDouble() * 8 - 4);
+        var history = new int[256];
+        for (int i = 0; i < history.Length; i++) history[i] = rng.Next(vocab);
+        var times = new double[2000];
+        for (int i = 0; i < times.Length; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            sampler.Next(logits, history, grammar);
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        }
+        Array.Sort(times);
+        return times[times.Length / 2];
+    }
+
+    private static int[] RandomPrompt(MusicModel model, int length)
+    {
+        var rng = new Random(17);
+        var prompt = new int[length];
+        prompt[0] = model.Tokenizer.Bos;
+        for (int i = 1; i < length; i++) prompt[i] = 3 + rng.Next(model.Package.VocabularySize - 3);
+        return prompt;
+    }
+
+    /// <summary>Single-thread copy bandwidth over 128 MiB buffers (read + write bytes per second), best of 5.</summary>
+    public static double MemoryBandwidth()
+    {
+        const int Bytes = 128 << 20;
+        var a = GC.AllocateUninitializedArray<byte>(Bytes);
+        var b = GC.AllocateUninitializedArray<byte>(Bytes);
+        a.AsSpan().Fill(1);
+        b.AsSpan().Fill(2);
+        double best = 0;
+        for (int i = 0; i < 5; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            a.AsSpan().CopyTo(b);
+            var s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            best = Math.Max(best, 2.0 * Bytes / s / 1e9);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Single-core fused multiply-add peak (GFLOP/s): 8 independent 256-bit accumulators in registers, no memory
+    /// traffic, best of 5. What a perfect one-thread matmul could reach.
+    /// </summary>
+    public static double FmaRate()
+    {
+        const int Iterations = 4_000_000;
+        double best = 0;
+        for (int r = 0; r < 5; r++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var sink = FmaKernel(Iterations);
+            var s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (float.IsNaN(sink)) return double.NaN;
+            best = Math.Max(best, 8.0 * 2 * Vector256<float>.Count * Iterations / s / 1e9);
+        }
+        return best;
+    }
+
+    private static float FmaKernel(int iterations)
+    {
+        var m = Vector256.Create(0.999999f);
+        var a = Vector256.Create(1e-7f);
+        Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int i = 0; i < iterations; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, m, a);
+            c1 = Vector256.FusedMultiplyAdd(c1, m, a);
+            c2 = Vector256.FusedMultiplyAdd(c2, m, a);
+            c3 = Vector256.FusedMultiplyAdd(c3, m, a);
+            c4 = Vector256.FusedMultiplyAdd(c4, m, a);
+            c5 = Vector256.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector256.FusedMultiplyAdd(c6, m, a);
+            c7 = Vector256.FusedMultiplyAdd(c7, m, a);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7);
+    }
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Round(p * (sorted.Length - 1)))];
+}

@@ -1,0 +1,38 @@
+using MusicGen.Core.Music;
+
+namespace MusicGen.Server.Api;
+
+/// <summary>A note as the API shows it: ticks plus seconds (through the score's tempo map).</summary>
+internal sealed record NoteView(int Track, int Program, bool Drum, int Channel, int Pitch, int Velocity, long StartTick, long EndTick, double Start, double End);
+
+internal static class NoteViews
+{
+    /// <summary>Every note of the score, ordered by start then pitch, with times in seconds.</summary>
+    public static List<NoteView> From(Score score)
+    {
+        var list = new List<NoteView>();
+        foreach (var track in score.Tracks)
+            foreach (var n in track.Notes)
+                list.Add(new NoteView(track.Index, track.Program, track.IsDrum, n.Channel, n.Pitch, n.Velocity, n.Start, n.End,
+                    Seconds(score, n.Start), Seconds(score, n.End)));
+        list.Sort((a, b) => a.StartTick != b.StartTick ? a.StartTick.CompareTo(b.StartTick) : a.Pitch.CompareTo(b.Pitch));
+        return list;
+    }
+
+    /// <summary>Seconds at a tick through the tempo map (120 BPM before the first tempo).</summary>
+    public static double Seconds(Score score, long tick)
+    {
+        double seconds = 0;
+        long at = 0;
+        var usPerQuarter = 500_000;
+        var tpq = Math.Max(1, score.TicksPerQuarter);
+        foreach (var t in score.Tempos)
+        {
+            if (t.Tick >= tick) break;
+            seconds += (t.Tick - at) * usPerQuarter / 1e6 / tpq;
+            at = t.Tick;
+            usPerQuarter = t.MicrosecondsPerQuarter;
+        }
+        return seconds + (tick - at) * usPerQuarter / 1e6 / tpq;
+    }
+}

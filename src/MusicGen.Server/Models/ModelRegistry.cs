@@ -1,0 +1,413 @@
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using MusicGen.Server.Engine;
+using MusicGen.Server.Telemetry;
+
+namespace MusicGen.Server.Models;
+
+/// <summary>A package folder the registry refused, and why.</summary>
+internal sealed record RejectedPackage(string Directory, string Reason, DateTimeOffset WhenUtc);
+
+/// <summary>One version of a model as listed by the API.</summary>
+internal sealed record ModelVersionInfo(
+    string Version, string State, string? Architecture, int? ContextLength, string? Tokenizer, int InFlight,
+    string Directory, DateTimeOffset? LoadedUtc);
+
+/// <summary>One model name as listed by the API: the active version's details plus every version known.</summary>
+internal sealed record ModelInfo(
+    string Name, string? Version, string? Architecture, int? ContextLength, string? Tokenizer, string State,
+    bool IsDefault, IReadOnlyList<ModelVersionInfo> Versions);
+
+/// <summary>Result of an activation (rollback) request.</summary>
+internal enum ActivationOutcome { Activated, UnknownModel, UnknownVersion, Failed }
+
+/// <summary>
+/// Keeps the model versions found under the models folder. A new or changed package folder is loaded, checked
+/// (manifest, sha256 via the loader, a short smoke generation) and only then becomes the active version of its name;
+/// a bad one is rejected with a logged reason and the previous version keeps serving. Versions that are replaced
+/// stay loaded as standby (<see cref="ServerOptions.RetainedVersions"/>) for instant rollback; older ones drain and
+/// unload. Unloaded versions whose folder is still on disk stay available for activation.
+/// </summary>
+internal sealed class ModelRegistry : IDisposable
+{
+    private readonly IModelLoader _loader;
+    private readonly ServerOptions _options;
+    private readonly ILogger<ModelRegistry> _log;
+    private readonly ServerMetrics _metrics;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _loadLock = new(1, 1); // ONNX Runtime session creation one at a time
+    private readonly Dictionary<string, Entry> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OnDisk> _disk = new(StringComparer.Ordinal); // by full directory path
+    private readonly List<RejectedPackage> _rejected = [];
+    private bool _initialScanDone;
+
+    public ModelRegistry(IModelLoader loader, IOptions<ServerOptions> options, ILogger<ModelRegistry> log, ServerMetrics metrics)
+    {
+        _loader = loader;
+        _options = options.Value;
+        _log = log;
+        _metrics = metrics;
+        Root = ResolveRoot(_options.ModelsPath);
+        metrics.SetVersionSource(MeasureVersions);
+    }
+
+    /// <summary>
+    /// A relative models path is looked for from the working directory upward, up to the repository root (the folder
+    /// with MusicGen.sln or .git), so <c>dotnet run --project src/MusicGen.Server</c> (which runs in the project folder)
+    /// finds the repository's <c>onnx/</c>. When found nowhere it is the working directory's (picked up once created).
+    /// </summary>
+    internal static string ResolveRoot(string path)
+    {
+        if (Path.IsPathRooted(path)) return Path.GetFullPath(path);
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, path);
+            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
+            if (File.Exists(Path.Combine(dir.FullName, "MusicGen.sln")) || Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+                break;
+        }
+        return Path.GetFullPath(path);
+    }
+
+    /// <summary>Full path of the models folder.</summary>
+    public string Root { get; }
+
+    /// <summary>Raised after a scan or activation changed what is served.</summary>
+    public event Action? Changed;
+
+    /// <summary>Name served when a request names none (configured, else the first active name).</summary>
+    public string? DefaultModel
+    {
+        get
+        {
+            if (_options.DefaultModel is { } d) return d;
+            lock (_gate) return _models.Where(m => m.Value.Active is not null).Select(m => m.Key).Order(StringComparer.Ordinal).FirstOrDefault();
+        }
+    }
+
+    /// <summary>True once the first scan finished and the default model is active (so it was loaded and smoke-tested).</summary>
+    public bool IsReady
+    {
+        get
+        {
+            var name = DefaultModel;
+            lock (_gate) return _initialScanDone && name is not null && _models.TryGetValue(name, out var e) && e.Active is not null;
+        }
+    }
+
+    /// <summary>Packages rejected so far (most recent last).</summary>
+    public IReadOnlyList<RejectedPackage> Rejected { get { lock (_gate) return [.. _rejected]; } }
+
+    /// <summary>Names with an active version.</summary>
+    public IReadOnlyList<string> Names { get { lock (_gate) return [.. _models.Where(m => m.Value.Active is not null).Select(m => m.Key).Order(StringComparer.Ordinal)]; } }
+
+    /// <summary>Takes a reference on the active version of <paramref name="name"/> (caller releases), or null.</summary>
+    public ModelVersion? AcquireActive(string name)
+    {
+        lock (_gate)
+        {
+            if (!_models.TryGetValue(name, out var e) || e.Active is not { } v) return null;
+            return v.TryAcquire() ? v : null;
+        }
+    }
+
+    /// <summary>The loaded version (active or standby) of a name and version, or null.</summary>
+    public ModelVersion? FindLoaded(string name, string version)
+    {
+        lock (_gate) return _models.TryGetValue(name, out var e) ? e.Loaded.FirstOrDefault(v => v.Version == version) : null;
+    }
+
+    /// <summary>Every model name with its versions.</summary>
+    public IReadOnlyList<ModelInfo> List()
+    {
+        var def = DefaultModel;
+        lock (_gate)
+        {
+            var names = _models.Keys.Concat(_disk.Values.Select(d => d.Name)).Distinct().Order(StringComparer.Ordinal);
+            var list = new List<ModelInfo>();
+            foreach (var name in names)
+            {
+                _models.TryGetValue(name, out var e);
+                var versions = new List<ModelVersionInfo>();
+                foreach (var v in e?.Loaded ?? [])
+                {
+                    var d = v.Description;
+                    versions.Add(new(v.Version, StateName(v.State), d.Architecture, d.ContextLength, d.Tokenizer, v.InFlight, v.Directory, v.LoadedUtc));
+                }
+                foreach (var v in e?.Draining ?? [])
+                {
+                    var d = v.Description;
+                    versions.Add(new(v.Version, StateName(v.State), d.Architecture, d.ContextLength, d.Tokenizer, v.InFlight, v.Directory, v.LoadedUtc));
+                }
+                foreach (var d in _disk.Values.Where(d => d.Name == name && d.Fingerprint is not null && !versions.Any(x => x.Version == d.Version)))
+                    versions.Add(new(d.Version, d.Rejected ? "rejected" : "available", null, null, null, 0, d.Directory, null));
+                var a = e?.Active;
+                list.Add(new(name, a?.Version, a?.Description.Architecture, a?.Description.ContextLength, a?.Description.Tokenizer,
+                    a is null ? "unavailable" : "active", name == def, versions));
+            }
+            return list;
+        }
+    }
+
+    /// <summary>Looks at the models folder: loads, checks and activates new or changed packages.</summary>
+    public async Task ScanAsync(CancellationToken cancel)
+    {
+        var found = FindPackageFolders();
+        var initial = !_initialScanDone;
+        List<(string Dir, string Name, string Version, string Fingerprint)> toLoad = [];
+        lock (_gate)
+        {
+            foreach (var gone in _disk.Keys.Where(k => !found.ContainsKey(k)).ToList())
+            {
+                _log.LogInformation("Package folder {Directory} disappeared", gone);
+                _disk.Remove(gone);
+            }
+            foreach (var (dir, pkg) in found)
+            {
+                if (_disk.TryGetValue(dir, out var known) && known.Fingerprint == pkg.Fingerprint && known.Seen) continue;
+                _disk[dir] = pkg with { Seen = true };
+                if (pkg.Fingerprint is null) { Reject(dir, pkg.Error ?? "unreadable manifest"); continue; }
+                toLoad.Add((dir, pkg.Name, pkg.Version, pkg.Fingerprint));
+            }
+        }
+
+        if (initial)
+        {
+            // At start only one folder per name is loaded: the one named exactly like the model, else the highest
+            // version; the others (e.g. onnx/<name>@<version>/) are listed as available for activation.
+            toLoad = [.. toLoad.GroupBy(p => p.Name).Select(g =>
+                g.FirstOrDefault(p => Path.GetFileName(p.Dir) == g.Key) is { Dir: not null } plain ? plain
+                : g.OrderBy(p => p.Version, VersionComparer.Instance).Last())];
+        }
+
+        foreach (var p in toLoad.OrderBy(p => p.Dir, StringComparer.Ordinal))
+        {
+            cancel.ThrowIfCancellationRequested();
+            await LoadAndActivateAsync(p.Dir, p.Fingerprint, cancel).ConfigureAwait(false);
+        }
+        lock (_gate) _initialScanDone = true;
+        Changed?.Invoke();
+    }
+
+    /// <summary>Makes <paramref name="version"/> the active version of <paramref name="name"/> (rollback), loading it if needed.</summary>
+    public async Task<(ActivationOutcome Outcome, string? Error)> ActivateAsync(string name, string version, CancellationToken cancel)
+    {
+        OnDisk? disk;
+        lock (_gate)
+        {
+            var loaded = _models.TryGetValue(name, out var e) ? e.Loaded.FirstOrDefault(v => v.Version == version) : null;
+            if (loaded is not null)
+            {
+                MakeActive(e!, loaded);
+                _log.LogInformation("Activated {Model} version {Version} (already loaded)", name, version);
+                Changed?.Invoke();
+                return (ActivationOutcome.Activated, null);
+            }
+            disk = _disk.Values.Where(d => d.Name == name && d.Version == version && d.Fingerprint is not null && !d.Rejected).OrderBy(d => d.Directory, StringComparer.Ordinal).FirstOrDefault();
+            if (disk is null)
+                return (e is null && !_disk.Values.Any(d => d.Name == name)) ? (ActivationOutcome.UnknownModel, null) : (ActivationOutcome.UnknownVersion, null);
+        }
+        var error = await LoadAndActivateAsync(disk.Directory, disk.Fingerprint!, cancel).ConfigureAwait(false);
+        return error is null ? (ActivationOutcome.Activated, null) : (ActivationOutcome.Failed, error);
+    }
+
+    private async Task<string?> LoadAndActivateAsync(string dir, string fingerprint, CancellationToken cancel)
+    {
+        await _loadLock.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            IModelRuntime? runtime = null;
+            try
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                runtime = await Task.Run(() => _loader.Load(dir), cancel).ConfigureAwait(false);
+                var loadSeconds = sw.Elapsed.TotalSeconds;
+                await Task.Run(() => SmokeTest(runtime), cancel).ConfigureAwait(false);
+                var version = new ModelVersion(runtime, dir, fingerprint, OnUnloaded);
+                lock (_gate)
+                {
+                    if (!_models.TryGetValue(version.Name, out var e)) _models[version.Name] = e = new Entry();
+                    // A reload of the same version (changed files) replaces the loaded one.
+                    var same = e.Loaded.FirstOrDefault(v => v.Version == version.Version);
+                    if (same is not null) { e.Loaded.Remove(same); e.Draining.Add(same); same.Retire(); }
+                    e.Loaded.Insert(0, version);
+                    MakeActive(e, version);
+                }
+                _metrics.Package("loaded");
+                _log.LogInformation("Loaded {Model} version {Version} from {Directory} ({Architecture}, context {Context}) in {Seconds:F2}s; smoke test passed; now active",
+                    version.Name, version.Version, dir, version.Description.Architecture, version.Description.ContextLength, loadSeconds);
+                Changed?.Invoke();
+                return null;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                runtime?.Dispose();
+                var reason = ex.Message;
+                lock (_gate)
+                {
+                    Reject(dir, reason);
+                    if (_disk.TryGetValue(dir, out var d) && d.Fingerprint == fingerprint) _disk[dir] = d with { Rejected = true };
+                }
+                return reason;
+            }
+        }
+        finally
+        {
+            _loadLock.Release();
+        }
+    }
+
+    private void SmokeTest(IModelRuntime runtime)
+    {
+        using var batch = runtime.CreateBatch(1);
+        var seq = runtime.CreateSequence(new GenerationSpec(new SamplingSettings(1f, 0, 1f, 0f, 1f, Greedy: false), _options.SmokeTokens, null, null, Seed: 1, PrimerMidi: null));
+        batch.Join(seq);
+        for (var i = 0; i < _options.SmokeTokens && !seq.IsFinished; i++) batch.Step();
+        var tokens = new int[seq.Prompt.Length + seq.Generated];
+        seq.Prompt.CopyTo(tokens, 0);
+        for (var i = 0; i < seq.Generated; i++) tokens[seq.Prompt.Length + i] = seq.TokenAt(i);
+        batch.Leave(seq);
+        if (seq.Generated == 0) throw new InvalidOperationException("smoke test: the model generated no token");
+        _ = runtime.ToMidi(runtime.Decode(tokens));
+    }
+
+    private void Reject(string dir, string reason)
+    {
+        _rejected.Add(new RejectedPackage(dir, reason, DateTimeOffset.UtcNow));
+        if (_rejected.Count > 50) _rejected.RemoveAt(0);
+        _metrics.Package("rejected");
+        _log.LogWarning("Rejected model package {Directory}: {Reason}; the previous version (if any) keeps serving", dir, reason);
+    }
+
+    // Under _gate.
+    private void MakeActive(Entry e, ModelVersion v)
+    {
+        if (e.Active is { } old && old != v) old.State = VersionState.Standby;
+        e.Active = v;
+        v.State = VersionState.Active;
+        e.Loaded.Remove(v);
+        e.Loaded.Insert(0, v);
+        while (e.Loaded.Count > 1 + _options.RetainedVersions)
+        {
+            var drop = e.Loaded[^1];
+            e.Loaded.RemoveAt(e.Loaded.Count - 1);
+            e.Draining.Add(drop);
+            _log.LogInformation("Retiring {Model} version {Version}: unloads once its {InFlight} request(s) finish", drop.Name, drop.Version, drop.InFlight);
+            drop.Retire();
+        }
+    }
+
+    private void OnUnloaded(ModelVersion v)
+    {
+        lock (_gate)
+            if (_models.TryGetValue(v.Name, out var e)) e.Draining.Remove(v);
+        _log.LogInformation("Unloaded {Model} version {Version} (drained)", v.Name, v.Version);
+        Changed?.Invoke();
+    }
+
+    private IEnumerable<Measurement<int>> MeasureVersions()
+    {
+        lock (_gate)
+        {
+            var list = new List<Measurement<int>>();
+            foreach (var (name, e) in _models)
+            {
+                foreach (var g in e.Loaded.Concat(e.Draining).GroupBy(v => v.State))
+                    list.Add(new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("model", name), new KeyValuePair<string, object?>("state", StateName(g.Key))));
+            }
+            return list;
+        }
+    }
+
+    private Dictionary<string, OnDisk> FindPackageFolders()
+    {
+        var result = new Dictionary<string, OnDisk>(StringComparer.Ordinal);
+        if (!Directory.Exists(Root)) return result;
+        foreach (var dir in Directory.EnumerateDirectories(Root))
+        {
+            // Hidden folders (".name.tmp-...") are packages being written; they are looked at once renamed into place.
+            if (Path.GetFileName(dir).StartsWith('.')) continue;
+            var manifest = Path.Combine(dir, "musicgen.json");
+            if (!File.Exists(manifest)) continue;
+            try
+            {
+                var text = File.ReadAllBytes(manifest);
+                using var doc = JsonDocument.Parse(text);
+                var name = doc.RootElement.GetProperty("name").GetString() ?? throw new InvalidDataException("manifest: 'name' is null");
+                var version = doc.RootElement.TryGetProperty("version", out var ver) ? ver.ToString() : "0";
+                result[dir] = new OnDisk(dir, name, version, Fingerprint(dir, text), null, false);
+            }
+            catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                result[dir] = new OnDisk(dir, Path.GetFileName(dir), "?", null, $"manifest {manifest}: {ex.Message}", false);
+            }
+        }
+        return result;
+    }
+
+    private static string Fingerprint(string dir, byte[] manifest)
+    {
+        var sb = new StringBuilder(Convert.ToHexString(SHA256.HashData(manifest)));
+        sb.Append(SafeListing(dir));
+        return sb.ToString();
+    }
+
+    private static string SafeListing(string dir)
+    {
+        var sb = new StringBuilder();
+        foreach (var f in Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
+        {
+            var info = new FileInfo(f);
+            sb.Append('|').Append(info.Name).Append(':').Append(info.Length).Append(':').Append(info.LastWriteTimeUtc.Ticks);
+        }
+        return sb.ToString();
+    }
+
+    private static string StateName(VersionState s) => s switch
+    {
+        VersionState.Active => "active",
+        VersionState.Standby => "standby",
+        VersionState.Draining => "draining",
+        _ => "unloaded",
+    };
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var e in _models.Values)
+                foreach (var v in e.Loaded.ToList()) v.Retire();
+            _models.Clear();
+        }
+        _loadLock.Dispose();
+    }
+
+    private sealed class Entry
+    {
+        public ModelVersion? Active;
+        public readonly List<ModelVersion> Loaded = []; // active first, then standby, newest first
+        public readonly List<ModelVersion> Draining = [];
+    }
+
+    private sealed record OnDisk(string Directory, string Name, string Version, string? Fingerprint, string? Error, bool Seen)
+    {
+        public bool Rejected { get; init; }
+    }
+}
+
+/// <summary>Orders versions numerically where they parse as numbers or dotted numbers, else ordinally.</summary>
+internal sealed class VersionComparer : IComparer<string>
+{
+    public static readonly VersionComparer Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null) return string.CompareOrdinal(x, y);
+        if (long.TryParse(x, out var a) && long.TryParse(y, out var b)) return a.CompareTo(b);
+        if (System.Version.TryParse(x, out var va) && System.Version.TryParse(y, out var vb)) return va.CompareTo(vb);
+        return string.CompareOrdinal(x, y);
+    }
+}

@@ -1,0 +1,249 @@
+// MusicGen web page: settings -> POST /v1/generate/stream (SSE over fetch), piano roll as notes arrive,
+// Web Audio playback with a small synth, download of the .mid from the final event. No build step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const roll = $("roll");
+const ctx2d = roll.getContext("2d");
+let notes = [];          // { pitch, start, end, velocity, drum } in seconds
+let midiUrl = null;
+let audio = null;        // { ctx, nodes }
+let running = null;      // AbortController of the stream in progress
+
+async function loadModels() {
+  try {
+    const res = await fetch("/v1/models");
+    const body = await res.json();
+    const select = $("model");
+    select.innerHTML = "";
+    for (const m of body.models) {
+      const opt = document.createElement("option");
+      opt.value = m.name;
+      opt.textContent = `${m.name}${m.version ? " v" + m.version : ""} (${m.architecture ?? m.state}${m.tokenizer ? ", " + m.tokenizer : ""})`;
+      opt.disabled = m.state !== "active";
+      if (m.isDefault) opt.selected = true;
+      select.appendChild(opt);
+    }
+  } catch (e) {
+    setStatus("Could not list models: " + e, true);
+  }
+  try {
+    const r = await fetch("/readyz");
+    $("ready").textContent = r.ok ? "ready" : "loading";
+    $("ready").classList.toggle("ok", r.ok);
+    if (!r.ok) setTimeout(loadModels, 2000);
+  } catch { /* keep the last state */ }
+}
+
+function setStatus(text, error = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", error);
+}
+
+function draw() {
+  const w = roll.width, h = roll.height;
+  ctx2d.fillStyle = "#0b0d10";
+  ctx2d.fillRect(0, 0, w, h);
+  if (notes.length === 0) return;
+  let lo = 127, hi = 0, end = 1;
+  for (const n of notes) { lo = Math.min(lo, n.pitch); hi = Math.max(hi, n.pitch); end = Math.max(end, n.end); }
+  lo = Math.max(0, lo - 2); hi = Math.min(127, hi + 2);
+  const rows = hi - lo + 1, rowH = h / rows, xs = w / end;
+  ctx2d.fillStyle = "#151a20";
+  for (let p = lo; p <= hi; p++) if ([1, 3, 6, 8, 10].includes(p % 12)) ctx2d.fillRect(0, h - (p - lo + 1) * rowH, w, rowH);
+  for (const n of notes) {
+    const a = 0.35 + 0.65 * (n.velocity / 127);
+    ctx2d.fillStyle = n.drum ? `rgba(160,160,255,${a})` : `rgba(255,179,71,${a})`;
+    ctx2d.fillRect(n.start * xs, h - (n.pitch - lo + 1) * rowH, Math.max(2, (n.end - n.start) * xs - 1), Math.max(2, rowH - 1));
+  }
+}
+
+function addNote(n) {
+  notes.push({ pitch: n.pitch, start: n.start, end: n.end, velocity: n.velocity, drum: n.drum });
+  $("noteCount").textContent = notes.length;
+}
+
+function requestBody() {
+  const body = { model: $("model").value || undefined };
+  const len = parseFloat($("length").value);
+  if (!Number.isNaN(len)) body[$("unit").value] = $("unit").value === "seconds" ? len : Math.round(len);
+  for (const k of ["temperature", "topP", "repetitionPenalty"]) {
+    const v = parseFloat($(k).value);
+    if (!Number.isNaN(v)) body[k] = v;
+  }
+  const k = parseInt($("topK").value, 10);
+  if (!Number.isNaN(k)) body.topK = k;
+  const seed = parseInt($("seed").value, 10);
+  if (!Number.isNaN(seed)) body.seed = seed;
+  if ($("greedy").checked) body.greedy = true;
+  return body;
+}
+
+async function primerBase64() {
+  const f = $("primer").files[0];
+  if (!f) return undefined;
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return btoa(s);
+}
+
+async function generate(ev) {
+  ev.preventDefault();
+  if (running) running.abort();
+  stopPlayback();
+  notes = []; draw();
+  $("noteCount").textContent = "0"; $("tokenCount").textContent = "0"; $("tps").textContent = "–";
+  setDownload(null);
+  $("play").disabled = true;
+  const body = requestBody();
+  const primer = await primerBase64();
+  if (primer) body.primer = primer;
+  running = new AbortController();
+  $("generate").disabled = true;
+  setStatus("Generating…");
+  try {
+    const res = await fetch("/v1/generate/stream", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+      body: JSON.stringify(body),
+      signal: running.signal,
+    });
+    if (!res.ok) {
+      const p = await res.json().catch(() => ({}));
+      const fields = p.errors ? " " + Object.entries(p.errors).map(([k, v]) => `${k}: ${v.join(" ")}`).join("; ") : "";
+      setStatus(`${res.status} ${p.title ?? res.statusText}.${fields}${p.detail ? " " + p.detail : ""}`, true);
+      return;
+    }
+    await readEvents(res.body, onEvent);
+  } catch (e) {
+    if (e.name !== "AbortError") setStatus("Failed: " + e, true);
+  } finally {
+    $("generate").disabled = false;
+    running = null;
+  }
+}
+
+let tokens = 0;
+let redraw = 0;
+function onEvent(type, data) {
+  switch (type) {
+    case "start":
+      tokens = 0;
+      setStatus(`Generating with ${data.model} v${data.version} (seed ${data.seed})…`);
+      break;
+    case "token":
+      tokens++;
+      if (tokens % 8 === 0) $("tokenCount").textContent = tokens;
+      break;
+    case "note":
+      addNote(data);
+      if (!redraw) redraw = requestAnimationFrame(() => { redraw = 0; draw(); });
+      break;
+    case "done": {
+      notes = [];
+      for (const n of data.notes) addNote(n);
+      draw();
+      $("tokenCount").textContent = data.tokens;
+      $("tps").textContent = data.timing.tokensPerSecond.toFixed(0);
+      const bytes = Uint8Array.from(atob(data.midi), (c) => c.charCodeAt(0));
+      setDownload(URL.createObjectURL(new Blob([bytes], { type: "audio/midi" })), `musicgen-${data.model}-${data.seed}.mid`);
+      $("play").disabled = notes.length === 0;
+      setStatus(`Done: ${data.notes.length} notes, ${data.tokens} tokens (${data.finishReason}), ${data.timing.totalSeconds.toFixed(2)} s.`);
+      break;
+    }
+    case "error":
+      setStatus(`${data.status} ${data.title}: ${data.detail}`, true);
+      break;
+  }
+}
+
+// Minimal SSE parser over a fetch body (EventSource cannot POST).
+async function readEvents(stream, handler) {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let sep;
+    while ((sep = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, sep);
+      buffer = buffer.slice(sep + 2);
+      let type = "message", data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) type = line.slice(6).trim();
+        else if (line.startsWith("data:")) data += line.slice(5).trim();
+      }
+      if (data) handler(type, JSON.parse(data));
+    }
+  }
+}
+
+function setDownload(url, name) {
+  const a = $("download");
+  if (midiUrl) URL.revokeObjectURL(midiUrl);
+  midiUrl = url;
+  if (url) { a.href = url; a.download = name; a.classList.remove("disabled"); a.removeAttribute("aria-disabled"); }
+  else { a.removeAttribute("href"); a.classList.add("disabled"); a.setAttribute("aria-disabled", "true"); }
+}
+
+// Web Audio: one triangle oscillator per note through a short attack/decay envelope; drums as noise bursts.
+function play() {
+  stopPlayback();
+  const ac = new (window.AudioContext || window.webkitAudioContext)();
+  const master = ac.createGain();
+  master.gain.value = 0.2;
+  master.connect(ac.destination);
+  const t0 = ac.currentTime + 0.1;
+  const nodes = [];
+  let last = 0;
+  for (const n of notes) {
+    const start = t0 + n.start, end = t0 + Math.max(n.end, n.start + 0.05);
+    const g = ac.createGain();
+    const peak = 0.1 + 0.5 * (n.velocity / 127);
+    g.gain.setValueAtTime(0, start);
+    g.gain.linearRampToValueAtTime(peak, start + 0.01);
+    g.gain.exponentialRampToValueAtTime(peak * 0.4, Math.max(start + 0.02, end - 0.02));
+    g.gain.linearRampToValueAtTime(0, end + 0.05);
+    g.connect(master);
+    let src;
+    if (n.drum) {
+      const buf = ac.createBuffer(1, ac.sampleRate * 0.1, ac.sampleRate);
+      const d = buf.getChannelData(0);
+      for (let i = 0; i < d.length; i++) d[i] = (Math.random() * 2 - 1) * (1 - i / d.length);
+      src = ac.createBufferSource();
+      src.buffer = buf;
+    } else {
+      src = ac.createOscillator();
+      src.type = "triangle";
+      src.frequency.value = 440 * Math.pow(2, (n.pitch - 69) / 12);
+    }
+    src.connect(g);
+    src.start(start);
+    src.stop(end + 0.1);
+    nodes.push(src);
+    last = Math.max(last, end + 0.1);
+  }
+  audio = { ac, nodes };
+  $("stop").disabled = false;
+  setStatus(`Playing ${notes.length} notes…`);
+  window.musicgenPlayback = { notes: notes.length, state: ac.state, scheduled: nodes.length };
+  setTimeout(() => { if (audio && audio.ac === ac) stopPlayback(); }, (last - ac.currentTime) * 1000 + 200);
+}
+
+function stopPlayback() {
+  if (!audio) return;
+  for (const n of audio.nodes) { try { n.stop(); } catch { /* already stopped */ } }
+  audio.ac.close();
+  audio = null;
+  $("stop").disabled = true;
+}
+
+$("settings").addEventListener("submit", generate);
+$("play").addEventListener("click", play);
+$("stop").addEventListener("click", stopPlayback);
+$("greedy").addEventListener("change", () => { $("temperature").disabled = $("greedy").checked; });
+loadModels();
+draw();

@@ -1,0 +1,35 @@
+using MusicGen.Core.Tokenization;
+
+namespace MusicGen.Inference.Tests;
+
+/// <summary>
+/// Writes the random-weight package `musicgen bench` is reported on (the llama.cpp bar's shape: d 256, 6 layers,
+/// 4 heads, vocabulary 512) when MUSICGEN_BENCH_PACKAGE names a folder; otherwise checks the shape helper only.
+/// Run: MUSICGEN_BENCH_PACKAGE=onnx/bench-d256 dotnet test tests/MusicGen.Inference.Tests --filter BenchPackage
+/// </summary>
+public sealed class BenchPackageWriter
+{
+    /// <summary>A performance tokenizer with exactly 512 tokens (time shifts fill the rest of the vocabulary).</summary>
+    internal static IMusicTokenizer Vocabulary512()
+    {
+        for (int maxShift = 10; maxShift <= 60_000; maxShift += 10)
+        {
+            var t = new PerformanceTokenizer(new PerformanceConfig { TimeShiftMs = 10, MaxTimeShiftMs = maxShift });
+            if (t.VocabularySize == 512) return t;
+            if (t.VocabularySize > 512) break;
+        }
+        throw new InvalidOperationException("No performance configuration has exactly 512 tokens.");
+    }
+
+    [Fact]
+    public void BenchPackage()
+    {
+        var tokenizer = Vocabulary512();
+        Assert.Equal(512, tokenizer.VocabularySize);
+        var dir = Environment.GetEnvironmentVariable("MUSICGEN_BENCH_PACKAGE");
+        if (string.IsNullOrWhiteSpace(dir)) return;
+        TestPackages.WriteTransformer(Path.GetFullPath(dir), tokenizer, dModel: 256, layers: 6, heads: 4, kvHeads: 4, context: 2048, seed: 1);
+        using var model = MusicModel.Load(dir);
+        Assert.Equal("fast", model.DefaultVariant);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace MusicGen.Server.Tests;
+
+/// <summary>The service in-process over a temporary models folder, with settings for the test.</summary>
+public sealed class ServerFactory : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    public ServerFactory(string modelsPath, Dictionary<string, string?>? settings = null)
+    {
+        ModelsPath = modelsPath;
+        _settings = new Dictionary<string, string?>
+        {
+            ["MusicGen:ModelsPath"] = modelsPath,
+            ["MusicGen:RescanInterval"] = "00:00:00.500",
+            ["MusicGen:ChangeDebounce"] = "00:00:00.200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in settings ?? []) _settings[k] = v;
+    }
+
+    public string ModelsPath { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+    }
+
+    /// <summary>Waits until /readyz answers 200 (the default model loaded and smoke-tested).</summary>
+    public async Task<HttpClient> ReadyClientAsync()
+    {
+        var client = CreateClient();
+        await Until(async () => (await client.GetAsync("/readyz")).IsSuccessStatusCode, "the service to become ready");
+        return client;
+    }
+
+    /// <summary>Polls until the condition holds (hang guard: 60 s).</summary>
+    public static async Task Until(Func<Task<bool>> condition, string what, int timeoutSeconds = 60)
+    {
+        var end = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (DateTime.UtcNow < end)
+        {
+            if (await condition()) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"timed out waiting for {what}");
+    }
+
+    public static async Task<JsonElement> ModelsAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonElement>("/v1/models"));
+
+    public static string? ActiveVersion(JsonElement models, string name)
+    {
+        foreach (var m in models.GetProperty("models").EnumerateArray())
+            if (m.GetProperty("name").GetString() == name)
+                return m.GetProperty("version").ValueKind == JsonValueKind.String ? m.GetProperty("version").GetString() : null;
+        return null;
+    }
+}
+
+/// <summary>A temporary folder removed at the end.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"musicgen-server-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

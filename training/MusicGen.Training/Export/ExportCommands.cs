@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using MusicGen.Core.Packaging;
+using MusicGen.Core.Tokenization;
+using MusicGen.Training.Models;
+using MusicGen.Training.Training;
+
+namespace MusicGen.Training.Export;
+
+/// <summary>
+/// <c>musicgen-train export</c> (checkpoint -> ONNX model package) and <c>musicgen-train verify</c> (package logits vs the
+/// TorchSharp model: full sequence, 512 cached steps, ragged batch of 4; fails above 1e-4 for fp32 graphs).
+/// </summary>
+internal static class ExportCommands
+{
+    /// <summary>Both commands, for the root command.</summary>
+    public static IEnumerable<Command> Create() => [Export(), Verify()];
+
+    private static Command Export()
+    {
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "musicgen-train checkpoint (e.g. runs/<name>/best.ckpt).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Package folder to write, e.g. onnx/<name> (replaced atomically).", Required = true };
+        var variant = new Option<string>("--variant") { Description = "Transformer graphs: portable, fast (fp32 + fp16) or all.", DefaultValueFactory = _ => "all" };
+        variant.AcceptOnlyFromAmong(ModelExporter.VariantChoices);
+        var context = new Option<int?>("--context") { Description = "Longest sequence the graphs accept (rotary tables, fast KV buffer). Default: max(training context, 1024)." };
+        var tokenizer = new Option<FileInfo?>("--tokenizer") { Description = "Tokenizer JSON to embed when the checkpoint has none (synthetic data)." };
+        var version = new Option<string>("--version") { Description = "Package version.", DefaultValueFactory = _ => "1" };
+        var verify = new Option<bool>("--verify") { Description = "Run the verify checks right after exporting." };
+        var cmd = new Command("export", "Export a checkpoint to an ONNX model package (onnx/<name>/: graphs + musicgen.json), validated by loading every graph in ONNX Runtime.")
+        {
+            checkpoint, output, variant, context, tokenizer, version, verify,
+        };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var ckpt = parse.GetValue(checkpoint)!;
+            var outDir = parse.GetValue(output)!;
+            var (model, meta) = Checkpoint.LoadModel(ckpt.FullName);
+            using (model)
+            {
+                var tokenizerJson = parse.GetValue(tokenizer) is { } file ? File.ReadAllText(file.FullName)
+                    : meta.Tokenizer ?? throw new ArgumentException($"{ckpt.Name} has no tokenizer (synthetic data?): pass --tokenizer <file.json>.");
+                var tok = TokenizerJson.FromJson(tokenizerJson);
+                if (tok.VocabularySize != model.VocabSize)
+                    throw new ArgumentException($"tokenizer vocabulary ({tok.VocabularySize}) differs from the model's ({model.VocabSize}).");
+                int trainContext = model.Spec.Architecture == "transformer" ? model.Spec.Transformer!.ContextLength : model.Spec.Lstm!.ContextLength;
+                int ctx = parse.GetValue(context) ?? Math.Max(trainContext, 1024);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var ort = new OrtSessions();
+                var manifest = ModelExporter.Export(model, outDir.FullName, parse.GetValue(variant)!, ctx, tokenizerJson,
+                    new SpecialTokenIds { Pad = tok.Pad, Bos = tok.Bos, Eos = tok.Eos }, Summary(meta, ckpt.FullName), ort, Console.Out, parse.GetValue(version)!);
+                Console.WriteLine($"wrote {outDir.FullName} ({manifest.Architecture}, context {manifest.ContextLength}) in {sw.Elapsed.TotalSeconds:F1} s:");
+                foreach (var g in manifest.Graphs)
+                    Console.WriteLine($"  {g.File,-22} {g.Variant,-10} {g.Precision} logits={g.Logits} {new FileInfo(Path.Combine(outDir.FullName, g.File)).Length / 1e6:F1} MB sha256 {g.Sha256[..12]}…");
+                Console.WriteLine("every graph loaded in ONNX Runtime (ORT_ENABLE_ALL) with no warning.");
+                return parse.GetValue(verify) ? RunVerify(outDir.FullName, model, 1, ort) : 0;
+            }
+        }));
+        return cmd;
+    }
+
+    private static Command Verify()
+    {
+        var package = new Option<DirectoryInfo>("--package") { Description = "Package folder (onnx/<name>).", Required = true };
+        var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint to compare with (default: the manifest's training.checkpoint)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random sequences.", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("verify", "Compare a package's ONNX Runtime logits with the TorchSharp model: full sequence, 512 cached steps, ragged batch of 4. Fails above 1e-4 (fp32).")
+        {
+            package, checkpoint, seed,
+        };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var dir = parse.GetValue(package)!.FullName;
+            var manifest = ModelManifest.Load(dir);
+            var ckpt = parse.GetValue(checkpoint)?.FullName ?? manifest.Training?.Checkpoint
+                ?? throw new ArgumentException($"{dir}: the manifest names no checkpoint; pass --checkpoint.");
+            var (model, _) = Checkpoint.LoadModel(ckpt);
+            using (model) return RunVerify(dir, model, parse.GetValue(seed), new OrtSessions());
+        }));
+        return cmd;
+    }
+
+    private static int RunVerify(string dir, MusicModel model, int seed, OrtSessions ort)
+    {
+        var manifest = ModelManifest.Load(dir);
+        manifest.VerifyFiles(dir);
+        if (manifest.Architecture != model.Architecture || manifest.HyperParameters.VocabSize != model.VocabSize)
+            throw new ArgumentException($"package is a {manifest.Architecture} with vocabulary {manifest.HyperParameters.VocabSize}; the checkpoint is a {model.Architecture} with {model.VocabSize}.");
+        Console.WriteLine($"verify {dir} against the TorchSharp model (seed {seed}); sha256 of every file checked.");
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var checks = new PackageVerifier(dir, manifest, ModelExporter.Reference(model), ort).Run(seed, c =>
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {(c.Passed ? "ok  " : "FAIL")} {c.Graph,-34} {c.Scenario,-58} max |Δlogit| {c.MaxAbsDiff:E2} (bound {c.Tolerance:G2}){(c.Warning is null ? "" : "  ORT warning: " + c.Warning)}")));
+        double worst32 = checks.Where(c => c.Tolerance == PackageVerifier.Fp32Tolerance).Select(c => c.MaxAbsDiff).DefaultIfEmpty(0).Max();
+        int failed = checks.Count(c => !c.Passed);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{checks.Count - failed}/{checks.Count} checks passed in {sw.Elapsed.TotalSeconds:F1} s; max abs diff over fp32 graphs {worst32:E2} (bound {PackageVerifier.Fp32Tolerance:G1})."));
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static TrainingSummary Summary(CheckpointMeta meta, string checkpointPath)
+    {
+        var best = meta.History.LastOrDefault(h => h.Step == meta.BestStep) ?? meta.History.LastOrDefault();
+        return new TrainingSummary
+        {
+            Data = meta.Data ?? "",
+            Command = meta.Config is null ? "" : "musicgen-train train " + JsonSerializer.Serialize(meta.Config, TrainConfig.Json),
+            Steps = meta.Step,
+            ValidLoss = double.IsFinite(meta.BestValidLoss) ? meta.BestValidLoss : best?.ValidLoss,
+            ValidAccuracy = best?.ValidAccuracy,
+            WallTimeSeconds = meta.ElapsedSeconds,
+            Checkpoint = checkpointPath,
+        };
+    }
+
+    private static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is ArgumentException or ModelPackageException or InvalidDataException or FileNotFoundException or FormatException
+                                      or InvalidOperationException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}
