@@ -19,10 +19,10 @@ public sealed record RemiConfig
     public int VelocityBins { get; init; } = 32;
 
     /// <summary>Slowest tempo token, in quarter notes per minute.</summary>
-    public int TempoMinBpm { get; init; } = 30;
+    public int TempoMinBpm { get; init; } = 20;
 
     /// <summary>Fastest tempo token, in quarter notes per minute.</summary>
-    public int TempoMaxBpm { get; init; } = 240;
+    public int TempoMaxBpm { get; init; } = 250;
 
     /// <summary>Step between tempo tokens, in BPM.</summary>
     public int TempoStepBpm { get; init; } = 1;

@@ -7,9 +7,10 @@ namespace MusicGen.Core.Tokenization;
 /// performance and chorale).</param>
 /// <param name="DecodedNotes">Notes of the decoded score.</param>
 /// <param name="ExactNotes">Original notes found identically in the decoded score.</param>
-/// <param name="MaxOnsetError">Largest onset difference of paired notes, in <paramref name="Unit"/>.</param>
+/// <param name="MaxOnsetError">Largest onset difference of paired notes (paired when within half a step), in <paramref name="Unit"/>.</param>
 /// <param name="MaxOffsetError">Largest release difference of paired notes, in <paramref name="Unit"/>.</param>
-/// <param name="OnsetsBeyondGrid">Paired notes whose onset moved by more than half a grid step.</param>
+/// <param name="OnsetsBeyondGrid">Original notes with no decoded note of the same instrument and pitch within half a
+/// grid step of their onset (lost, merged with a simultaneous duplicate, or moved further).</param>
 /// <param name="MaxVelocityError">Largest velocity difference of paired notes.</param>
 /// <param name="TemposEqual">Normalised tempo maps equal (always true for kinds without tempo).</param>
 /// <param name="MaxTempoErrorBpm">Largest tempo difference where both maps have the same number of changes.</param>
@@ -32,6 +33,12 @@ public sealed record RoundTripResult(
     int Tokens,
     double Seconds)
 {
+    /// <summary>
+    /// Paired notes whose release moved by more than half a grid step (notes shorter than a step are written one
+    /// step long; a release cut by a restrike of the same pitch in performance encoding).
+    /// </summary>
+    public int ReleasesBeyondGrid { get; init; }
+
     /// <summary>Everything the tokenizer represents came back identical.</summary>
     public bool Exact => Notes == DecodedNotes && ExactNotes == Notes && TemposEqual && TimeSignaturesEqual;
 
@@ -82,10 +89,10 @@ public static class RoundTrip
                 .Where(n => n.Pitch >= t.Config.MinPitch && n.Pitch <= t.Config.MaxPitch)
                 .Select(n => new N(Key(tr), n.Pitch, n.Start, n.End, n.Velocity)))
             .ToList();
-        var b = decoded.Tracks.SelectMany(tr => tr.Notes.Select(n => new N(Key(tr), n.Pitch, Back(n.Start), Back(n.End), n.Velocity)))
+        var b = decoded.Tracks.SelectMany(tr => tr.Notes.Select(n => new N(Key(tr), n.Pitch, Back(n.Start), Back(n.Start) + Back(n.End - n.Start), n.Velocity)))
             .ToList();
         var stepTicks = (double)tpq / res;
-        var notes = CompareNotes(a, b, stepTicks, out var exact, out var on, out var off, out var beyond, out var vel);
+        CompareNotes(a, b, stepTicks, out var exact, out var on, out var off, out var beyond, out var vel, out var releases);
 
         var ta = NormalizeMap(original.Tempos.Select(x => (x.Tick, x.MicrosecondsPerQuarter)));
         var tb = NormalizeMap(decoded.Tempos.Select(x => (Back(x.Tick), x.MicrosecondsPerQuarter)));
@@ -95,7 +102,7 @@ public static class RoundTrip
         var sa = NormalizeMap(original.TimeSignatures.Select(x => (x.Tick, (x.Numerator * 1000) + x.Denominator)));
         var sb = NormalizeMap(decoded.TimeSignatures.Select(x => (Back(x.Tick), (x.Numerator * 1000) + x.Denominator)));
         return new RoundTripResult(a.Count, b.Count, exact, on / stepTicks, off / stepTicks, beyond, vel,
-            ta.SequenceEqual(tb), tempoError, sa.SequenceEqual(sb), "steps", tokens, seconds);
+            ta.SequenceEqual(tb), tempoError, sa.SequenceEqual(sb), "steps", tokens, seconds) { ReleasesBeyondGrid = releases };
     }
 
     private static RoundTripResult ComparePerformance(PerformanceTokenizer t, Score original, Score decoded, int tokens, double seconds)
@@ -122,8 +129,8 @@ public static class RoundTrip
             return n with { Start = s, End = e, Velocity = bins.Value(bins.Bin(n.Velocity)) };
         }).ToList();
         CompareNotes(grid, b, step, out var exact, out _, out _, out _, out _);
-        CompareNotes(a, b, step, out _, out var on, out var off, out var beyond, out var vel);
-        return new RoundTripResult(a.Count, b.Count, exact, on, off, beyond, vel, true, 0, true, "ms", tokens, seconds);
+        CompareNotes(a, b, step, out _, out var on, out var off, out var beyond, out var vel, out var releases);
+        return new RoundTripResult(a.Count, b.Count, exact, on, off, beyond, vel, true, 0, true, "ms", tokens, seconds) { ReleasesBeyondGrid = releases };
     }
 
     private static RoundTripResult CompareChorale(ChoraleTokenizer t, Score original, Score decoded, int tokens, double seconds)
@@ -146,18 +153,22 @@ public static class RoundTrip
 
     private readonly record struct N(int Key, int Pitch, long Start, long End, int Velocity);
 
-    private static int CompareNotes(List<N> a, List<N> b, double stepTicks, out int exact, out double maxOn, out double maxOff, out int beyond, out int maxVel)
+    private static int CompareNotes(List<N> a, List<N> b, double stepTicks, out int exact, out double maxOn, out double maxOff, out int beyond, out int maxVel) =>
+        CompareNotes(a, b, stepTicks, out exact, out maxOn, out maxOff, out beyond, out maxVel, out _);
+
+    private static int CompareNotes(List<N> a, List<N> b, double stepTicks, out int exact, out double maxOn, out double maxOff, out int beyond, out int maxVel, out int releasesBeyond)
     {
+        releasesBeyond = 0;
         exact = 0;
         maxOn = 0;
         maxOff = 0;
         beyond = 0;
         maxVel = 0;
-        // Pair in order of grid onset, then release, then velocity: quantisation keeps that order, so each original
+        // Pair in order of grid onset, grid release, then velocity: quantisation keeps that order, so each original
         // note meets its own decoded note.
         long Cell(long tick) => (long)Math.Round(tick / stepTicks, MidpointRounding.AwayFromZero);
-        var ga = a.GroupBy(n => (n.Key, n.Pitch)).ToDictionary(g => g.Key, g => g.OrderBy(n => Cell(n.Start)).ThenBy(n => n.End).ThenBy(n => n.Velocity).ToList());
-        var gb = b.GroupBy(n => (n.Key, n.Pitch)).ToDictionary(g => g.Key, g => g.OrderBy(n => Cell(n.Start)).ThenBy(n => n.End).ThenBy(n => n.Velocity).ToList());
+        var ga = a.GroupBy(n => (n.Key, n.Pitch)).ToDictionary(g => g.Key, g => g.OrderBy(n => Cell(n.Start)).ThenBy(n => Cell(n.End)).ThenBy(n => n.Velocity).ThenBy(n => n.End).ToList());
+        var gb = b.GroupBy(n => (n.Key, n.Pitch)).ToDictionary(g => g.Key, g => g.OrderBy(n => Cell(n.Start)).ThenBy(n => Cell(n.End)).ThenBy(n => n.Velocity).ThenBy(n => n.End).ToList());
         foreach (var (key, la) in ga)
         {
             if (!gb.TryGetValue(key, out var lb))
@@ -176,28 +187,39 @@ public static class RoundTrip
                 }
             }
 
-            // Errors: pair in time order.
-            for (var i = 0; i < Math.Min(la.Count, lb.Count); i++)
+            // Errors: walk both lists in time order and pair notes whose onsets lie within half a step; the rest
+            // (lost, merged or moved further) count as beyond the grid.
+            var tol = (stepTicks / 2) + 0.5;
+            int i = 0, j = 0, paired = 0;
+            while (i < la.Count && j < lb.Count)
             {
-                var on = Math.Abs(la[i].Start - lb[i].Start);
-                maxOn = Math.Max(maxOn, on);
-                maxOff = Math.Max(maxOff, Math.Abs(la[i].End - lb[i].End));
-                maxVel = Math.Max(maxVel, Math.Abs(la[i].Velocity - lb[i].Velocity));
-                if (on > (stepTicks / 2) + 0.5)
+                var d = lb[j].Start - la[i].Start;
+                if (Math.Abs(d) <= tol)
                 {
-                    beyond++;
+                    maxOn = Math.Max(maxOn, Math.Abs(d));
+                    var off = Math.Abs(la[i].End - lb[j].End);
+                    maxOff = Math.Max(maxOff, off);
+                    maxVel = Math.Max(maxVel, Math.Abs(la[i].Velocity - lb[j].Velocity));
+                    if (off > (stepTicks / 2) + 1)
+                    {
+                        releasesBeyond++;
+                    }
+
+                    i++;
+                    j++;
+                    paired++;
+                }
+                else if (d < 0)
+                {
+                    j++;
+                }
+                else
+                {
+                    i++;
                 }
             }
 
-            beyond += Math.Abs(la.Count - lb.Count);
-        }
-
-        foreach (var (key, lb) in gb)
-        {
-            if (!ga.ContainsKey(key))
-            {
-                beyond += lb.Count;
-            }
+            beyond += la.Count - paired;
         }
 
         return exact;

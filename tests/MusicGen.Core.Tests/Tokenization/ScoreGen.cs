@@ -28,7 +28,7 @@ internal static class ScoreGen
                     var tr = new ScoreTrack { Index = score.Tracks.Count, Program = Math.Min(kind, 127), IsDrum = kind > 127 };
                     foreach (var (s, d, p, v) in notes)
                     {
-                        tr.Notes.Add(new Note(Tick(s), Tick(s + d), tr.IsDrum ? 9 : 0, p, bins.Value(v)));
+                        tr.Notes.Add(new Note(Tick(s), Tick(s) + Tick(d), tr.IsDrum ? 9 : 0, p, bins.Value(v)));
                     }
 
                     tr.Notes.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Pitch.CompareTo(b.Pitch));

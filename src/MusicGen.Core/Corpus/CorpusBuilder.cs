@@ -1,0 +1,365 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using MusicGen.Core.Midi;
+using MusicGen.Core.Music;
+using MusicGen.Core.Tokenization;
+
+namespace MusicGen.Core.Corpus;
+
+/// <summary>What <see cref="CorpusBuilder.Build"/> reads and writes.</summary>
+public sealed record CorpusBuildOptions
+{
+    /// <summary>The tokenizer (its JSON goes to <c>tokenizer.json</c>).</summary>
+    public required IMusicTokenizer Tokenizer { get; init; }
+
+    /// <summary>A folder of MIDI files (searched recursively) or a JSB chorales <c>.json</c> file.</summary>
+    public required string Input { get; init; }
+
+    /// <summary>Output folder (created; existing cache files are replaced).</summary>
+    public required string Output { get; init; }
+
+    /// <summary>Share of MIDI files for the valid split (JSB keeps its own splits).</summary>
+    public double ValidFraction { get; init; } = 0.1;
+
+    /// <summary>Seed of the split and of augmentation.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Augmentation of the training split.</summary>
+    public AugmentationOptions Augmentation { get; init; } = new();
+
+    /// <summary>JSB input with a non-chorale tokenizer: frames per quarter note when frames become a score.</summary>
+    public int FramesPerQuarter { get; init; } = 1;
+
+    /// <summary>Worker threads (default: all cores).</summary>
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Throws when a value is out of range.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Tokenizer);
+        if (string.IsNullOrWhiteSpace(Input) || (!Directory.Exists(Input) && !File.Exists(Input)))
+        {
+            throw new ArgumentException($"Corpus input '{Input}' is neither a folder nor a file.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Output))
+        {
+            throw new ArgumentException("Corpus output folder is missing.");
+        }
+
+        if (ValidFraction is < 0 or >= 1)
+        {
+            throw new ArgumentException($"Valid fraction {ValidFraction} must be in [0, 1).");
+        }
+
+        if (FramesPerQuarter is < 1 or > 48 || Parallelism < 1)
+        {
+            throw new ArgumentException($"Frames per quarter {FramesPerQuarter} must be 1..48 and parallelism {Parallelism} at least 1.");
+        }
+
+        Augmentation.Validate();
+    }
+}
+
+/// <summary>One document of the cache.</summary>
+public sealed record CorpusDocument
+{
+    /// <summary>First token's index in <c>tokens.bin</c> (in tokens, not bytes).</summary>
+    public long Offset { get; init; }
+
+    /// <summary>Number of tokens.</summary>
+    public int Length { get; init; }
+
+    /// <summary>Source file relative to the input (or <c>split/index</c> for JSB).</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary><c>train</c>, <c>valid</c> or <c>test</c>.</summary>
+    public string Split { get; init; } = "";
+
+    /// <summary>What augmentation made this copy; null for an original.</summary>
+    public string? Augmentation { get; init; }
+
+    /// <summary>Seconds of music (last note end through the tempo map; JSB at 120 BPM).</summary>
+    public double Seconds { get; init; }
+}
+
+/// <summary>A source that could not be used, and why.</summary>
+public sealed record SkippedSource(string Source, string Error);
+
+/// <summary>Totals of a built corpus.</summary>
+public sealed record CorpusSummary
+{
+    /// <summary>Source pieces found (files, or JSB pieces).</summary>
+    public int Sources { get; init; }
+
+    /// <summary>Sources skipped (unreadable or without notes); listed in the index.</summary>
+    public int Skipped { get; init; }
+
+    /// <summary>Documents written (originals and augmented copies).</summary>
+    public int Documents { get; init; }
+
+    /// <summary>Tokens per split.</summary>
+    public Dictionary<string, long> Tokens { get; init; } = [];
+
+    /// <summary>Documents per split.</summary>
+    public Dictionary<string, int> DocumentsPerSplit { get; init; } = [];
+
+    /// <summary>Tokens of original (not augmented) documents.</summary>
+    public long OriginalTokens { get; init; }
+
+    /// <summary>Seconds of music of original documents.</summary>
+    public double OriginalSeconds { get; init; }
+
+    /// <summary>Tokens per second of music over the originals.</summary>
+    public double TokensPerSecond => OriginalSeconds > 0 ? OriginalTokens / OriginalSeconds : 0;
+
+    /// <summary>Distinct token ids used anywhere.</summary>
+    public int VocabularyUsed { get; init; }
+
+    /// <summary>Vocabulary size.</summary>
+    public int VocabularySize { get; init; }
+
+    /// <summary>Build time in seconds.</summary>
+    public double ElapsedSeconds { get; init; }
+}
+
+/// <summary>The content of <c>index.json</c>.</summary>
+public sealed record CorpusIndex
+{
+    /// <summary>Format version (1).</summary>
+    public int FormatVersion { get; init; } = 1;
+
+    /// <summary>Tokenizer kind (the full configuration is in <c>tokenizer.json</c>).</summary>
+    public string Tokenizer { get; init; } = "";
+
+    /// <summary>The input path as given.</summary>
+    public string Input { get; init; } = "";
+
+    /// <summary>Seed of split and augmentation.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Share of files in the valid split.</summary>
+    public double ValidFraction { get; init; }
+
+    /// <summary>Augmentation settings.</summary>
+    public AugmentationOptions Augmentation { get; init; } = new();
+
+    /// <summary>Totals.</summary>
+    public CorpusSummary Summary { get; init; } = new();
+
+    /// <summary>Documents in <c>tokens.bin</c> order.</summary>
+    public List<CorpusDocument> Documents { get; init; } = [];
+
+    /// <summary>Sources skipped and why.</summary>
+    public List<SkippedSource> Skipped { get; init; } = [];
+}
+
+/// <summary>
+/// Builds a token cache: <c>tokenizer.json</c>, <c>tokens.bin</c> (little-endian int32 ids of all documents, one after
+/// the other) and <c>index.json</c> (<see cref="CorpusIndex"/>). MIDI files are split into train/valid by file with a
+/// seeded shuffle; JSB keeps its keys. Only the train split is augmented. Files that cannot be read are skipped and
+/// listed, never fatal. Tokenization runs on all cores; the output is the same whatever the parallelism.
+/// </summary>
+public static class CorpusBuilder
+{
+    /// <summary>File names in a cache folder.</summary>
+    public const string TokensFile = "tokens.bin", IndexFile = "index.json", TokenizerFile = "tokenizer.json";
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+    };
+
+    /// <summary>MIDI files under a folder (recursive, <c>.mid</c>/<c>.midi</c>/<c>.smf</c>), sorted by relative path.</summary>
+    public static List<string> FindMidiFiles(string dir) =>
+        Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseInsensitive })
+            .Where(f => Path.GetExtension(f).ToLowerInvariant() is ".mid" or ".midi" or ".smf")
+            .OrderBy(f => Path.GetRelativePath(dir, f).Replace('\\', '/'), StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Builds the cache. <paramref name="progress"/> is called (from worker threads) after each source.</summary>
+    public static CorpusSummary Build(CorpusBuildOptions options, Action<int, int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var sw = Stopwatch.StartNew();
+        var sources = LoadSources(options);
+        var results = new SourceResult[sources.Count];
+        var done = 0;
+        Parallel.For(0, sources.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, i =>
+        {
+            results[i] = Process(options, sources[i], i);
+            progress?.Invoke(Interlocked.Increment(ref done), sources.Count);
+        });
+
+        Directory.CreateDirectory(options.Output);
+        var index = Write(options, sources, results, sw);
+        return index.Summary;
+    }
+
+    private sealed record Source(string Name, string Split, string? Path, int[][]? Frames);
+
+    private sealed record SourceResult(List<(int[] Ids, string? Augmentation, double Seconds)> Documents, string? Error);
+
+    private static List<Source> LoadSources(CorpusBuildOptions o)
+    {
+        if (File.Exists(o.Input))
+        {
+            var jsb = JsbDataset.Load(o.Input);
+            return jsb.Splits.SelectMany(s => s.Pieces.Select((p, i) => new Source($"{s.Split}/{i}", s.Split, null, p))).ToList();
+        }
+
+        var files = FindMidiFiles(o.Input);
+        var order = Enumerable.Range(0, files.Count).ToArray();
+        var rng = new SplitMix64(o.Seed);
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = rng.NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+
+        var valid = o.ValidFraction > 0 && files.Count >= 2 ? Math.Max(1, (int)Math.Round(files.Count * o.ValidFraction)) : 0;
+        var isValid = new bool[files.Count];
+        foreach (var i in order.Take(valid))
+        {
+            isValid[i] = true;
+        }
+
+        return files.Select((f, i) => new Source(Path.GetRelativePath(o.Input, f).Replace('\\', '/'), isValid[i] ? "valid" : "train", f, null)).ToList();
+    }
+
+    private static SourceResult Process(CorpusBuildOptions o, Source source, int index)
+    {
+        var docs = new List<(int[], string?, double)>();
+        try
+        {
+            var copies = source.Split == "train" ? o.Augmentation.Copies : 0;
+            if (source.Frames is { } frames && o.Tokenizer is ChoraleTokenizer chorale)
+            {
+                if (frames.All(f => f.Length == 0))
+                {
+                    return new SourceResult(docs, "no notes");
+                }
+
+                var seconds = frames.Length * 0.5 / chorale.Config.FramesPerQuarter;
+                docs.Add((chorale.EncodeFrames(frames), null, seconds));
+                for (var c = 1; c <= copies; c++)
+                {
+                    var (aug, what) = o.Augmentation.Apply(frames, new SplitMix64(SplitMix64.Mix(SplitMix64.Mix(o.Seed, (ulong)index), (ulong)c)));
+                    docs.Add((chorale.EncodeFrames(aug), what, seconds));
+                }
+
+                return new SourceResult(docs, null);
+            }
+
+            var score = source.Frames is { } f2
+                ? new ChoraleTokenizer(new ChoraleConfig { FramesPerQuarter = o.FramesPerQuarter }).FramesToScore(f2)
+                : MidiScore.Load(source.Path!);
+            if (!score.AllNotes.Any())
+            {
+                return new SourceResult(docs, "no notes");
+            }
+
+            docs.Add((o.Tokenizer.Encode(score), null, new TempoClock(score).Seconds(score.EndTick)));
+            for (var c = 1; c <= copies; c++)
+            {
+                var (aug, what) = o.Augmentation.Apply(score, new SplitMix64(SplitMix64.Mix(SplitMix64.Mix(o.Seed, (ulong)index), (ulong)c)));
+                docs.Add((o.Tokenizer.Encode(aug), what, new TempoClock(aug).Seconds(aug.EndTick)));
+            }
+
+            return new SourceResult(docs, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bad file never aborts the build: it is skipped and listed.
+            return new SourceResult([], $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+
+    private static CorpusIndex Write(CorpusBuildOptions o, List<Source> sources, SourceResult[] results, Stopwatch sw)
+    {
+        var documents = new List<CorpusDocument>();
+        var skipped = new List<SkippedSource>();
+        var used = new bool[o.Tokenizer.VocabularySize];
+        var tokens = new Dictionary<string, long>();
+        var perSplit = new Dictionary<string, int>();
+        long offset = 0, originalTokens = 0;
+        double originalSeconds = 0;
+        var binPath = Path.Combine(o.Output, TokensFile);
+        using (var stream = new FileStream(binPath + ".tmp", FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            for (var i = 0; i < sources.Count; i++)
+            {
+                var r = results[i];
+                if (r.Error is not null)
+                {
+                    skipped.Add(new SkippedSource(sources[i].Name, r.Error));
+                    continue;
+                }
+
+                foreach (var (ids, aug, seconds) in r.Documents)
+                {
+                    WriteInts(stream, ids);
+                    foreach (var id in ids)
+                    {
+                        if ((uint)id < (uint)used.Length)
+                        {
+                            used[id] = true;
+                        }
+                    }
+
+                    var split = sources[i].Split;
+                    documents.Add(new CorpusDocument { Offset = offset, Length = ids.Length, Source = sources[i].Name, Split = split, Augmentation = aug, Seconds = Math.Round(seconds, 3) });
+                    offset += ids.Length;
+                    tokens[split] = tokens.GetValueOrDefault(split) + ids.Length;
+                    perSplit[split] = perSplit.GetValueOrDefault(split) + 1;
+                    if (aug is null)
+                    {
+                        originalTokens += ids.Length;
+                        originalSeconds += seconds;
+                    }
+                }
+            }
+        }
+
+        File.Move(binPath + ".tmp", binPath, overwrite: true);
+        File.WriteAllText(Path.Combine(o.Output, TokenizerFile), o.Tokenizer.ToJson());
+        var index = new CorpusIndex
+        {
+            Tokenizer = o.Tokenizer.Kind,
+            Input = o.Input,
+            Seed = o.Seed,
+            ValidFraction = o.ValidFraction,
+            Augmentation = o.Augmentation,
+            Documents = documents,
+            Skipped = skipped,
+            Summary = new CorpusSummary
+            {
+                Sources = sources.Count,
+                Skipped = skipped.Count,
+                Documents = documents.Count,
+                Tokens = tokens,
+                DocumentsPerSplit = perSplit,
+                OriginalTokens = originalTokens,
+                OriginalSeconds = Math.Round(originalSeconds, 3),
+                VocabularyUsed = used.Count(u => u),
+                VocabularySize = used.Length,
+                ElapsedSeconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
+            },
+        };
+        File.WriteAllText(Path.Combine(o.Output, IndexFile), JsonSerializer.Serialize(index, Json));
+        return index;
+    }
+
+    private static void WriteInts(Stream stream, int[] ids)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            ids = ids.Select(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness).ToArray();
+        }
+
+        stream.Write(MemoryMarshal.AsBytes(ids.AsSpan()));
+    }
+}
