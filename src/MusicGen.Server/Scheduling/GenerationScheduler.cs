@@ -140,7 +140,26 @@ internal sealed class GenerationScheduler : BackgroundService
             finished.Add((job, job.CancellationError(), null));
         }
 
-        // 2. Admit waiting jobs into free slots.
+        // 2. Drop waiting jobs whose client left or whose deadline passed (even when no slot is free), then admit
+        //    waiting jobs into free slots.
+        var dropped = 0;
+        lock (_gate)
+        {
+            if (lane.Queue.Count > 0 && lane.Queue.Any(j => j.Cancellation.IsCancellationRequested))
+            {
+                var keep = new Queue<GenerationJob>(lane.Queue.Count);
+                foreach (var job in lane.Queue)
+                {
+                    if (job.Cancellation.IsCancellationRequested) { finished.Add((job, job.CancellationError(), null)); dropped++; }
+                    else keep.Enqueue(job);
+                }
+                lane.Queue.Clear();
+                foreach (var job in keep) lane.Queue.Enqueue(job);
+                _queued -= dropped;
+            }
+        }
+        if (dropped > 0) _metrics.QueueChanged(-dropped);
+
         var admitted = 0;
         while (admitted < _options.MaxAdmissionsPerStep && lane.Active.Count < _options.MaxBatchSize)
         {
