@@ -71,6 +71,10 @@ public sealed record C2stOptions
 /// <param name="Permutations">Label permutations run.</param>
 /// <param name="PValue">Permutation p-value <c>(1 + #{AUC_perm &gt;= AUC}) / (1 + permutations)</c>; null without permutations.</param>
 /// <param name="Confidence">Confidence level of the interval.</param>
+/// <param name="FeatureGains">
+/// Share of the trees' split gain per feature (index = position in the feature vector), summed over the fold
+/// models and normalised to sum 1: which features told the sets apart.
+/// </param>
 public sealed record C2stResult(
     double Auc,
     double CiLow,
@@ -83,7 +87,8 @@ public sealed record C2stResult(
     int GeneratedCount,
     int Permutations,
     double? PValue,
-    double Confidence);
+    double Confidence,
+    IReadOnlyList<double> FeatureGains);
 
 /// <summary>
 /// Classifier two-sample test (Lopez-Paz and Oquab, ICLR 2017): a boosted-tree classifier (ML.NET FastTree,
@@ -116,7 +121,8 @@ public static class ClassifierTwoSampleTest
         var ml = new MLContext(options.Seed);
         var folds = StratifiedFolds(labels, options.Folds, new Random(options.Seed));
 
-        var scores = CrossValidatedScores(ml, features, labels, folds, options, cancellationToken);
+        var gains = new double[dim];
+        var scores = CrossValidatedScores(ml, features, labels, folds, options, gains, cancellationToken);
         var (auc, variance) = PooledAuc(scores, labels);
         var foldAucs = new double[options.Folds];
         for (int f = 0; f < options.Folds; f++)
@@ -136,7 +142,7 @@ public static class ClassifierTwoSampleTest
                 var shuffled = (bool[])labels.Clone();
                 rng.Shuffle(shuffled);
                 var permFolds = StratifiedFolds(shuffled, options.Folds, rng);
-                var permScores = CrossValidatedScores(ml, features, shuffled, permFolds, options, cancellationToken);
+                var permScores = CrossValidatedScores(ml, features, shuffled, permFolds, options, null, cancellationToken);
                 if (PooledAuc(permScores, shuffled).Auc >= auc)
                 {
                     atLeast++;
@@ -150,8 +156,31 @@ public static class ClassifierTwoSampleTest
         double z = Numerics.NormalQuantile(0.5 + (options.Confidence / 2));
         double mean = foldAucs.Average();
         double std = Math.Sqrt(foldAucs.Sum(a => (a - mean) * (a - mean)) / (foldAucs.Length - 1));
+        double totalGain = gains.Sum();
+        if (totalGain > 0)
+        {
+            for (int i = 0; i < gains.Length; i++)
+            {
+                gains[i] /= totalGain;
+            }
+        }
+
         return new C2stResult(auc, Math.Max(0, auc - (z * se)), Math.Min(1, auc + (z * se)), se, foldAucs, mean, std,
-            real.Count, generated.Count, options.Permutations, p, options.Confidence);
+            real.Count, generated.Count, options.Permutations, p, options.Confidence, gains);
+    }
+
+    /// <summary>The <paramref name="count"/> features with the largest gain share (share &gt; 0), largest first.</summary>
+    public static IReadOnlyList<(string Name, double Share)> TopFeatures(C2stResult result, IReadOnlyList<string> names, int count = 8)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(names);
+        return result.FeatureGains
+            .Select((g, i) => (Name: i < names.Count ? names[i] : $"f{i}", Share: g))
+            .Where(f => f.Share > 0)
+            .OrderByDescending(f => f.Share)
+            .ThenBy(f => f.Name, StringComparer.Ordinal)
+            .Take(count)
+            .ToArray();
     }
 
     /// <summary>Assigns each example a fold so that both classes are spread evenly over the folds (shuffled by <paramref name="rng"/>).</summary>
@@ -176,7 +205,7 @@ public static class ClassifierTwoSampleTest
             Enumerable.Range(0, labels.Length).Where(i => labels[i]).Select(i => scores[i]).ToArray(),
             Enumerable.Range(0, labels.Length).Where(i => !labels[i]).Select(i => scores[i]).ToArray());
 
-    private static double[] CrossValidatedScores(MLContext ml, float[][] features, bool[] labels, int[] folds, C2stOptions options, CancellationToken cancellationToken)
+    private static double[] CrossValidatedScores(MLContext ml, float[][] features, bool[] labels, int[] folds, C2stOptions options, double[]? gains, CancellationToken cancellationToken)
     {
         int dim = features[0].Length;
         var schema = SchemaDefinition.Create(typeof(Row));
@@ -210,6 +239,16 @@ public static class ClassifierTwoSampleTest
                 FeatureFraction = 1.0,
             });
             var model = trainer.Fit(ml.Data.LoadFromEnumerable(train, schema));
+            if (gains is not null)
+            {
+                VBuffer<float> weights = default;
+                model.Model.SubModel.GetFeatureWeights(ref weights);
+                foreach (var (index, value) in weights.Items())
+                {
+                    gains[index] += value;
+                }
+            }
+
             var test = testIdx.Select(i => new Row { Label = labels[i], Features = features[i] }).ToList();
             var predictions = model.Transform(ml.Data.LoadFromEnumerable(test, schema));
             var predicted = predictions.GetColumn<float>("Score").ToArray();

@@ -157,6 +157,7 @@ public static class EvaluationReport
             ["foldStd"] = Num(c2st.FoldStd),
             ["permutations"] = c2st.Permutations,
             ["pValue"] = c2st.PValue is double p ? Num(p) : null,
+            ["featureGains"] = new JsonObject(FeatureVector.Names.Select((n, i) => KeyValuePair.Create(n, i < c2st.FeatureGains.Count ? Num(c2st.FeatureGains[i]) : null))),
         };
         if (nll is not null)
         {
@@ -253,11 +254,17 @@ public static class EvaluationReport
         if (c2st is not null)
         {
             sb.AppendLine(ci, $"FastTree on {FeatureVector.Names.Count} features per piece (the metrics below, the pitch-class histogram, the melodic interval histogram), {c2st.FoldAucs.Count}-fold stratified cross-validation, {c2st.RealCount} {real.Label} vs {c2st.GeneratedCount} {generated.Label} pieces.").AppendLine();
-            sb.AppendLine(ci, $"- **AUC {Format(c2st.Auc)}** (pooled out-of-fold; {c2st.Confidence:P0} DeLong interval [{Format(c2st.CiLow)}, {Format(c2st.CiHigh)}]). 0.5 = the classifier cannot tell the sets apart, 1 = it always can.");
+            sb.AppendLine(ci, $"- **AUC {Format(c2st.Auc)}** (pooled out-of-fold; {c2st.Confidence * 100:0}% DeLong interval [{Format(c2st.CiLow)}, {Format(c2st.CiHigh)}]). 0.5 = the classifier cannot tell the sets apart, 1 = it always can.");
             sb.AppendLine(ci, $"- Fold AUCs: {string.Join(", ", c2st.FoldAucs.Select(Format))} (mean {Format(c2st.FoldMean)}, std {Format(c2st.FoldStd)}).");
             if (c2st.PValue is double p)
             {
                 sb.AppendLine(ci, $"- Permutation p-value: {p.ToString("0.###", ci)} ({c2st.Permutations} label permutations).");
+            }
+
+            var top = ClassifierTwoSampleTest.TopFeatures(c2st, FeatureVector.Names);
+            if (top.Count > 0)
+            {
+                sb.AppendLine(ci, $"- Features the trees split on most (share of gain): {string.Join(", ", top.Select(f => $"{f.Name} {(f.Share * 100).ToString("0", ci)}%"))}.");
             }
         }
         else

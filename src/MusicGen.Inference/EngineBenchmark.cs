@@ -233,6 +233,7 @@ public static class EngineBenchmark
         {
             var r = Endless(3, 32);
             r.PrefixTokenIds = prompt[1..];
+            r.Sampling.UseGrammar = false; // a random prompt is not grammatical
             r.Sampling.TokenBias = new Dictionary<int, float> { [model.Tokenizer.Eos] = float.NegativeInfinity };
             batch.Add(model.CreateSequence(r));
             batch.Step();
@@ -274,6 +275,7 @@ public static class EngineBenchmark
             using var batch = model.CreateBatch(1, variant, primer + 8);
             var r = Endless(5, 4);
             r.PrefixTokenIds = prompt[1..];
+            r.Sampling.UseGrammar = false; // a random prompt is not grammatical
             var s = model.CreateSequence(r);
             var start = Stopwatch.GetTimestamp();
             batch.Add(s);

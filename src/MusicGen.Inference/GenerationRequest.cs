@@ -44,6 +44,18 @@ public sealed class GenerationRequest
     /// </summary>
     public IReadOnlyList<string>? PrefixTokens { get; set; }
 
+    /// <summary>
+    /// Tempo in quarter notes per minute to start with, as a forced token when the tokenizer has tempo tokens
+    /// (REMI: <c>Bar [TimeSig_n/d] Position_0 Tempo_b</c> after BOS). Without a primer only.
+    /// </summary>
+    public int? TempoBpm { get; set; }
+
+    /// <summary>Time signature to start with, e.g. "3/4", as a forced token when the tokenizer has them. Without a primer only.</summary>
+    public string? TimeSignature { get; set; }
+
+    /// <summary>General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them. Without a primer only.</summary>
+    public int? Program { get; set; }
+
     /// <summary>Tokens forced after <see cref="PrefixTokens"/>, by id.</summary>
     public IReadOnlyList<int>? PrefixTokenIds { get; set; }
 
@@ -56,6 +68,10 @@ public sealed class GenerationRequest
         if (Bars is int b && (b < 1 || b > 10_000)) errors.Add($"{nameof(Bars)} must be in 1..10000 (got {b}).");
         if (Seconds is double s && !(s > 0 && s <= 86_400)) errors.Add($"{nameof(Seconds)} must be in (0, 86400] (got {s}).");
         if (MaxPrimerTokens is int p && p < 1) errors.Add($"{nameof(MaxPrimerTokens)} must be >= 1 (got {p}).");
+        if (TempoBpm is int bpm && (bpm < 1 || bpm > 1000)) errors.Add($"{nameof(TempoBpm)} must be in 1..1000 (got {bpm}).");
+        if (Program is int prog && (prog < 0 || prog > 127)) errors.Add($"{nameof(Program)} must be in 0..127 (got {prog}).");
+        if ((TempoBpm is not null || TimeSignature is not null || Program is not null) && (PrimerMidi is not null || Primer is not null))
+            errors.Add($"{nameof(TempoBpm)}, {nameof(TimeSignature)} and {nameof(Program)} start a piece; with a primer, the primer sets them.");
         if (PrimerMidi is not null && Primer is not null) errors.Add($"Give either {nameof(PrimerMidi)} or {nameof(Primer)}, not both.");
         if (Sampling is null) errors.Add($"{nameof(Sampling)} is required.");
         else errors.AddRange(Sampling.Validate(vocabularySize).Select(e => $"{nameof(Sampling)}.{e}"));

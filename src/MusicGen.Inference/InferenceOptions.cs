@@ -73,6 +73,9 @@ public sealed class InferenceOptions
     /// <summary>Largest number of tokens one request may ask for.</summary>
     public int MaxTokensLimit { get; set; } = 16_384;
 
+    /// <summary>When set, ONNX Runtime writes a per-node profile (JSON) for each session to files starting with this path.</summary>
+    public string? ProfilePrefix { get; set; }
+
     /// <summary>Checks every field; returns the problems found (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -212,6 +212,9 @@ public sealed class MusicModel : IDisposable
             for (int i = start; i < end; i++) prompt.Add(encoded[i]);
             primerTokens = end - start;
         }
+        var forcedStart = prompt.Count;
+        if (request.TempoBpm is not null || request.TimeSignature is not null || request.Program is not null)
+            prompt.AddRange(ConditioningTokens(request));
         if (request.PrefixTokens is not null)
         {
             foreach (var name in request.PrefixTokens)
@@ -229,7 +232,59 @@ public sealed class MusicModel : IDisposable
             }
         }
         if (request.PrefixTokenIds is not null) prompt.AddRange(request.PrefixTokenIds);
+        if (request.Sampling.UseGrammar) CheckForcedTokens(prompt, forcedStart);
         return prompt;
+    }
+
+    /// <summary>Forced tokens must be legal where they stand, or the grammar (and the music) would go astray.</summary>
+    private void CheckForcedTokens(List<int> prompt, int forcedStart)
+    {
+        if (forcedStart >= prompt.Count) return;
+        var tokenizer = Tokenizer;
+        var grammar = tokenizer.CreateGrammar();
+        grammar.Reset();
+        var mask = new float[tokenizer.VocabularySize];
+        for (int i = 0; i < prompt.Count; i++)
+        {
+            var t = prompt[i];
+            if (i >= forcedStart)
+            {
+                Array.Clear(mask);
+                grammar.MaskLogits(mask);
+                if (float.IsNegativeInfinity(mask[t]))
+                {
+                    var before = i > 0 ? tokenizer.TokenName(prompt[i - 1]) : "the start";
+                    var legal = Enumerable.Range(0, mask.Length).Where(j => !float.IsNegativeInfinity(mask[j])).Take(6).Select(tokenizer.TokenName);
+                    throw new ArgumentException(
+                        $"Forced token '{tokenizer.TokenName(t)}' (prefix position {i - forcedStart}) cannot follow {before} in the '{tokenizer.Kind}' grammar; legal next: {string.Join(", ", legal)} ...",
+                        "request");
+                }
+            }
+            grammar.Accept(t);
+        }
+    }
+
+    /// <summary>Tempo, time signature and program as the tokenizer spells them (REMI: Bar [TimeSig] Position_0 [Tempo] [Program]).</summary>
+    private List<int> ConditioningTokens(GenerationRequest request)
+    {
+        var tokenizer = Tokenizer;
+        int Id(string name, string field)
+        {
+            try
+            {
+                return tokenizer.TokenId(name);
+            }
+            catch (KeyNotFoundException)
+            {
+                throw new ArgumentException($"{field}: the '{tokenizer.Kind}' tokenizer has no token '{name}', so it cannot express this.", "request");
+            }
+        }
+        var tokens = new List<int> { Id("Bar", "Conditioning") };
+        if (request.TimeSignature is { } ts) tokens.Add(Id("TimeSig_" + ts.Trim(), nameof(request.TimeSignature)));
+        tokens.Add(Id("Position_0", "Conditioning"));
+        if (request.TempoBpm is int bpm) tokens.Add(Id("Tempo_" + bpm.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.TempoBpm)));
+        if (request.Program is int program) tokens.Add(Id("Program_" + program.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.Program)));
+        return tokens;
     }
 
     /// <summary>Closes the sessions.</summary>

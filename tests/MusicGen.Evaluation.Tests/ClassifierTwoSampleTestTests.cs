@@ -29,6 +29,10 @@ public class ClassifierTwoSampleTestTests
         Assert.InRange(r.Auc, 0.95, 1.0);
         Assert.True(r.CiLow > 0.8, $"CI low {r.CiLow}");
         Assert.Equal(0.1, r.PValue!.Value, 12);        // no permutation beats it: (1 + 0) / (1 + 9)
+        Assert.Equal(1.0, r.FeatureGains.Sum(), 6);
+        var top = ClassifierTwoSampleTest.TopFeatures(r, FeatureVector.Names, 3);
+        Assert.NotEmpty(top);
+        Assert.True(top[0].Share >= top[^1].Share);
     }
 
     [Fact]

@@ -167,6 +167,9 @@ public class MusicMetricsTests
         bad.Tracks[0].Notes.Add(new Note(30, 20, 0, 60, 90));
         var ex = Assert.Throws<ArgumentException>(() => MetricView.Create(bad));
         Assert.Contains("tick 30", ex.Message);
+        // A note a million hours in: refused with the reason, not a giant allocation.
+        var huge = Scores.Make(480, (0, 480, 60), (1L << 40, (1L << 40) + 480, 62));
+        Assert.Contains("time steps", Assert.Throws<ArgumentException>(() => MetricView.Create(huge)).Message);
     }
 
     [Fact]

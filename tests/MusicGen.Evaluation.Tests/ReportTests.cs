@@ -42,6 +42,8 @@ public sealed class ReportTests : IDisposable
         Assert.Equal(MusicMetrics.Names.Count, json["metrics"]!.AsArray().Count);
         Assert.Equal(4.9, json["nll"]!["nllPerFrame"]!.GetValue<double>());
         Assert.NotNull(json["c2st"]!["auc"]);
+        Assert.Equal(FeatureVector.Names.Count, json["c2st"]!["featureGains"]!.AsObject().Count);
+        Assert.Contains("Features the trees split on most", md);
         // Drum metrics are undefined without drums: null in JSON, n/a in the table.
         Assert.Null(json["metrics"]!.AsArray().First(m => m!["name"]!.GetValue<string>() == "drum_pattern_consistency")!["real"]!["mean"]);
         Assert.Contains("| drum_pattern_consistency | n/a | n/a | n/a | n/a |", md);

@@ -14,13 +14,13 @@ internal static class TestPackages
     public static IMusicTokenizer Tokenizer() => new ChoraleTokenizer(new ChoraleConfig { MinPitch = 48, MaxPitch = 84, FramesPerQuarter = 2 });
 
     /// <summary>A transformer package (portable + fast graphs) shared by the tests of one run; built once.</summary>
-    public static string Transformer(string key = "tiny", int dModel = 32, int layers = 2, int heads = 2, int kvHeads = 1, int context = 512, int seed = 7)
+    public static string Transformer(string key = "tiny", int dModel = 32, int layers = 2, int heads = 2, int kvHeads = 1, int context = 512, int seed = 7, IMusicTokenizer? tokenizer = null)
     {
         lock (Gate)
         {
             if (Built.TryGetValue(key, out var existing)) return existing;
             var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", $"{key}-{Environment.ProcessId}");
-            WriteTransformer(dir, Tokenizer(), dModel, layers, heads, kvHeads, context, seed);
+            WriteTransformer(dir, tokenizer ?? Tokenizer(), dModel, layers, heads, kvHeads, context, seed);
             Built[key] = dir;
             return dir;
         }

@@ -66,14 +66,15 @@ internal sealed class FastRunner : IDisposable
     private readonly float[] _logits;
     private readonly OrtValue _logitsValue;
 
-    public FastRunner(InferenceSession session, TransformerConfig config, int batch, bool fp16 = false)
+    public FastRunner(InferenceSession session, TransformerConfig config, int batch, bool fp16 = false, int? bufferLength = null)
     {
         _session = session;
         _config = config;
         _batch = batch;
         _binding = session.CreateIoBinding();
-        long[] shape = [batch, config.KvHeads, config.ContextLength, config.HeadSize];
-        int n = batch * config.KvHeads * config.ContextLength * config.HeadSize;
+        int length = bufferLength ?? config.ContextLength;
+        long[] shape = [batch, config.KvHeads, length, config.HeadSize];
+        int n = batch * config.KvHeads * length * config.HeadSize;
         for (int i = 0; i < config.Layers; i++)
         {
             foreach (var kind in new[] { "key", "value" })

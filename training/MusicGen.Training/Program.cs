@@ -1,3 +1,7 @@
-using static TorchSharp.torch;
-var t = ones(3, 4);
-Console.WriteLine($"{t.sum().item<float>()} threads={get_num_threads()} {TorchSharp.torch.__version__}");
+using System.CommandLine;
+using MusicGen.Training.Commands;
+
+var root = new RootCommand("musicgen-train: train LSTM and Transformer music models with TorchSharp (run through training/musicgen-train.sh).");
+root.Subcommands.Add(TrainCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
+return root.Parse(args).Invoke();

@@ -452,13 +452,18 @@ public static class EvalCommands
 
         var ci = CultureInfo.InvariantCulture;
         string folds = string.Join(" ", c.FoldAucs.Select(a => a.ToString("0.000", ci)));
-        string line = string.Create(ci, $"classifier two-sample test: AUC {c.Auc:0.000} ({c.Confidence:P0} DeLong CI {c.CiLow:0.000}-{c.CiHigh:0.000}), folds {folds} (mean {c.FoldMean:0.000}, std {c.FoldStd:0.000}), {c.RealCount} real vs {c.GeneratedCount} generated");
+        string line = string.Create(ci, $"classifier two-sample test: AUC {c.Auc:0.000} ({c.Confidence * 100:0}% DeLong CI {c.CiLow:0.000}-{c.CiHigh:0.000}), folds {folds} (mean {c.FoldMean:0.000}, std {c.FoldStd:0.000}), {c.RealCount} real vs {c.GeneratedCount} generated");
         if (c.PValue is double p)
         {
             line += string.Create(ci, $", permutation p = {p:0.###} ({c.Permutations} permutations)");
         }
 
         Console.WriteLine(line + "; 0.5 = indistinguishable");
+        var top = ClassifierTwoSampleTest.TopFeatures(c, FeatureVector.Names);
+        if (top.Count > 0)
+        {
+            Console.WriteLine("  features it split on most (share of gain): " + string.Join(", ", top.Select(f => f.Name + " " + (f.Share * 100).ToString("0", ci) + "%")));
+        }
     }
 
     private static Task<int> GuardAsync(Func<int> body)

@@ -28,13 +28,16 @@ public static class GenerateCommands
         var seed = new Option<long?>("--seed") { Description = "Random seed (same seed, same file). Default: a fresh one, printed." };
         var primer = new Option<FileInfo?>("--primer") { Description = "A MIDI file to continue." };
         var prefix = new Option<string[]>("--prefix") { Description = "Tokens forced after the primer, by name (e.g. Tempo_120 TimeSig_3/4 Program_0).", AllowMultipleArgumentsPerToken = true };
+        var tempo = new Option<int?>("--tempo") { Description = "Starting tempo in BPM (forced token, when the tokenizer has tempo tokens; no primer)." };
+        var timeSig = new Option<string?>("--time-signature") { Description = "Starting time signature, e.g. 3/4 (forced token; no primer)." };
+        var program = new Option<int?>("--program") { Description = "General MIDI program of the first note, 0-127 (forced token; no primer)." };
         var count = new Option<int>("--count") { Description = "How many pieces (generated together in one batch; seeds seed, seed+1, ...).", DefaultValueFactory = _ => 1 };
         var device = DeviceOption();
         var graph = new Option<GraphPreference>("--graph") { Description = "Transformer graph: Auto, Fast or Portable.", DefaultValueFactory = _ => GraphPreference.Auto };
         var threads = ThreadsOption();
         var cmd = new Command("generate", "Generate MIDI with a model package (KV-cached ONNX Runtime engine).")
         {
-            model, output, tokens, bars, seconds, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, count, device, graph, threads,
+            model, output, tokens, bars, seconds, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads,
         };
         cmd.SetAction(parse => Guard(() =>
         {
@@ -56,6 +59,9 @@ public static class GenerateCommands
                     Seed = baseSeed + i,
                     PrimerMidi = primerBytes,
                     PrefixTokens = parse.GetValue(prefix) is { Length: > 0 } names ? names : null,
+                    TempoBpm = parse.GetValue(tempo),
+                    TimeSignature = parse.GetValue(timeSig),
+                    Program = parse.GetValue(program),
                     Sampling = new SamplingOptions
                     {
                         Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK), TopP = parse.GetValue(topP), MinP = parse.GetValue(minP),

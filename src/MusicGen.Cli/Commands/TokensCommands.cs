@@ -22,6 +22,7 @@ public static class TokensCommands
         tokens.Subcommands.Add(Decode());
         tokens.Subcommands.Add(RoundTripCommand());
         tokens.Subcommands.Add(Fuzz());
+        tokens.Subcommands.Add(GrammarCheck());
         tokens.Subcommands.Add(Config());
         return tokens;
     }
@@ -387,6 +388,129 @@ public static class TokensCommands
         if (firstFailure is not null)
         {
             Console.Out.WriteLine("  first failure: " + firstFailure);
+        }
+
+        return failures;
+    }
+
+    private static Command GrammarCheck()
+    {
+        var count = new Option<int>("--count", "-n") { Description = "Sequences sampled per tokenizer.", DefaultValueFactory = _ => 10_000 };
+        var length = new Option<int>("--length") { Description = "Tokens after which sampling winds down (prefers EOS, then closing tokens).", DefaultValueFactory = _ => 400 };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1UL };
+        var cmd = new Command("grammar-check", "Sample sequences under every tokenizer's grammar (uniform over legal tokens), time MaskLogits, and check each decodes and re-encodes to the same score.") { count, length, seed };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var failures = 0L;
+            foreach (var t in TokenizerJson.Kinds.Select(TokenizerJson.CreateDefault))
+            {
+                failures += GrammarCheckOne(t, parse.GetValue(count), parse.GetValue(length), parse.GetValue(seed));
+            }
+
+            return failures == 0 ? 0 : 1;
+        }));
+        return cmd;
+    }
+
+    private static long GrammarCheckOne(IMusicTokenizer t, int count, int windDown, ulong seed)
+    {
+        var g = t.CreateGrammar();
+        var rng = new SplitMix64(seed);
+        var logits = new float[t.VocabularySize];
+        var legal = new int[t.VocabularySize];
+        var ids = new List<int>(4096);
+        var closing = new[] { "EOS", "NoteOff", "FrameEnd", "Duration", "Bar" }
+            .Select(p => Enumerable.Range(0, t.VocabularySize).Where(i => t.TokenName(i).StartsWith(p, StringComparison.Ordinal)).ToHashSet()).ToArray();
+        long tokens = 0, failures = 0, unfinished = 0, replayTokens = 0;
+        var replay = new List<int[]>();
+        string? first = null;
+        var total = Stopwatch.StartNew();
+        for (var s = 0; s < count; s++)
+        {
+            g.Reset();
+            ids.Clear();
+            while (!g.IsFinished && ids.Count < windDown * 4)
+            {
+                logits.AsSpan().Fill(0f);
+                g.MaskLogits(logits);
+                var n = 0;
+                for (var i = 0; i < logits.Length; i++)
+                {
+                    if (!float.IsNegativeInfinity(logits[i]))
+                    {
+                        legal[n++] = i;
+                    }
+                }
+
+                if (n == 0)
+                {
+                    failures++;
+                    first ??= $"no legal token after {ids.Count} tokens";
+                    break;
+                }
+
+                var next = legal[rng.NextInt(n)];
+                if (ids.Count >= windDown)
+                {
+                    foreach (var set in closing)
+                    {
+                        var k = Array.FindIndex(legal, 0, n, set.Contains);
+                        if (k >= 0)
+                        {
+                            next = legal[k];
+                            break;
+                        }
+                    }
+                }
+
+                g.Accept(next);
+                ids.Add(next);
+            }
+
+            tokens += ids.Count;
+            if (replayTokens < 100_000)
+            {
+                replay.Add(ids.ToArray());
+                replayTokens += ids.Count;
+            }
+
+            if (!g.IsFinished)
+            {
+                unfinished++;
+                continue;
+            }
+
+            var score = t.Decode(ids.ToArray());
+            var r = RoundTrip.Measure(t, score);
+            if (!r.Exact)
+            {
+                failures++;
+                first ??= $"{r} for {string.Join(' ', ids.Take(60).Select(t.TokenName))}...";
+            }
+        }
+
+        // Time MaskLogits + Accept by replaying sampled sequences (the first pass warms up the JIT).
+        var maskNs = 0.0;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var sw = Stopwatch.StartNew();
+            foreach (var seq in replay)
+            {
+                g.Reset();
+                foreach (var id in seq)
+                {
+                    g.MaskLogits(logits);
+                    g.Accept(id);
+                }
+            }
+
+            maskNs = sw.Elapsed.TotalNanoseconds / Math.Max(1, replayTokens);
+        }
+        Console.Out.WriteLine(string.Create(Inv,
+            $"{t.Kind}: {count} sequences sampled under the grammar ({tokens} tokens, {unfinished} unfinished), {failures} not decoding to a score that re-encodes identically; MaskLogits + Accept {maskNs:0} ns per token (vocabulary {t.VocabularySize}); {total.Elapsed.TotalSeconds:0.0} s"));
+        if (first is not null)
+        {
+            Console.Out.WriteLine("  first failure: " + first);
         }
 
         return failures;

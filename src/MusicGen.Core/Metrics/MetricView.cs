@@ -25,6 +25,9 @@ public sealed class MetricView
         PolyphonyThreshold = polyphonyThreshold;
     }
 
+    /// <summary>Longest score in time steps (115 hours at 24 steps per quarter and 120 BPM, 81 minutes at 2048); longer is refused rather than allocated.</summary>
+    public const long MaxSteps = 20_000_000;
+
     /// <summary>The score the view was made from (note density uses its exact ticks and tempo map).</summary>
     public Score Score { get; }
 
@@ -96,6 +99,11 @@ public sealed class MetricView
                 notes[i++] = new GridNote(start, end, n.Pitch, track.IsDrum);
                 length = Math.Max(length, end);
             }
+        }
+
+        if (length > MaxSteps)
+        {
+            throw new ArgumentException($"The score lasts {length} time steps at {resolution} per quarter note; the step-based metrics take at most {MaxSteps}.", nameof(score));
         }
 
         var ts = score.TimeSignatures.Count > 0 ? score.TimeSignatures[0] : new TimeSignature(0, 4, 4);

@@ -167,7 +167,7 @@ internal ref struct MidiReader
 
         while (true)
         {
-            if (_pos >= _limit && !Extend()) break;
+            if (_pos >= _limit && !ExtendAtBoundary()) break;
 
             int eventStart = _pos;
             int vlq = ReadVlq(out uint delta);
@@ -334,6 +334,18 @@ internal ref struct MidiReader
         _extended = true;
         _limit = _b.Length;
         return true;
+    }
+
+    /// <summary>The declared chunk end falls between events without End of Track. Only when the bytes up to the
+    /// next "MTrk" hold an End of Track was the length too short (read on); otherwise End of Track is missing and
+    /// what follows is left to the chunk loop (as mido reads it).</summary>
+    private bool ExtendAtBoundary()
+    {
+        if (_extended || _limit >= _b.Length || LooksLikeChunkAt(_limit)) return false;
+        var rest = _b[_limit..];
+        int next = rest.IndexOf("MTrk"u8);
+        if (next >= 0) rest = rest[..next];
+        return rest.IndexOf((ReadOnlySpan<byte>)[0xFF, 0x2F, 0x00]) >= 0 && Extend();
     }
 
     private byte DataByte(int at)

@@ -10,7 +10,10 @@ internal sealed class PerformanceGrammar : ITokenGrammar
 {
     private readonly PerformanceTokenizer _t;
     private readonly LogitMask _mask = new();
-    private readonly bool[] _active;
+    private readonly float[] _saved = new float[128];
+    private readonly int[] _savedIds = new int[128];
+    private ulong _activeLo; // pitch indices 0..63 sounding
+    private ulong _activeHi; // pitch indices 64..127 sounding
     private int _activeCount;
     private bool _started;
     private bool _afterVelocity;
@@ -24,7 +27,6 @@ internal sealed class PerformanceGrammar : ITokenGrammar
     public PerformanceGrammar(PerformanceTokenizer tokenizer)
     {
         _t = tokenizer;
-        _active = new bool[tokenizer.PitchCount];
         Reset();
     }
 
@@ -36,7 +38,8 @@ internal sealed class PerformanceGrammar : ITokenGrammar
 
     public void Reset()
     {
-        Array.Clear(_active);
+        _activeLo = 0;
+        _activeHi = 0;
         _activeCount = 0;
         _started = false;
         _afterVelocity = false;
@@ -75,9 +78,9 @@ internal sealed class PerformanceGrammar : ITokenGrammar
         if (token < _t.NoteOffFirst)
         {
             var p = token - _t.NoteOnFirst;
-            if (!_active[p])
+            if (!IsActive(p))
             {
-                _active[p] = true;
+                SetActive(p, true);
                 _activeCount++;
             }
 
@@ -86,9 +89,9 @@ internal sealed class PerformanceGrammar : ITokenGrammar
         else if (token < _t.TimeShiftFirst)
         {
             var p = token - _t.NoteOffFirst;
-            if (_active[p])
+            if (IsActive(p))
             {
-                _active[p] = false;
+                SetActive(p, false);
                 _activeCount--;
             }
 
@@ -147,8 +150,7 @@ internal sealed class PerformanceGrammar : ITokenGrammar
 
             if (_lastOn < 0 && _activeCount > 0)
             {
-                m.Allow(t.NoteOffFirst + _lastOff + 1, t.NoteOffFirst + n);
-                offsAllowed = true;
+                offsAllowed = true; // only sounding pitches above the last release: restored after the fill below
             }
 
             if (HasSilentPitchAbove(_lastOn))
@@ -164,43 +166,84 @@ internal sealed class PerformanceGrammar : ITokenGrammar
             }
         }
 
+        // Keep the logits of sounding pitches' NoteOffs, mask everything illegal by ranges, then put them back.
+        var saved = 0;
+        if (offsAllowed)
+        {
+            saved = Save(_activeLo, 0, _lastOff, t.NoteOffFirst, logits, saved);
+            saved = Save(_activeHi, 64, _lastOff, t.NoteOffFirst, logits, saved);
+        }
+
         m.Apply(logits);
+        for (var i = 0; i < saved; i++)
+        {
+            logits[_savedIds[i]] = _saved[i];
+        }
+
         if (onsAllowed)
         {
-            var end = Math.Min(onTo, logits.Length);
-            for (var id = onFrom; id < end; id++)
+            MaskSounding(_activeLo, 0, logits);
+            MaskSounding(_activeHi, 64, logits);
+        }
+    }
+
+    private int Save(ulong bits, int baseIndex, int after, int first, Span<float> logits, int count)
+    {
+        while (bits != 0)
+        {
+            var p = baseIndex + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            bits &= bits - 1;
+            var id = first + p;
+            if (p > after && id < logits.Length)
             {
-                if (_active[id - t.NoteOnFirst])
-                {
-                    logits[id] = float.NegativeInfinity;
-                }
+                _savedIds[count] = id;
+                _saved[count++] = logits[id];
             }
         }
 
-        if (offsAllowed)
+        return count;
+    }
+
+    private void MaskSounding(ulong bits, int baseIndex, Span<float> logits)
+    {
+        while (bits != 0)
         {
-            var from = t.NoteOffFirst + _lastOff + 1;
-            var end = Math.Min(t.NoteOffFirst + n, logits.Length);
-            for (var id = from; id < end; id++)
+            var id = _t.NoteOnFirst + baseIndex + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            bits &= bits - 1;
+            if (id < logits.Length)
             {
-                if (!_active[id - t.NoteOffFirst])
-                {
-                    logits[id] = float.NegativeInfinity;
-                }
+                logits[id] = float.NegativeInfinity;
             }
+        }
+    }
+
+    private bool IsActive(int p) => p < 64 ? (_activeLo & (1UL << p)) != 0 : (_activeHi & (1UL << (p - 64))) != 0;
+
+    private void SetActive(int p, bool on)
+    {
+        if (p < 64)
+        {
+            _activeLo = on ? _activeLo | (1UL << p) : _activeLo & ~(1UL << p);
+        }
+        else
+        {
+            _activeHi = on ? _activeHi | (1UL << (p - 64)) : _activeHi & ~(1UL << (p - 64));
         }
     }
 
     private bool HasSilentPitchAbove(int pitch)
     {
-        for (var p = pitch + 1; p < _active.Length; p++)
+        // Pitches pitch+1 .. n-1: are they all sounding?
+        var n = _t.PitchCount;
+        var above = n - pitch - 1;
+        if (above <= 0)
         {
-            if (!_active[p])
-            {
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        var from = pitch + 1;
+        var sounding = System.Numerics.BitOperations.PopCount(from >= 64 ? 0 : _activeLo >> from)
+            + System.Numerics.BitOperations.PopCount(from <= 64 ? _activeHi : _activeHi >> (from - 64));
+        return sounding < above;
     }
 }

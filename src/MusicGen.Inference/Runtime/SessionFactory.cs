@@ -93,6 +93,11 @@ internal sealed class SessionFactory
         };
         // Spinning threads burn the shared CPU between steps; with one thread nothing spins anyway.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", _options.IntraOpThreads == 1 ? "0" : "1");
+        if (!string.IsNullOrEmpty(_options.ProfilePrefix))
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = _options.ProfilePrefix;
+        }
         if (cuda)
         {
             try

@@ -100,6 +100,24 @@ public class MidiCliTests
         Assert.DoesNotContain(" at ", stderr);
     }
 
+    [MidoFact]
+    public void Conform_command_compares_with_mido_and_counts_agreement()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"musicgen-conform-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllBytes(Path.Combine(dir, "a.mid"), MidiScore.ToBytes(ScoreFixtures.Piece()));
+            File.WriteAllBytes(Path.Combine(dir, "bad.mid"), "MThd"u8.ToArray());
+            var (code, stdout, _) = Run("midi", "conform", dir);
+            Assert.Equal(0, code);
+            Assert.Contains("files: 2; read by both: 1; identical dumps: 1/1; mido failed: 0 (we read them), we failed: 0, both failed: 1", stdout);
+            int notes = ScoreFixtures.Piece().AllNotes.Count();
+            Assert.Contains($"notes agreeing: {notes}/{notes}", stdout);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     [Fact]
     public void Fuzz_and_bench_commands_run_on_a_small_directory()
     {

@@ -113,6 +113,24 @@ public class MidiPolicyTests
     }
 
     [Fact]
+    public void Declared_chunk_length_ending_between_events_reads_on_when_end_of_track_follows()
+    {
+        var bytes = Smf.Cat(Smf.Header(0, 1, 96), Smf.Chunk("MTrk", Smf.Cat(Note, Note, Smf.EndOfTrack), Note.Length));
+        var f = MidiFile.Read(bytes);
+        Assert.Equal(5, f.Tracks[0].Events.Count);
+        Assert.Equal(MidiViolationKind.WrongChunkLength, Assert.Single(f.Repairs).Kind);
+    }
+
+    [Fact]
+    public void Missing_end_of_track_before_trailing_garbage_keeps_the_chunk_only()
+    {
+        var bytes = Smf.Cat(Smf.Single(Note), [0x00, 0x90, 0x40, 0x40, 0x60, 0x40, 0x00]);
+        var f = MidiFile.Read(bytes);
+        Assert.Equal([MidiEvent.NoteOn(0, 0, 60, 100), MidiEvent.NoteOff(96, 0, 60), MidiEvent.EndOfTrack(96)], f.Tracks[0].Events);
+        Assert.Equal([MidiViolationKind.MissingEndOfTrack, MidiViolationKind.UnknownChunkId], f.Repairs.Select(r => r.Kind));
+    }
+
+    [Fact]
     public void Garbage_between_chunks_is_skipped_to_the_next_track()
     {
         var bytes = Smf.Cat(Smf.Header(1, 2, 96), Smf.Track(Smf.Cat(Note, Smf.EndOfTrack)), [0x00, 0xFF, 0x13, 0x88, 0x01],

@@ -98,7 +98,7 @@ public sealed class TransformerBlock : nn.Module
     private readonly Linear wq, wk, wv, wo;
     private readonly RmsNorm ffn_norm;
     private readonly Linear w1, w2, w3;
-    private readonly long heads, kvHeads, headSize;
+    private readonly long heads, kvHeads, headSize, ffnHidden;
 
     /// <summary>Creates the layer's modules.</summary>
     public TransformerBlock(TransformerConfig c) : base(nameof(TransformerBlock))
@@ -106,6 +106,7 @@ public sealed class TransformerBlock : nn.Module
         heads = c.Heads;
         kvHeads = c.EffectiveKvHeads;
         headSize = c.HeadSize;
+        ffnHidden = c.FfnHidden;
         attn_norm = new RmsNorm(c.DModel);
         wq = nn.Linear(c.DModel, heads * headSize, hasBias: false);
         wk = nn.Linear(c.DModel, kvHeads * headSize, hasBias: false);
@@ -128,9 +129,13 @@ public sealed class TransformerBlock : nn.Module
     {
         long b = x.shape[0], t = x.shape[1];
         var h = attn_norm.call(x);
-        var q = RotaryTable.Apply(wq.call(h).view(b, t, heads, headSize).transpose(1, 2), cos, sin);
-        var k = RotaryTable.Apply(wk.call(h).view(b, t, kvHeads, headSize).transpose(1, 2), cos, sin);
-        var v = wv.call(h).view(b, t, kvHeads, headSize).transpose(1, 2);
+        // q, k, v in one matmul ([wq; wk; wv] stacked, the same math as three), rotary on q and k in one pass over
+        // the [B, T, heads, hd] layout (cos/sin broadcast as [T, 1, hd]).
+        var qkv = F.linear(h, cat([wq.weight!, wk.weight!, wv.weight!], 0)).view(b, t, heads + 2 * kvHeads, headSize);
+        var qk = RotaryTable.Apply(qkv.narrow(2, 0, heads + kvHeads), cos.unsqueeze(1), sin.unsqueeze(1));
+        var q = qk.narrow(2, 0, heads).transpose(1, 2);
+        var k = qk.narrow(2, heads, kvHeads).transpose(1, 2);
+        var v = qkv.narrow(2, heads + kvHeads, kvHeads).transpose(1, 2);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
         if (kvHeads < heads)
         {
@@ -153,7 +158,9 @@ public sealed class TransformerBlock : nn.Module
         if (dropout > 0) a = F.dropout(a, dropout, true);
         var hres = x + a;
         var g = ffn_norm.call(hres);
-        var f = w2.call(F.silu(w1.call(g)) * w3.call(g));
+        // gate and up projections in one matmul ([w1; w3] stacked)
+        var gu = F.linear(g, cat([w1.weight!, w3.weight!], 0));
+        var f = w2.call(F.silu(gu.narrow(-1, 0, ffnHidden)) * gu.narrow(-1, ffnHidden, ffnHidden));
         if (dropout > 0) f = F.dropout(f, dropout, true);
         return hres + f;
     }

@@ -89,6 +89,8 @@ public sealed class DataConfig
     public ulong SplitSeed { get; set; } = 1;
     /// <summary>Augment the training split by transposition when the cache is built (semitones either way; 0 = none).</summary>
     public int Transpose { get; set; }
+    /// <summary>Augmented copies per training piece when <see cref="Transpose"/> is set.</summary>
+    public int AugmentCopies { get; set; } = 2;
     /// <summary>Use a generated corpus instead of files (tests, benchmarks).</summary>
     public SyntheticCorpusOptions? Synthetic { get; set; }
 }
