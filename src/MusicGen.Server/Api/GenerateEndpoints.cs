@@ -19,7 +19,6 @@ internal static class GenerateEndpoints
 
     public static void MapMusicGenApi(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var v1 = app.MapGroup("/v1").WithTags("v1");
 
         v1.MapGet("/models", (ModelRegistry registry) => TypedResults.Ok(new ModelsResponse(registry.DefaultModel, registry.List(), registry.Rejected)))
@@ -56,7 +55,6 @@ internal static class GenerateEndpoints
                     detail: registry.DefaultModel is null ? "no model is loaded yet" : $"the default model '{registry.DefaultModel}' is not loaded and warmed up yet",
                     statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready"))
             .WithName("Ready").WithTags("health");
-        _ = options;
     }
 
     private static async Task<IResult> ActivateAsync(string name, ActivateRequest? body, ModelRegistry registry, CancellationToken cancel)
