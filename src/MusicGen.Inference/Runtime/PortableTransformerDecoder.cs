@@ -62,10 +62,7 @@ internal sealed class PortableTransformerDecoder : IBatchDecoder
 
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
-        if (Count == Capacity) throw new InvalidOperationException($"All {Capacity} rows are in use.");
-        if (tokens.IsEmpty) throw new ArgumentException("A prompt needs at least one token.", nameof(tokens));
-        if (tokens.Length > MaxLength)
-            throw new ArgumentException($"The prompt has {tokens.Length} tokens but a row holds at most {MaxLength}.", nameof(tokens));
+        DecoderChecks.Prefill(Count, Capacity, MaxLength, tokens);
         var row = new Row();
         var pasts = new OrtValue[2 * _kv.Layers];
         var type = _kv.ElementType == "float16" ? TensorElementType.Float16 : TensorElementType.Float;
