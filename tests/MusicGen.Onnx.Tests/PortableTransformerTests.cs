@@ -13,11 +13,11 @@ public sealed class PortableTransformerTests(ITestOutputHelper output)
     public void FullSequenceMatchesReference()
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        var runner = new PortableRunner(session, Models.Tiny);
+        var runner = Runners.Portable(session, Models.Tiny);
         var tokens = Models.RandomTokens(new Random(2), 24, Models.Tiny.VocabSize);
         var reference = Reference.Transformer(Weights, tokens);
         var r = runner.Run(1, tokens.Select(t => (long)t).ToArray(), Ones(24), Enumerable.Range(0, 24).Select(i => (long)i).ToArray(),
-            runner.EmptyPast(1), runner.EmptyPast(1));
+            runner.EmptyPast(), runner.EmptyPast());
         int V = Models.Tiny.VocabSize;
         double max = 0;
         for (int t = 0; t < 24; t++) max = Math.Max(max, Models.MaxAbsDiff(r.Logits.AsSpan(t * V, V), reference[t]));
@@ -29,13 +29,13 @@ public sealed class PortableTransformerTests(ITestOutputHelper output)
     public void CachedDecodeOf512StepsMatchesReference()
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        var runner = new PortableRunner(session, Models.Tiny);
+        var runner = Runners.Portable(session, Models.Tiny);
         const int prompt = 8, steps = 512;
         var tokens = Models.RandomTokens(new Random(3), prompt + steps, Models.Tiny.VocabSize);
         var reference = Reference.Transformer(Weights, tokens);
         int V = Models.Tiny.VocabSize;
         var r = runner.Run(1, tokens[..prompt].Select(t => (long)t).ToArray(), Ones(prompt),
-            Enumerable.Range(0, prompt).Select(i => (long)i).ToArray(), runner.EmptyPast(1), runner.EmptyPast(1));
+            Enumerable.Range(0, prompt).Select(i => (long)i).ToArray(), runner.EmptyPast(), runner.EmptyPast());
         double max = 0;
         for (int t = 0; t < prompt; t++) max = Math.Max(max, Models.MaxAbsDiff(r.Logits.AsSpan(t * V, V), reference[t]));
         for (int t = prompt; t < prompt + steps; t++)
@@ -53,7 +53,7 @@ public sealed class PortableTransformerTests(ITestOutputHelper output)
     public void RaggedBatchOfFourMatchesReference(bool leftPadding)
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        var runner = new PortableRunner(session, Models.Tiny);
+        var runner = Runners.Portable(session, Models.Tiny);
         int[] lengths = [7, 3, 12, 1];
         const int decodeSteps = 6;
         int B = lengths.Length, S = lengths.Max(), V = Models.Tiny.VocabSize;
@@ -77,7 +77,7 @@ public sealed class PortableTransformerTests(ITestOutputHelper output)
             }
             masks[b] = mask.Skip(b * S).Take(S).ToList();
         }
-        var r = runner.Run(B, ids, mask, pos, runner.EmptyPast(B), runner.EmptyPast(B));
+        var r = runner.Run(B, ids, mask, pos, runner.EmptyPast(), runner.EmptyPast());
         double max = 0;
         for (int b = 0; b < B; b++)
         {
