@@ -82,6 +82,54 @@ public sealed class PortableGraphRunner
         }
     }
 
+    /// <summary>
+    /// Runs a ragged batch: row b's first <c>lengths[b]</c> tokens of <c>seqs[b]</c> in one prefill (padded to the
+    /// longest on the left or the right, the mask marking real slots, positions 0-based per row), then
+    /// <paramref name="decodeSteps"/> steps in which every row appends its next token at the same new slot.
+    /// <paramref name="onLogits"/> gets (row, position in the row's sequence, logits [V]) for every real position.
+    /// </summary>
+    public void RunRagged(int[][] seqs, int[] lengths, int decodeSteps, bool leftPadding, Action<int, int, ReadOnlySpan<float>> onLogits)
+    {
+        ArgumentNullException.ThrowIfNull(seqs);
+        ArgumentNullException.ThrowIfNull(lengths);
+        ArgumentNullException.ThrowIfNull(onLogits);
+        int B = lengths.Length, S = lengths.Max(), V = _vocab;
+        var ids = new long[B * S];
+        var mask = new long[B * S];
+        var pos = new long[B * S];
+        var masks = new List<long>[B];
+        for (int b = 0; b < B; b++)
+        {
+            int off = leftPadding ? S - lengths[b] : 0;
+            for (int j = 0; j < lengths[b]; j++)
+            {
+                ids[b * S + off + j] = seqs[b][j];
+                mask[b * S + off + j] = 1;
+                pos[b * S + off + j] = j;
+            }
+            masks[b] = mask.Skip(b * S).Take(S).ToList();
+        }
+        var r = Run(B, ids, mask, pos, EmptyPast(), EmptyPast());
+        for (int b = 0; b < B; b++)
+        {
+            int off = leftPadding ? S - lengths[b] : 0;
+            for (int j = 0; j < lengths[b]; j++) onLogits(b, j, r.Logits.AsSpan((b * S + off + j) * V, V));
+        }
+        for (int step = 0; step < decodeSteps; step++)
+        {
+            var stepIds = new long[B];
+            var stepPos = new long[B];
+            for (int b = 0; b < B; b++)
+            {
+                stepIds[b] = seqs[b][lengths[b] + step];
+                stepPos[b] = lengths[b] + step;
+                masks[b].Add(1);
+            }
+            r = Run(B, stepIds, masks.SelectMany(m => m).ToArray(), stepPos, r.PresentK, r.PresentV);
+            for (int b = 0; b < B; b++) onLogits(b, lengths[b] + step, r.Logits.AsSpan(b * V, V));
+        }
+    }
+
     private static void CheckShape(string name, OrtValue value, long[] expected)
     {
         var shape = value.GetTensorTypeAndShape().Shape;

@@ -56,7 +56,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
                     var run = new PortableGraphRunner(session, manifest.HyperParameters.Layers, manifest.HyperParameters.KvHeads, manifest.HyperParameters.HeadSize, manifest.HyperParameters.VocabSize);
                     Add(new(name, $"full sequence of {fullLength}", PortableFull(run, full, refFull, V), tol, warning));
                     Add(new(name, $"prefill {Prefix} + {steps} cached steps", PortableCached(run, cached, refCached, V), tol, warning));
-                    Add(new(name, $"ragged batch of 4 ({string.Join("/", lengths)}, left-padded) + {RaggedDecodeSteps} steps", PortableRagged(run, ragged, lengths, refRagged, V), tol, warning));
+                    Add(new(name, $"ragged batch of 4 ({string.Join("/", lengths)}, left-padded) + {RaggedDecodeSteps} steps", PortableRagged(run, ragged, lengths, refRagged), tol, warning));
                     break;
                 }
                 case GraphVariants.Fast or GraphVariants.FastFp16:
@@ -114,42 +114,10 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
         return max;
     }
 
-    private static double PortableRagged(PortableGraphRunner run, int[][] seqs, int[] lengths, float[][][] refs, int V)
+    private static double PortableRagged(PortableGraphRunner run, int[][] seqs, int[] lengths, float[][][] refs)
     {
-        int B = lengths.Length, S = lengths.Max();
-        var ids = new long[B * S];
-        var mask = new long[B * S];
-        var pos = new long[B * S];
-        var masks = new List<long>[B];
-        for (int b = 0; b < B; b++)
-        {
-            int off = S - lengths[b];
-            for (int j = 0; j < lengths[b]; j++)
-            {
-                ids[b * S + off + j] = seqs[b][j];
-                mask[b * S + off + j] = 1;
-                pos[b * S + off + j] = j;
-            }
-            masks[b] = mask.Skip(b * S).Take(S).ToList();
-        }
-        var r = run.Run(B, ids, mask, pos, run.EmptyPast(), run.EmptyPast());
         double max = 0;
-        for (int b = 0; b < B; b++)
-            for (int j = 0; j < lengths[b]; j++)
-                max = Math.Max(max, MaxAbsDiff(r.Logits.AsSpan((b * S + S - lengths[b] + j) * V, V), refs[b][j]));
-        for (int step = 0; step < RaggedDecodeSteps; step++)
-        {
-            var stepIds = new long[B];
-            var stepPos = new long[B];
-            for (int b = 0; b < B; b++)
-            {
-                stepIds[b] = seqs[b][lengths[b] + step];
-                stepPos[b] = lengths[b] + step;
-                masks[b].Add(1);
-            }
-            r = run.Run(B, stepIds, masks.SelectMany(m => m).ToArray(), stepPos, r.PresentK, r.PresentV);
-            for (int b = 0; b < B; b++) max = Math.Max(max, MaxAbsDiff(r.Logits.AsSpan(b * V, V), refs[b][lengths[b] + step]));
-        }
+        run.RunRagged(seqs, lengths, RaggedDecodeSteps, leftPadding: true, (b, t, logits) => max = Math.Max(max, MaxAbsDiff(logits, refs[b][t])));
         return max;
     }
 
