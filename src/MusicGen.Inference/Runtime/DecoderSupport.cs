@@ -13,6 +13,16 @@ internal static class DecoderChecks
         if (tokens.Length > maxLength)
             throw new ArgumentException($"The prompt has {tokens.Length} tokens but a row holds at most {maxLength}.", nameof(tokens));
     }
+
+    /// <summary>Throws unless a decode step got exactly one token per row.</summary>
+    public static void Decode(int count, ReadOnlySpan<int> tokens)
+    {
+        if (tokens.Length != count) throw new ArgumentException($"Expected {count} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+    }
+
+    /// <summary>Throws for row <paramref name="row"/> that already holds <paramref name="maxLength"/> tokens.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void ThrowRowFull(int row, int maxLength) => throw new InvalidOperationException($"Row {row} is full ({maxLength} tokens).");
 }
 
 /// <summary>

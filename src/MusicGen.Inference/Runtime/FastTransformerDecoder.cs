@@ -140,7 +140,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens)
     {
         int n = Count;
-        if (tokens.Length != n) throw new ArgumentException($"Expected {n} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+        DecoderChecks.Decode(n, tokens);
         if (n == 0) return [];
         var ids = _ids.AsSpan<long>(0, n);
         var seqlens = _seqlens.AsSpan<int>(0, n);
@@ -148,7 +148,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         for (int i = 0; i < n; i++)
         {
             int len = _lengths[i];
-            if (len >= MaxLength) throw new InvalidOperationException($"Row {i} is full ({MaxLength} tokens).");
+            if (len >= MaxLength) DecoderChecks.ThrowRowFull(i, MaxLength);
             ids[i] = tokens[i];
             seqlens[i] = len;              // total length after this token, minus one
             if (len + 1 > max) max = len + 1;

@@ -91,12 +91,12 @@ internal sealed unsafe class LstmDecoder : IBatchDecoder
     public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens)
     {
         int n = Count;
-        if (tokens.Length != n) throw new ArgumentException($"Expected {n} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+        DecoderChecks.Decode(n, tokens);
         if (n == 0) return [];
         var ids = _ids.AsSpan<long>(0, n);
         for (int i = 0; i < n; i++)
         {
-            if (_lengths[i] >= MaxLength) throw new InvalidOperationException($"Row {i} is full ({MaxLength} tokens).");
+            if (_lengths[i] >= MaxLength) DecoderChecks.ThrowRowFull(i, MaxLength);
             ids[i] = tokens[i];
         }
         var step = _steps[2 * n + _current] ??= StepBinding(n, _current);

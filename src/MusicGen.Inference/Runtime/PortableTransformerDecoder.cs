@@ -82,11 +82,11 @@ internal sealed class PortableTransformerDecoder : IBatchDecoder
 
     public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens)
     {
-        if (tokens.Length != Count) throw new ArgumentException($"Expected {Count} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+        DecoderChecks.Decode(Count, tokens);
         for (int i = 0; i < Count; i++)
         {
             var row = _rows[i]!;
-            if (row.Length >= MaxLength) throw new InvalidOperationException($"Row {i} is full ({MaxLength} tokens).");
+            if (row.Length >= MaxLength) DecoderChecks.ThrowRowFull(i, MaxLength);
             Run(row, tokens.Slice(i, 1), row.Length, null, i);
         }
         return _logits.AsSpan(0, Count * _vocab);
