@@ -13,7 +13,7 @@ public sealed class QualityTests
     public void Generated_files_open_in_mido_without_repairs()
     {
         using var model = Load();
-        var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", "mido-" + Guid.NewGuid().ToString("N"));
+        var dir = TestPackages.Scratch("mido");
         Directory.CreateDirectory(dir);
         using var batch = model.CreateBatch(8);
         var sequences = Enumerable.Range(0, 8).Select(i => model.CreateSequence(new GenerationRequest
