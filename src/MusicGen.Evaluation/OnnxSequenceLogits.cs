@@ -1,141 +1,40 @@
-using Microsoft.ML.OnnxRuntime;
 using MusicGen.Core.Packaging;
 using MusicGen.Inference;
 
 namespace MusicGen.Evaluation;
 
 /// <summary>
-/// Runs a model package's all-positions graph over whole sequences for scoring: the transformer's portable graph
-/// (<c>logits</c> [batch, seq, V] with an empty KV cache) or the LSTM graph (zero initial state). The fast graph
-/// returns only the last position and is not used. One sequence per run, batch 1.
+/// <see cref="ISequenceLogits"/> over a model package: the inference library's <see cref="SequenceScorer"/> (the
+/// portable transformer graph with an empty KV cache, or the LSTM graph from a zero state), one sequence per run.
 /// </summary>
 public sealed class OnnxSequenceLogits : ISequenceLogits, IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly bool _lstm;
-    private readonly string[] _inputNames;
-    private readonly int[][] _inputDims;
-    private readonly int _outputWidth;
+    private readonly SequenceScorer _scorer;
 
-    private OnnxSequenceLogits(ModelPackage package, GraphEntry graph, int intraOpThreads)
-    {
-        Package = package;
-        Graph = graph;
-        _lstm = package.IsLstm;
-        using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads, InterOpNumThreads = 1 };
-        _session = new InferenceSession(package.PathOf(graph), options);
-        _inputNames = _session.InputMetadata.Keys.ToArray();
-        _inputDims = _inputNames.Select(n => _session.InputMetadata[n].Dimensions).ToArray();
-        var logitsDims = _session.OutputMetadata.TryGetValue("logits", out var meta)
-            ? meta.Dimensions
-            : throw new ModelPackageException($"{package.PathOf(graph)}: the graph has no 'logits' output.");
-        _outputWidth = logitsDims[^1] > 0 ? logitsDims[^1] : package.VocabularySize;
-        if (_outputWidth < package.VocabularySize)
-        {
-            throw new ModelPackageException($"{package.PathOf(graph)}: logits have {_outputWidth} entries but the vocabulary has {package.VocabularySize}.");
-        }
-    }
+    private OnnxSequenceLogits(SequenceScorer scorer) => _scorer = scorer;
 
     /// <summary>The package.</summary>
-    public ModelPackage Package { get; }
+    public ModelPackage Package => _scorer.Package;
 
     /// <summary>The graph that runs.</summary>
-    public GraphEntry Graph { get; }
+    public GraphEntry Graph => _scorer.Graph;
 
     /// <summary>Logits per position: the graph's output width (at least the vocabulary).</summary>
-    public int VocabularySize => _outputWidth;
+    public int VocabularySize => _scorer.VocabularySize;
 
     /// <summary>The package's context length for a transformer; unbounded for an LSTM.</summary>
-    public int ContextLength => _lstm ? int.MaxValue : Package.ContextLength;
+    public int ContextLength => _scorer.ContextLength;
 
     /// <summary>Loads a package (hashes verified) and opens its all-positions graph.</summary>
     /// <param name="packageDirectory">The package folder (<c>onnx/&lt;name&gt;</c>).</param>
     /// <param name="intraOpThreads">ONNX Runtime intra-op threads (0 = one per core).</param>
     /// <exception cref="ModelPackageException">The package is invalid or has no all-positions graph.</exception>
-    public static OnnxSequenceLogits Open(string packageDirectory, int intraOpThreads = 0)
-    {
-        var package = ModelPackage.Load(packageDirectory);
-        var graph = package.IsLstm
-            ? package.Manifest.FindGraph(GraphVariants.Lstm)
-            : package.Manifest.FindGraph(GraphVariants.Portable);
-        if (graph is null || graph.Logits != LogitsMode.All)
-        {
-            throw new ModelPackageException($"Model package '{package.Directory}' has no graph with logits for all positions (the portable transformer graph or the LSTM graph); scoring needs one.");
-        }
-
-        return new OnnxSequenceLogits(package, graph, intraOpThreads);
-    }
+    public static OnnxSequenceLogits Open(string packageDirectory, int intraOpThreads = 0) =>
+        new(SequenceScorer.Open(packageDirectory, intraOpThreads));
 
     /// <inheritdoc />
-    public void Run(ReadOnlySpan<int> tokens, Span<float> logits)
-    {
-        int s = tokens.Length;
-        if (s < 1 || s > ContextLength)
-        {
-            throw new ArgumentException($"A run takes 1..{ContextLength} tokens, got {s}.", nameof(tokens));
-        }
-
-        if (logits.Length < s * _outputWidth)
-        {
-            throw new ArgumentException($"{s} positions need {s * _outputWidth} logits, got room for {logits.Length}.", nameof(logits));
-        }
-
-        var ids = new long[s];
-        var positions = new long[s];
-        var mask = new long[s];
-        for (int i = 0; i < s; i++)
-        {
-            ids[i] = tokens[i];
-            positions[i] = i;
-            mask[i] = 1;
-        }
-
-        var inputs = new List<OrtValue>(_inputNames.Length);
-        try
-        {
-            for (int k = 0; k < _inputNames.Length; k++)
-            {
-                string name = _inputNames[k];
-                inputs.Add(name switch
-                {
-                    "input_ids" => OrtValue.CreateTensorValueFromMemory(ids, [1, s]),
-                    "position_ids" => OrtValue.CreateTensorValueFromMemory(positions, [1, s]),
-                    "attention_mask" => OrtValue.CreateTensorValueFromMemory(mask, [1, s]),
-                    _ when name.StartsWith("past_key_values.", StringComparison.Ordinal) => EmptyPast(k),
-                    "initial_h" or "initial_c" => ZeroState(k),
-                    _ => throw new ModelPackageException($"{Package.PathOf(Graph)}: unexpected graph input '{name}'."),
-                });
-            }
-
-            using var outputs = _session.Run(new RunOptions(), _inputNames, inputs, ["logits"]);
-            var result = outputs[0].GetTensorDataAsSpan<float>();
-            result[..(s * _outputWidth)].CopyTo(logits);
-        }
-        finally
-        {
-            foreach (var v in inputs)
-            {
-                v.Dispose();
-            }
-        }
-    }
+    public void Run(ReadOnlySpan<int> tokens, Span<float> logits) => _scorer.Run(tokens, logits);
 
     /// <inheritdoc />
-    public void Dispose() => _session.Dispose();
-
-    private OrtValue EmptyPast(int k)
-    {
-        // [batch, kv_heads, past, head_size] with batch 1 and past 0.
-        var dims = _inputDims[k];
-        long[] shape = [1, dims[1], 0, dims[3]];
-        var type = _session.InputMetadata[_inputNames[k]].ElementDataType;
-        return OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, shape);
-    }
-
-    private OrtValue ZeroState(int k)
-    {
-        // [layers, batch, units] with batch 1.
-        var dims = _inputDims[k];
-        return OrtValue.CreateTensorValueFromMemory(new float[dims[0] * dims[2]], [dims[0], 1, dims[2]]);
-    }
+    public void Dispose() => _scorer.Dispose();
 }

@@ -86,7 +86,7 @@ public sealed class BenchmarkReport
 public static class EngineBenchmark
 {
     /// <summary>Runs every measurement and returns the report.</summary>
-    public static BenchmarkReport Run(string packageDirectory, InferenceOptions options, BenchmarkSettings settings)
+    public static BenchmarkReport Run(string packageDirectory, InferenceOptions options, BenchmarkSettings settings, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(settings);
@@ -94,7 +94,7 @@ public static class EngineBenchmark
         var opts = options.Clone();
         opts.Graph = GraphPreference.Auto;
         var maxBatch = settings.BatchSizes.DefaultIfEmpty(1).Max();
-        using var model = MusicModel.Load(packageDirectory, opts);
+        using var model = MusicModel.Load(packageDirectory, opts, logger);
         var pkg = model.Package;
         var hp = pkg.Manifest.HyperParameters;
         int vocab = pkg.VocabularySize;

@@ -59,6 +59,13 @@ public sealed class GenerationRequest
     /// <summary>Tokens forced after <see cref="PrefixTokens"/>, by id.</summary>
     public IReadOnlyList<int>? PrefixTokenIds { get; set; }
 
+    /// <summary>
+    /// When the sequence fills the model's context (or its batch slot), keep going: BOS + the last half of the
+    /// tokens become a new prompt (one prefill) and generation continues (default true). False stops with
+    /// <see cref="StopReason.ContextFull"/>.
+    /// </summary>
+    public bool SlideWindow { get; set; } = true;
+
     /// <summary>Checks the request's own fields; returns the problems found.</summary>
     public IReadOnlyList<string> Validate(int maxTokensLimit, int? vocabularySize = null)
     {

@@ -29,7 +29,8 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
         _ownsModel = ownsModel;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _batchSize = model.Options.MaxBatchSize;
-        _loop = Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // The decode loop owns a dedicated thread: it is busy for as long as anything is generating.
+        _loop = Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Loads the package at <see cref="InferenceOptions.ModelPath"/> and serves it.</summary>
@@ -137,137 +138,165 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
         return job;
     }
 
-    private async Task Loop()
+    private void Loop()
     {
-        using var batch = _model.CreateBatch(_batchSize);
-        var reader = _queue.Reader;
+        var batch = _model.CreateBatch(_batchSize);
         try
         {
-            while (!_stop.IsCancellationRequested)
+            Run();
+        }
+        finally
+        {
+            batch.Dispose();
+        }
+
+        void Run()
+        {
+            var reader = _queue.Reader;
+            try
             {
-                if (batch.Count == 0 && !await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false)) break;
-                while (batch.Count < batch.Capacity && reader.TryRead(out var job))
+                while (!_stop.IsCancellationRequested)
                 {
-                    if (job.IsCancelled)
+                    if (batch.Count == 0 && !reader.WaitToReadAsync(_stop.Token).AsTask().GetAwaiter().GetResult()) break;
+                    while (batch.Count < batch.Capacity && reader.TryRead(out var job))
                     {
-                        job.Fail(new OperationCanceledException(job.CancellationToken));
-                        continue;
+                        if (job.IsCancelled)
+                        {
+                            job.Fail(new OperationCanceledException(job.CancellationToken));
+                            continue;
+                        }
+                        try
+                        {
+                            job.Sequence.Tag = job;
+                            job.Prompt = job.Sequence.Tokens.ToArray();
+                            batch.Add(job.Sequence);
+                            Publish(job);
+                            foreach (var done in batch.Finished) Complete((Job)done.Tag!);
+                        }
+                        catch (Exception e) when (e is not OutOfMemoryException)
+                        {
+                            job.Fail(e);
+                        }
                     }
+                    for (int i = batch.Count - 1; i >= 0; i--)
+                    {
+                        var job = (Job)batch[i].Tag!;
+                        if (job.IsCancelled)
+                        {
+                            batch.Remove(job.Sequence);
+                            job.Fail(new OperationCanceledException(job.CancellationToken));
+                        }
+                    }
+                    ActiveCount = batch.Count;
+                    if (batch.Count == 0) continue;
                     try
                     {
-                        job.Sequence.Tag = job;
-                        job.Prompt = job.Sequence.Tokens.ToArray();
-                        batch.Add(job.Sequence);
-                        Publish(job);
-                        foreach (var done in batch.Finished) Complete((Job)done.Tag!);
+                        batch.Step();
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
-                        job.Fail(e);
+                        // A failed step (ONNX Runtime error) fails the requests in this batch, not the generator.
+                        _logger.LogError(e, "A decode step failed; failing the {Count} requests in the batch.", batch.Count);
+                        for (int i = 0; i < batch.Count; i++) ((Job)batch[i].Tag!).Fail(e);
+                        batch.Dispose();
+                        batch = _model.CreateBatch(_batchSize);
+                        ActiveCount = 0;
+                        continue;
                     }
-                }
-                for (int i = batch.Count - 1; i >= 0; i--)
-                {
-                    var job = (Job)batch[i].Tag!;
-                    if (job.IsCancelled)
+                    for (int i = 0; i < batch.Count; i++) Publish((Job)batch[i].Tag!);
+                    foreach (var done in batch.Finished)
                     {
-                        batch.Remove(job.Sequence);
-                        job.Fail(new OperationCanceledException(job.CancellationToken));
+                        var job = (Job)done.Tag!;
+                        Publish(job);
+                        Complete(job);
                     }
+                    ActiveCount = batch.Count;
                 }
-                ActiveCount = batch.Count;
-                if (batch.Count == 0) continue;
-                batch.Step();
-                for (int i = 0; i < batch.Count; i++) Publish((Job)batch[i].Tag!);
-                foreach (var done in batch.Finished)
-                {
-                    var job = (Job)done.Tag!;
-                    Publish(job);
-                    Complete(job);
-                }
-                ActiveCount = batch.Count;
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "The generation loop failed; failing every request in flight.");
+                for (int i = 0; i < batch.Count; i++) ((Job)batch[i].Tag!).Fail(e);
+                while (reader.TryRead(out var job)) job.Fail(e);
+                throw;
+            }
+            for (int i = 0; i < batch.Count; i++) ((Job)batch[i].Tag!).Fail(new ObjectDisposedException(nameof(MusicGenerator)));
+            while (reader.TryRead(out var job)) job.Fail(new ObjectDisposedException(nameof(MusicGenerator)));
             }
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "The generation loop failed; failing every request in flight.");
-            for (int i = 0; i < batch.Count; i++) ((Job)batch[i].Tag!).Fail(e);
-            while (reader.TryRead(out var job)) job.Fail(e);
-            throw;
-        }
-        for (int i = 0; i < batch.Count; i++) ((Job)batch[i].Tag!).Fail(new ObjectDisposedException(nameof(MusicGenerator)));
-        while (reader.TryRead(out var job)) job.Fail(new ObjectDisposedException(nameof(MusicGenerator)));
-    }
 
-    private static void Publish(Job job)
-    {
-        if (job.Tokens is null) return;
-        var s = job.Sequence;
-        for (int i = s.PromptLength + job.Published; i < s.Length; i++) job.Tokens.TryWrite(s.Tokens[i]);
-        job.Published = s.GeneratedCount;
-    }
-
-    private void Complete(Job job)
-    {
-        try
+        private static void Publish(Job job)
         {
-            var result = job.Sequence.ToResult();
-            job.Tokens?.TryComplete();
-            job.Completion.TrySetResult(result);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _logger.LogError(e, "Turning a finished sequence into MIDI failed.");
-            job.Fail(e);
-        }
-    }
-
-    /// <summary>Stops the loop, fails requests still waiting, and frees the model when owned.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (_stop.IsCancellationRequested) return;
-        _queue.Writer.TryComplete();
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _logger.LogDebug(e, "The generation loop ended with an error.");
-        }
-        _stop.Dispose();
-        if (_ownsModel) _model.Dispose();
-    }
-
-    /// <inheritdoc cref="DisposeAsync" />
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    private sealed class Job(GenerationSequence sequence, ChannelWriter<int>? tokens, CancellationToken cancellationToken)
-    {
-        private volatile bool _cancelled;
-
-        public GenerationSequence Sequence { get; } = sequence;
-        public ChannelWriter<int>? Tokens { get; } = tokens;
-        public CancellationToken CancellationToken { get; } = cancellationToken;
-        public TaskCompletionSource<GenerationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public int[]? Prompt { get; set; }
-        public int Published { get; set; }
-        public bool IsCancelled => _cancelled;
-
-        public void Cancel()
-        {
-            if (!Completion.Task.IsCompleted) _cancelled = true;
+            if (job.Tokens is null) return;
+            var s = job.Sequence;
+            for (int i = s.PromptLength + job.Published; i < s.Length; i++) job.Tokens.TryWrite(s.Tokens[i]);
+            job.Published = s.GeneratedCount;
         }
 
-        public void Fail(Exception e)
+        /// <summary>Decoding and MIDI writing run on the thread pool, so the decode loop goes straight on.</summary>
+        private void Complete(Job job) => ThreadPool.UnsafeQueueUserWorkItem(static state => state.generator.Finish(state.job), (generator: this, job), preferLocal: false);
+
+        private void Finish(Job job)
         {
-            Tokens?.TryComplete(e);
-            if (e is OperationCanceledException oce) Completion.TrySetCanceled(oce.CancellationToken);
-            else Completion.TrySetException(e);
+            try
+            {
+                var result = job.Sequence.ToResult();
+                job.Tokens?.TryComplete();
+                job.Completion.TrySetResult(result);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _logger.LogError(e, "Turning a finished sequence into MIDI failed.");
+                job.Fail(e);
+            }
+        }
+
+        /// <summary>Stops the loop, fails requests still waiting, and frees the model when owned.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (_stop.IsCancellationRequested) return;
+            _queue.Writer.TryComplete();
+            await _stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _logger.LogDebug(e, "The generation loop ended with an error.");
+            }
+            _stop.Dispose();
+            if (_ownsModel) _model.Dispose();
+        }
+
+        /// <inheritdoc cref="DisposeAsync" />
+        public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+        private sealed class Job(GenerationSequence sequence, ChannelWriter<int>? tokens, CancellationToken cancellationToken)
+        {
+            private volatile bool _cancelled;
+
+            public GenerationSequence Sequence { get; } = sequence;
+            public ChannelWriter<int>? Tokens { get; } = tokens;
+            public CancellationToken CancellationToken { get; } = cancellationToken;
+            public TaskCompletionSource<GenerationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            public int[]? Prompt { get; set; }
+            public int Published { get; set; }
+            public bool IsCancelled => _cancelled;
+
+            public void Cancel()
+            {
+                if (!Completion.Task.IsCompleted) _cancelled = true;
+            }
+
+            public void Fail(Exception e)
+            {
+                Tokens?.TryComplete(e);
+                if (e is OperationCanceledException oce) Completion.TrySetCanceled(oce.CancellationToken);
+                else Completion.TrySetException(e);
         }
     }
 }

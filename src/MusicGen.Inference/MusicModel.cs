@@ -279,9 +279,10 @@ public sealed class MusicModel : IDisposable
                 throw new ArgumentException($"{field}: the '{tokenizer.Kind}' tokenizer has no token '{name}', so it cannot express this.", "request");
             }
         }
-        var tokens = new List<int> { Id("Bar", "Conditioning") };
+        var asked = string.Join(", ", new[] { request.TempoBpm is null ? null : "TempoBpm", request.TimeSignature is null ? null : "TimeSignature", request.Program is null ? null : "Program" }.OfType<string>());
+        var tokens = new List<int> { Id("Bar", asked) };
         if (request.TimeSignature is { } ts) tokens.Add(Id("TimeSig_" + ts.Trim(), nameof(request.TimeSignature)));
-        tokens.Add(Id("Position_0", "Conditioning"));
+        tokens.Add(Id("Position_0", asked));
         if (request.TempoBpm is int bpm) tokens.Add(Id("Tempo_" + bpm.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.TempoBpm)));
         if (request.Program is int program) tokens.Add(Id("Program_" + program.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.Program)));
         return tokens;

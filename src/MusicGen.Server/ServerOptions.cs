@@ -29,6 +29,13 @@ public sealed class ServerOptions
     /// <summary>Most sequences decoded together in one batched step of one model version.</summary>
     [Range(1, 1024)] public int MaxBatchSize { get; set; } = 64;
 
+    /// <summary>
+    /// Decode threads. 1 (default): all in-flight requests of a model version share one batch and one decode step.
+    /// N &gt; 1: up to N batches per version, each stepped on its own thread (uses N cores without ONNX Runtime's
+    /// spinning thread pool); a request joins the least loaded one.
+    /// </summary>
+    [Range(1, 16)] public int DecodeWorkers { get; set; } = 1;
+
     /// <summary>Most new sequences admitted (prefilled) between two decode steps of one model version.</summary>
     [Range(1, 1024)] public int MaxAdmissionsPerStep { get; set; } = 16;
 

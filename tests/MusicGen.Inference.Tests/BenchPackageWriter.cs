@@ -28,7 +28,9 @@ public sealed class BenchPackageWriter
         Assert.Equal(512, tokenizer.VocabularySize);
         var dir = Environment.GetEnvironmentVariable("MUSICGEN_BENCH_PACKAGE");
         if (string.IsNullOrWhiteSpace(dir)) return;
-        TestPackages.WriteTransformer(Path.GetFullPath(dir), tokenizer, dModel: 256, layers: 6, heads: 4, kvHeads: 4, context: 2048, seed: 1);
+        // MUSICGEN_BENCH_SHAPE=d,layers,heads (default 256,6,4): a larger one shows batching where weights leave the cache.
+        var shape = (Environment.GetEnvironmentVariable("MUSICGEN_BENCH_SHAPE") ?? "256,6,4").Split(',').Select(int.Parse).ToArray();
+        TestPackages.WriteTransformer(Path.GetFullPath(dir), tokenizer, dModel: shape[0], layers: shape[1], heads: shape[2], kvHeads: shape[2], context: 2048, seed: 1);
         using var model = MusicModel.Load(dir);
         Assert.Equal("fast", model.DefaultVariant);
     }

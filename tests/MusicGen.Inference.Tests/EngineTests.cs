@@ -121,4 +121,46 @@ public sealed class EngineTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(4, steady.Count);
     }
+
+    [Theory]
+    [InlineData("fast")]
+    [InlineData("portable")]
+    public void A_full_slot_slides_its_window_and_keeps_generating_deterministically(string variant)
+    {
+        using var model = Load(variant);
+        var request = new GenerationRequest
+        {
+            MaxTokens = 200, Seed = 31,
+            Sampling = new SamplingOptions { TokenBias = new Dictionary<int, float> { [model.Tokenizer.Eos] = float.NegativeInfinity } },
+        };
+        int[] Alone()
+        {
+            using var b = model.CreateBatch(1, variant, maxLength: 48);
+            var s = model.CreateSequence(request);
+            if (b.Add(s)) while (b.Count > 0) b.Step();
+            Assert.Equal(StopReason.MaxTokens, s.StopReason);
+            Assert.True(s.Slides >= 4, $"slid {s.Slides} times");
+            return s.Tokens.ToArray();
+        }
+        var alone = Alone();
+        Assert.Equal(1 + 200, alone.Length);
+        Assert.Equal(alone, Alone());
+
+        using var batch = model.CreateBatch(6, variant, maxLength: 48);
+        var target = model.CreateSequence(request);
+        var mates = Enumerable.Range(0, 9).Select(i => model.CreateSequence(new GenerationRequest { MaxTokens = 20 + 17 * i, Seed = 900 + i })).ToList();
+        var pending = new Queue<GenerationSequence>(mates.Take(3).Append(target).Concat(mates.Skip(3)));
+        while (pending.Count > 0 || batch.Count > 0)
+        {
+            while (batch.Count < batch.Capacity && pending.Count > 0) batch.Add(pending.Dequeue());
+            batch.Step();
+        }
+        Assert.Equal(alone, target.Tokens.ToArray());
+
+        using var fixedWindow = model.CreateBatch(1, variant, maxLength: 48);
+        var stopped = model.CreateSequence(new GenerationRequest { MaxTokens = 200, Seed = 31, SlideWindow = false, Sampling = request.Sampling });
+        if (fixedWindow.Add(stopped)) while (fixedWindow.Count > 0) fixedWindow.Step();
+        Assert.Equal(StopReason.ContextFull, stopped.StopReason);
+        Assert.Equal(alone[..stopped.Length], stopped.Tokens.ToArray());
+    }
 }

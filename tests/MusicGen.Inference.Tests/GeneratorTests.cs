@@ -106,3 +106,29 @@ public sealed class GeneratorTests
         Assert.True(result.NoteCount >= primerResult.NoteCount);
     }
 }
+
+public sealed class StreamingTokenizerTests
+{
+    [Theory]
+    [InlineData("remi")]
+    [InlineData("performance")]
+    public async Task Streamed_notes_are_exactly_the_final_notes(string kind)
+    {
+        MusicGen.Core.Tokenization.IMusicTokenizer tokenizer = kind == "remi"
+            ? new MusicGen.Core.Tokenization.RemiTokenizer(new MusicGen.Core.Tokenization.RemiConfig { PositionsPerQuarter = 4 })
+            : new MusicGen.Core.Tokenization.PerformanceTokenizer(new MusicGen.Core.Tokenization.PerformanceConfig { TimeShiftMs = 20, MaxTimeShiftMs = 500 });
+        var package = TestPackages.Transformer(kind, tokenizer: tokenizer);
+        await using var generator = MusicGenerator.Create(new InferenceOptions { ModelPath = package });
+        var request = new GenerationRequest { MaxTokens = 300, Seed = 12, Sampling = new SamplingOptions { TokenBias = new Dictionary<int, float> { [tokenizer.Eos] = float.NegativeInfinity } } };
+        var notes = new List<(int, MusicGen.Core.Music.Note)>();
+        GenerationResult? result = null;
+        await foreach (var e in generator.StreamAsync(request))
+        {
+            if (e.Kind == GenerationEventKind.Note) notes.Add((e.Track, e.Note));
+            if (e.Kind == GenerationEventKind.Completed) result = e.Result;
+        }
+        var final = result!.Score.Tracks.SelectMany((t, i) => t.Notes.Select(n => (i, n))).ToList();
+        Assert.True(final.Count > 0);
+        Assert.Equal(final.OrderBy(x => x.Item1).ThenBy(x => x.n.Start).ThenBy(x => x.n.Pitch), notes.OrderBy(x => x.Item1).ThenBy(x => x.Item2.Start).ThenBy(x => x.Item2.Pitch));
+    }
+}

@@ -13,7 +13,7 @@ public sealed class QualityTests
     public void Generated_files_open_in_mido_without_repairs()
     {
         using var model = Load();
-        var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", "mido-" + Guid.NewGuid().ToString("N"));
+        var dir = TestPackages.Scratch("mido");
         Directory.CreateDirectory(dir);
         using var batch = model.CreateBatch(8);
         var sequences = Enumerable.Range(0, 8).Select(i => model.CreateSequence(new GenerationRequest
@@ -55,16 +55,8 @@ public sealed class QualityTests
             using var batch = model.CreateBatch(1);
             var s = model.CreateSequence(new GenerationRequest { MaxTokens = 120, Seed = seed, Sampling = new SamplingOptions { Temperature = 2.0f } });
             if (batch.Add(s)) while (batch.Count > 0) batch.Step();
-            var grammar = tokenizer.CreateGrammar();
-            grammar.Reset();
-            var logits = new float[tokenizer.VocabularySize];
-            foreach (var t in s.Tokens)
-            {
-                Array.Clear(logits);
-                grammar.MaskLogits(logits);
-                Assert.False(float.IsNegativeInfinity(logits[t]), $"seed {seed}: token {tokenizer.TokenName(t)} was illegal where it was generated");
-                grammar.Accept(t);
-            }
+            foreach (var t in IllegalTokens(tokenizer, s.Tokens))
+                Assert.Fail($"seed {seed}: token {tokenizer.TokenName(t)} was illegal where it was generated");
             var score = s.DecodeScore();
             var midi = MidiScore.ToBytes(score);
             MidiFile.Read(midi, MidiReadingSettings.Strict);
@@ -77,20 +69,10 @@ public sealed class QualityTests
         // The counterpart of the test above: it can fail, because the random model does produce illegal tokens.
         using var model = Load();
         var tokenizer = model.Tokenizer;
-        int illegal = 0;
         using var batch = model.CreateBatch(1);
         var s = model.CreateSequence(new GenerationRequest { MaxTokens = 200, Seed = 3, Sampling = new SamplingOptions { Temperature = 2.0f, UseGrammar = false } });
         if (batch.Add(s)) while (batch.Count > 0) batch.Step();
-        var grammar = tokenizer.CreateGrammar();
-        grammar.Reset();
-        var logits = new float[tokenizer.VocabularySize];
-        foreach (var t in s.Tokens)
-        {
-            Array.Clear(logits);
-            grammar.MaskLogits(logits);
-            if (float.IsNegativeInfinity(logits[t])) illegal++;
-            grammar.Accept(t);
-        }
+        int illegal = IllegalTokens(tokenizer, s.Tokens).Count;
         Assert.True(illegal > 0);
     }
 
@@ -129,5 +111,22 @@ public sealed class QualityTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(8, batch.Count);
         Assert.Equal(0, allocated);
+    }
+
+    /// <summary>The tokens a fresh grammar forbids where they stand (each still accepted, as generation did).</summary>
+    private static List<int> IllegalTokens(IMusicTokenizer tokenizer, ReadOnlySpan<int> tokens)
+    {
+        var grammar = tokenizer.CreateGrammar();
+        grammar.Reset();
+        var logits = new float[tokenizer.VocabularySize];
+        var illegal = new List<int>();
+        foreach (var t in tokens)
+        {
+            Array.Clear(logits);
+            grammar.MaskLogits(logits);
+            if (float.IsNegativeInfinity(logits[t])) illegal.Add(t);
+            grammar.Accept(t);
+        }
+        return illegal;
     }
 }

@@ -11,6 +11,37 @@ internal static class TestPackages
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, string> Built = [];
 
+    private static readonly string Root = CleanRoot();
+
+    /// <summary>The scratch folder for this run; folders left by runs over an hour old are removed.</summary>
+    private static string CleanRoot()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests");
+        Directory.CreateDirectory(root);
+        foreach (var dir in Directory.GetDirectories(root))
+        {
+            try
+            {
+                if (Directory.GetLastWriteTimeUtc(dir) < DateTime.UtcNow.AddHours(-1)) Directory.Delete(dir, true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return root;
+    }
+
+    /// <summary>A fresh folder under this run's scratch root.</summary>
+    public static string Scratch(string prefix)
+    {
+        var dir = Path.Combine(Root, prefix + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
     public static IMusicTokenizer Tokenizer() => new ChoraleTokenizer(new ChoraleConfig { MinPitch = 48, MaxPitch = 84, FramesPerQuarter = 2 });
 
     /// <summary>A transformer package (portable + fast graphs) shared by the tests of one run; built once.</summary>
@@ -19,7 +50,7 @@ internal static class TestPackages
         lock (Gate)
         {
             if (Built.TryGetValue(key, out var existing)) return existing;
-            var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", $"{key}-{Environment.ProcessId}");
+            var dir = Path.Combine(Root, $"{key}-{Environment.ProcessId}");
             WriteTransformer(dir, tokenizer ?? Tokenizer(), dModel, layers, heads, kvHeads, context, seed);
             Built[key] = dir;
             return dir;
@@ -67,7 +98,7 @@ internal static class TestPackages
         lock (Gate)
         {
             if (Built.TryGetValue("lstm", out var existing)) return existing;
-            var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", $"lstm-{Environment.ProcessId}");
+            var dir = Path.Combine(Root, $"lstm-{Environment.ProcessId}");
             if (Directory.Exists(dir)) Directory.Delete(dir, true);
             var tokenizer = Tokenizer();
             var config = new LstmConfig { VocabSize = tokenizer.VocabularySize, EmbeddingSize = 16, Layers = 2, Units = 24, DenseUnits = 20 };
@@ -83,7 +114,7 @@ internal static class TestPackages
     /// <summary>A fresh copy of a package folder (for tests that damage it).</summary>
     public static string CopyOf(string source)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "musicgen-inference-tests", "copy-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(Root, "copy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         foreach (var f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
         return dir;

@@ -54,7 +54,7 @@ public sealed class DecodeBenchmark(ITestOutputHelper output)
     private static (double Wall, double Cpu) Fast(byte[] model, int batch)
     {
         using var session = OrtHarness.CreateClean(model);
-        using var runner = new FastRunner(session, Shape, batch);
+        using var runner = Runners.Fast(session, Shape, batch);
         var rng = new Random(1);
         var prompt = new long[batch * Prompt];
         for (int i = 0; i < prompt.Length; i++) prompt[i] = rng.Next(Shape.VocabSize);

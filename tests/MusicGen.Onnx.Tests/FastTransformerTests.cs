@@ -13,7 +13,7 @@ public sealed class FastTransformerTests(ITestOutputHelper output)
     public void PrefillThen512CachedStepsMatchReference()
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        using var runner = new FastRunner(session, Models.Tiny, batch: 1);
+        using var runner = Runners.Fast(session, Models.Tiny, batch: 1);
         const int prompt = 16, steps = 512;
         var tokens = Models.RandomTokens(new Random(5), prompt + steps, Models.Tiny.VocabSize);
         var reference = Reference.Transformer(Weights, tokens);
@@ -32,7 +32,7 @@ public sealed class FastTransformerTests(ITestOutputHelper output)
     public void ChunkedContinuationAtBatchOneMatchesReference()
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        using var runner = new FastRunner(session, Models.Tiny, batch: 1);
+        using var runner = Runners.Fast(session, Models.Tiny, batch: 1);
         var tokens = Models.RandomTokens(new Random(6), 30, Models.Tiny.VocabSize);
         var reference = Reference.Transformer(Weights, tokens);
         double max = 0;
@@ -55,7 +55,7 @@ public sealed class FastTransformerTests(ITestOutputHelper output)
         int[] lengths = [7, 3, 12, 1];
         const int decodeSteps = 40;
         int B = lengths.Length, S = lengths.Max(), V = Models.Tiny.VocabSize;
-        using var runner = new FastRunner(session, Models.Tiny, batch: B);
+        using var runner = Runners.Fast(session, Models.Tiny, batch: B);
         var rng = new Random(7);
         var seqs = lengths.Select(n => Models.RandomTokens(rng, n + decodeSteps, V)).ToArray();
         var refs = seqs.Select(s => Reference.Transformer(Weights, s)).ToArray();
@@ -90,7 +90,7 @@ public sealed class FastTransformerTests(ITestOutputHelper output)
     public void SharedBufferShorterThanTheContextWorks()
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        using var runner = new FastRunner(session, Models.Tiny, batch: 2, bufferLength: 64);
+        using var runner = Runners.Fast(session, Models.Tiny, batch: 2, bufferLength: 64);
         var rng = new Random(12);
         var seqs = new[] { Models.RandomTokens(rng, 64, Models.Tiny.VocabSize), Models.RandomTokens(rng, 64, Models.Tiny.VocabSize) };
         var refs = seqs.Select(s => Reference.Transformer(Weights, s)).ToArray();

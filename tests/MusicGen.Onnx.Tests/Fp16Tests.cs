@@ -11,7 +11,7 @@ public sealed class Fp16Tests(ITestOutputHelper output)
         var weights = TransformerWeights.Random(Models.Tiny, seed: 1);
         var built = TransformerGraphs.BuildFast(weights, fp16: true);
         using var session = OrtHarness.CreateClean(built.Model);
-        using var runner = new FastRunner(session, Models.Tiny, batch: 1, fp16: true);
+        using var runner = Runners.Fast(session, Models.Tiny, batch: 1, fp16: true);
         var tokens = Models.RandomTokens(new Random(8), 40, Models.Tiny.VocabSize);
         var reference = Reference.Transformer(weights, tokens);
         var logits = runner.Step(tokens[..8].Select(t => (long)t).ToArray(), [7], 8);

@@ -10,17 +10,8 @@ public sealed class LstmTests(ITestOutputHelper output)
     private static readonly LstmWeights Weights = LstmWeights.Random(Models.TinyLstm, seed: 9);
     private static readonly Lazy<byte[]> Model = new(() => LstmGraph.Build(Weights).Model);
 
-    private static (float[] Logits, float[] H, float[] C) Run(InferenceSession session, int batch, long[] ids, float[] h, float[] c)
-    {
-        var cfg = Models.TinyLstm;
-        int S = ids.Length / batch;
-        using var idsV = OrtValue.CreateTensorValueFromMemory(ids, [batch, S]);
-        using var hV = OrtValue.CreateTensorValueFromMemory(h, [cfg.Layers, batch, cfg.Units]);
-        using var cV = OrtValue.CreateTensorValueFromMemory(c, [cfg.Layers, batch, cfg.Units]);
-        using var ro = new RunOptions();
-        using var outs = session.Run(ro, ["input_ids", "initial_h", "initial_c"], [idsV, hV, cV], ["logits", "Y_h", "Y_c"]);
-        return (outs[0].GetTensorDataAsSpan<float>().ToArray(), outs[1].GetTensorDataAsSpan<float>().ToArray(), outs[2].GetTensorDataAsSpan<float>().ToArray());
-    }
+    private static (float[] Logits, float[] H, float[] C) Run(InferenceSession session, int batch, long[] ids, float[] h, float[] c) =>
+        new LstmGraphRunner(session, Models.TinyLstm.Layers, Models.TinyLstm.Units).Run(batch, ids, h, c);
 
     [Fact]
     public void FullSequenceThen512StatefulStepsMatchReference()

@@ -15,16 +15,5 @@ internal static class Models
     public static int[] RandomTokens(Random rng, int n, int vocab) => Enumerable.Range(0, n).Select(_ => rng.Next(vocab)).ToArray();
 
     /// <summary>Max |a - b| over two equal-length spans.</summary>
-    public static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        double m = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double d = Math.Abs((double)a[i] - b[i]);
-            if (double.IsNaN(d)) return double.PositiveInfinity;
-            m = Math.Max(m, d);
-        }
-        return m;
-    }
+    public static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => LogitComparison.MaxAbsDiff(a, b);
 }

@@ -13,11 +13,11 @@ public sealed class PortableTransformerTests(ITestOutputHelper output)
     public void FullSequenceMatchesReference()
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        var runner = new PortableRunner(session, Models.Tiny);
+        var runner = Runners.Portable(session, Models.Tiny);
         var tokens = Models.RandomTokens(new Random(2), 24, Models.Tiny.VocabSize);
         var reference = Reference.Transformer(Weights, tokens);
         var r = runner.Run(1, tokens.Select(t => (long)t).ToArray(), Ones(24), Enumerable.Range(0, 24).Select(i => (long)i).ToArray(),
-            runner.EmptyPast(1), runner.EmptyPast(1));
+            runner.EmptyPast(), runner.EmptyPast());
         int V = Models.Tiny.VocabSize;
         double max = 0;
         for (int t = 0; t < 24; t++) max = Math.Max(max, Models.MaxAbsDiff(r.Logits.AsSpan(t * V, V), reference[t]));
@@ -29,13 +29,13 @@ public sealed class PortableTransformerTests(ITestOutputHelper output)
     public void CachedDecodeOf512StepsMatchesReference()
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        var runner = new PortableRunner(session, Models.Tiny);
+        var runner = Runners.Portable(session, Models.Tiny);
         const int prompt = 8, steps = 512;
         var tokens = Models.RandomTokens(new Random(3), prompt + steps, Models.Tiny.VocabSize);
         var reference = Reference.Transformer(Weights, tokens);
         int V = Models.Tiny.VocabSize;
         var r = runner.Run(1, tokens[..prompt].Select(t => (long)t).ToArray(), Ones(prompt),
-            Enumerable.Range(0, prompt).Select(i => (long)i).ToArray(), runner.EmptyPast(1), runner.EmptyPast(1));
+            Enumerable.Range(0, prompt).Select(i => (long)i).ToArray(), runner.EmptyPast(), runner.EmptyPast());
         double max = 0;
         for (int t = 0; t < prompt; t++) max = Math.Max(max, Models.MaxAbsDiff(r.Logits.AsSpan(t * V, V), reference[t]));
         for (int t = prompt; t < prompt + steps; t++)
@@ -53,54 +53,24 @@ public sealed class PortableTransformerTests(ITestOutputHelper output)
     public void RaggedBatchOfFourMatchesReference(bool leftPadding)
     {
         using var session = OrtHarness.CreateClean(Model.Value);
-        var runner = new PortableRunner(session, Models.Tiny);
+        var runner = Runners.Portable(session, Models.Tiny);
         int[] lengths = [7, 3, 12, 1];
         const int decodeSteps = 6;
-        int B = lengths.Length, S = lengths.Max(), V = Models.Tiny.VocabSize;
+        int B = lengths.Length, V = Models.Tiny.VocabSize;
         var rng = new Random(4);
         var seqs = lengths.Select(n => Models.RandomTokens(rng, n + decodeSteps, V)).ToArray();
         var refs = seqs.Select(s => Reference.Transformer(Weights, s)).ToArray();
 
-        // Prefill: row b's tokens at slots [off_b, off_b + len_b); off_b = S - len_b (left) or 0 (right).
-        var ids = new long[B * S];
-        var mask = new long[B * S];
-        var pos = new long[B * S];
-        var masks = new List<long>[B];
-        for (int b = 0; b < B; b++)
-        {
-            int off = leftPadding ? S - lengths[b] : 0;
-            for (int j = 0; j < lengths[b]; j++)
-            {
-                ids[b * S + off + j] = seqs[b][j];
-                mask[b * S + off + j] = 1;
-                pos[b * S + off + j] = j;
-            }
-            masks[b] = mask.Skip(b * S).Take(S).ToList();
-        }
-        var r = runner.Run(B, ids, mask, pos, runner.EmptyPast(B), runner.EmptyPast(B));
+        // Prefill: row b's tokens at slots [off_b, off_b + len_b); off_b = S - len_b (left) or 0 (right). Decode:
+        // every row appends one token per step at the same new slot; the mask marks it real.
         double max = 0;
-        for (int b = 0; b < B; b++)
+        int compared = 0;
+        runner.RunRagged(seqs, lengths, decodeSteps, leftPadding, (b, t, logits) =>
         {
-            int off = leftPadding ? S - lengths[b] : 0;
-            for (int j = 0; j < lengths[b]; j++)
-                max = Math.Max(max, Models.MaxAbsDiff(r.Logits.AsSpan((b * S + off + j) * V, V), refs[b][j]));
-        }
-        // Decode: every row appends one token per step at the same new slot; the mask marks it real.
-        for (int step = 0; step < decodeSteps; step++)
-        {
-            var stepIds = new long[B];
-            var stepPos = new long[B];
-            for (int b = 0; b < B; b++)
-            {
-                stepIds[b] = seqs[b][lengths[b] + step];
-                stepPos[b] = lengths[b] + step;
-                masks[b].Add(1);
-            }
-            var fullMask = masks.SelectMany(m => m).ToArray();
-            r = runner.Run(B, stepIds, fullMask, stepPos, r.PresentK, r.PresentV);
-            for (int b = 0; b < B; b++)
-                max = Math.Max(max, Models.MaxAbsDiff(r.Logits.AsSpan(b * V, V), refs[b][lengths[b] + step]));
-        }
+            max = Math.Max(max, Models.MaxAbsDiff(logits, refs[b][t]));
+            compared++;
+        });
+        Assert.Equal(lengths.Sum() + B * decodeSteps, compared);
         output.WriteLine($"portable ragged batch ({(leftPadding ? "left" : "right")} padding): max abs diff {max:E2}");
         Assert.True(max <= Tolerance, $"max abs diff {max}");
     }

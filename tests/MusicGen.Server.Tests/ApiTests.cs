@@ -65,6 +65,35 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Generated_midi_opens_in_python3_mido_with_the_same_notes()
+    {
+        using var msg = new HttpRequestMessage(HttpMethod.Post, "/v1/generate") { Content = JsonContent.Create(new { tokens = 300, seed = 21, tokenBias = new Dictionary<string, float> { ["EOS"] = -1000 } }) };
+        msg.Headers.Accept.ParseAdd("application/json");
+        var body = await (await Client.SendAsync(msg)).Content.ReadFromJsonAsync<JsonElement>();
+        var notes = body.GetProperty("notes").GetArrayLength();
+        Assert.True(notes > 0);
+        var path = Path.Combine(Path.GetTempPath(), $"musicgen-mido-{Guid.NewGuid():N}.mid");
+        await File.WriteAllBytesAsync(path, Convert.FromBase64String(body.GetProperty("midi").GetString()!));
+        try
+        {
+            // Debian's python3-mido (installed by .ci/run), an independent reader: it must open the file as is.
+            var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3",
+                ["-c", "import mido,sys; m=mido.MidiFile(sys.argv[1]); print(sum(1 for t in m.tracks for e in t if e.type == 'note_on' and e.velocity > 0))", path])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var output = await p.StandardOutput.ReadToEndAsync();
+            var error = await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            Assert.True(p.ExitCode == 0, error);
+            Assert.Equal(notes, int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Json_answer_has_tokens_notes_and_timing_and_the_same_seed_repeats()
     {
         async Task<JsonElement> Once()

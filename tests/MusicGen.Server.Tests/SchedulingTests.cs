@@ -65,6 +65,48 @@ public sealed class SchedulingTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_request_gives_the_same_midi_alone_and_batched_with_others(int workers)
+    {
+        using var dir = new TempDir();
+        TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
+        await using var factory = new ServerFactory(dir.Path, new() { ["MusicGen:DecodeWorkers"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var client = await factory.ReadyClientAsync();
+        object Body(int seed) => new { tokens = 200, seed, tokenBias = NoEos };
+
+        var alone = await (await client.PostAsJsonAsync("/v1/generate", Body(77))).Content.ReadAsByteArrayAsync();
+        var batch = Enumerable.Range(0, 24).Select(i => client.PostAsJsonAsync("/v1/generate", Body(i == 12 ? 77 : i))).ToArray();
+        var responses = await Task.WhenAll(batch);
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var batched = await responses[12].Content.ReadAsByteArrayAsync();
+        Assert.Equal(alone, batched);
+        Assert.True(await Metrics.ReadAsync(client, "musicgen_batch_size_sum") > await Metrics.ReadAsync(client, "musicgen_batch_size_count"), "no step ran more than one sequence");
+    }
+
+    [Fact]
+    public async Task Models_take_turns_so_a_short_request_is_not_stuck_behind_a_long_one()
+    {
+        using var dir = new TempDir();
+        WriteSlow(dir.Path);
+        TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
+        await using var factory = new ServerFactory(dir.Path, new() { ["MusicGen:MaxBatchSize"] = "4", ["MusicGen:DefaultModel"] = "slow" });
+        var client = await factory.ReadyClientAsync();
+        await ServerFactory.Until(async () => ServerFactory.ActiveVersion(await ServerFactory.ModelsAsync(client), "tiny") == "1", "both models");
+
+        using var msg = new HttpRequestMessage(HttpMethod.Post, "/v1/generate/stream") { Content = JsonContent.Create(new { model = "slow", tokens = 4000, seed = 1, tokenBias = NoEos }) };
+        using var resp = await client.SendAsync(msg, HttpCompletionOption.ResponseHeadersRead);
+        var stream = await resp.Content.ReadAsStreamAsync();
+        await Sse.ReadAllAsync(stream, e => e.Event == "token");
+
+        var quick = await client.PostAsJsonAsync("/v1/generate", new { model = "tiny", tokens = 32, tokenBias = NoEos });
+        Assert.Equal(HttpStatusCode.OK, quick.StatusCode);
+        // The long request on the other model is still running: the short one got its steps in between.
+        Assert.Equal(0, await Metrics.ReadAsync(client, "musicgen_requests_total", "model=\"slow\""));
+        Assert.Equal(1, await Metrics.ReadAsync(client, "musicgen_requests_total", "model=\"tiny\""));
+    }
+
     [Fact]
     public async Task Rate_limit_answers_429()
     {

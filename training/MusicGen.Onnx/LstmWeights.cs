@@ -41,15 +41,7 @@ public sealed class LstmWeights
         config.Validate();
         Config = config;
         Tensors = tensors;
-        foreach (var (name, shape) in ExpectedShapes(config))
-        {
-            if (!tensors.TryGetValue(name, out var data))
-                throw new ArgumentException($"LSTM weights: '{name}' is missing.");
-            long n = 1;
-            foreach (var s in shape) n *= s;
-            if (data.Length != n)
-                throw new ArgumentException($"LSTM weights: '{name}' has {data.Length} values, expected [{string.Join(", ", shape)}] = {n}.");
-        }
+        WeightTensors.CheckAll("LSTM weights", ExpectedShapes(config), tensors);
     }
 
     /// <summary>Hyper-parameters.</summary>
@@ -91,7 +83,7 @@ public sealed class LstmWeights
         var t = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var (name, shape) in ExpectedShapes(config))
         {
-            int n = shape.Aggregate(1, (a, b) => a * b);
+            int n = WeightTensors.Count(shape);
             float bound = name == "embedding.weight" ? 1f
                 : name.StartsWith("lstm.", StringComparison.Ordinal) ? 1f / MathF.Sqrt(config.Units)
                 : 1f / MathF.Sqrt(name.StartsWith("dense", StringComparison.Ordinal) ? config.Units : config.DenseUnits);

@@ -56,15 +56,7 @@ public sealed class TransformerWeights
         config.Validate();
         Config = config;
         Tensors = tensors;
-        foreach (var (name, shape) in ExpectedShapes(config))
-        {
-            if (!tensors.TryGetValue(name, out var data))
-                throw new ArgumentException($"Transformer weights: '{name}' is missing.");
-            long n = 1;
-            foreach (var s in shape) n *= s;
-            if (data.Length != n)
-                throw new ArgumentException($"Transformer weights: '{name}' has {data.Length} values, expected [{string.Join(", ", shape)}] = {n}.");
-        }
+        WeightTensors.CheckAll("Transformer weights", ExpectedShapes(config), tensors);
     }
 
     /// <summary>Hyper-parameters.</summary>
@@ -110,7 +102,7 @@ public sealed class TransformerWeights
         var t = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var (name, shape) in ExpectedShapes(config))
         {
-            int n = shape.Aggregate(1, (a, b) => a * b);
+            int n = WeightTensors.Count(shape);
             var data = new float[n];
             if (shape.Length == 1)
                 for (int k = 0; k < n; k++) data[k] = 1f + (float)(rng.NextDouble() - 0.5) * 0.4f;

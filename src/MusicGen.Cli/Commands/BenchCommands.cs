@@ -34,7 +34,7 @@ public static class BenchCommands
                 PrimerTokens = parse.GetValue(primer),
                 Progress = line => Console.Error.WriteLine("  .. " + line),
             };
-            var r = EngineBenchmark.Run(GenerateCommands.ResolveModel(parse.GetValue(model)!), options, settings);
+            var r = EngineBenchmark.Run(GenerateCommands.ResolveModel(parse.GetValue(model)!), options, settings, new GenerateCommands.StderrLogger());
             Print(r);
             return 0;
         }));

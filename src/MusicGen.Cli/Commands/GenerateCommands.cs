@@ -45,7 +45,7 @@ public static class GenerateCommands
             int n = parse.GetValue(count);
             if (n < 1) throw new ArgumentException("--count must be >= 1.");
             options.MaxBatchSize = n;
-            using var loaded = MusicModel.Load(ResolveModel(parse.GetValue(model)!), options);
+            using var loaded = MusicModel.Load(ResolveModel(parse.GetValue(model)!), options, new StderrLogger());
             long baseSeed = parse.GetValue(seed) ?? Random.Shared.NextInt64(1, 1L << 40);
             byte[]? primerBytes = parse.GetValue(primer) is { } p ? File.ReadAllBytes(p.FullName) : null;
             var sequences = new List<GenerationSequence>();
@@ -125,6 +125,19 @@ public static class GenerateCommands
             var task = ctx.AddTask("generating", maxValue: 100);
             Drive(v => task.Value = v);
         });
+    }
+
+    /// <summary>Warnings and errors of the engine (e.g. the CUDA fallback) as one line each on stderr.</summary>
+    internal sealed class StderrLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) Console.Error.WriteLine($"{logLevel.ToString().ToLowerInvariant()}: {formatter(state, exception)}");
+        }
     }
 
     internal static Option<string> ModelOption() => new("--model", "-m") { Description = "Model package folder (onnx/<name>) or name under onnx/.", Required = true };

@@ -46,7 +46,7 @@ public static class MidiCommands
         cmd.SetAction(parse => Guard(parse, output =>
         {
             var path = parse.GetValue(file)!.FullName;
-            var midi = MidiFile.ReadFile(path, parse.GetValue(strict) ? MidiReadingSettings.Strict : MidiReadingSettings.Lenient);
+            var midi = ReadMidi(path, parse.GetValue(strict));
             output.Write(Describe(path, midi));
             return 0;
         }));
@@ -257,7 +257,13 @@ public static class MidiCommands
     }
 
     private static Score Load(FileInfo file, bool strict) =>
-        MidiScore.Load(file.FullName, strict ? MidiReadingSettings.Strict : MidiReadingSettings.Lenient);
+        ScoreConverter.ToScore(ReadMidi(file.FullName, strict));
+
+    private static MidiFile ReadMidi(string path, bool strict)
+    {
+        if (Directory.Exists(path)) throw new IOException($"{path} is a directory, not a MIDI file");
+        return MidiFile.ReadFile(path, strict ? MidiReadingSettings.Strict : MidiReadingSettings.Lenient);
+    }
 
     /// <summary>Runs a command body; an unreadable input gives exit code 1 and one line on stderr, no stack trace.</summary>
     internal static int Guard(ParseResult parse, Func<TextWriter, int> body)

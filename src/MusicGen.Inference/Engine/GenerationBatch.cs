@@ -93,7 +93,28 @@ public sealed class GenerationBatch : IDisposable
             Detach(i);
             _finished.Add(s);
         }
+        for (int i = Count - 1; i >= 0; i--)
+        {
+            if (_decoder.Length(i) < MaxLength) continue;
+            Slide(i); // rare: allocates a window and re-prefills
+        }
         return _finished.Count;
+    }
+
+    /// <summary>A full row whose sequence wants more: re-prefill BOS + its last half and sample the next token from it.</summary>
+    private void Slide(int row)
+    {
+        var sequence = _rows[row]!;
+        Detach(row);
+        var window = sequence.NextWindow(MaxLength);
+        var logits = _decoder.Prefill(window);
+        int at = Count - 1;
+        _rows[at] = sequence;
+        sequence.Row = at;
+        sequence.SampleAndAppend(logits);
+        if (!sequence.IsFinished) return;
+        Detach(at);
+        _finished.Add(sequence);
     }
 
     /// <summary>Takes a sequence out of the batch between steps (marked <see cref="StopReason.Cancelled"/> unless it already stopped).</summary>

@@ -30,7 +30,7 @@ public sealed class GenerationSequence
         _tokenizer = tokenizer;
         Request = request;
         Seed = seed;
-        _tokens = new int[maxLength];
+        _tokens = new int[request.SlideWindow ? Math.Max(maxLength, prompt.Length + maxTokens + 1) : maxLength];
         prompt.CopyTo(_tokens, 0);
         Length = prompt.Length;
         PromptLength = prompt.Length;
@@ -90,6 +90,20 @@ public sealed class GenerationSequence
 
     internal int LastToken => _tokens[Length - 1];
 
+    /// <summary>Times the window slid (the context was full and the last half was re-prefilled).</summary>
+    public int Slides { get; private set; }
+
+    /// <summary>BOS + the last half of a full slot's worth of tokens (the last sampled token included): the next prefill.</summary>
+    internal int[] NextWindow(int slotLength)
+    {
+        int keep = Math.Max(1, slotLength / 2);
+        var window = new int[keep + 1];
+        window[0] = _tokenizer.Bos;
+        _tokens.AsSpan(Length - keep, keep).CopyTo(window.AsSpan(1));
+        Slides++;
+        return window;
+    }
+
     internal void MarkPrefillStart() => _prefillStart = Stopwatch.GetTimestamp();
 
     /// <summary>Samples the next token from <paramref name="logits"/>, appends it and checks the stop conditions.</summary>
@@ -103,7 +117,7 @@ public sealed class GenerationSequence
         else if (GeneratedCount >= _maxTokens) Finish(StopReason.MaxTokens);
         else if (_bars is int b && Bars >= b) Finish(StopReason.Bars);
         else if (_seconds is double s && Seconds >= s) Finish(StopReason.Seconds);
-        else if (Length >= _lengthLimit) Finish(StopReason.ContextFull);
+        else if (Length >= (Request.SlideWindow ? _tokens.Length : _lengthLimit)) Finish(StopReason.ContextFull);
     }
 
     internal void Finish(StopReason reason)

@@ -27,7 +27,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     private readonly NativeBuffer _total;        // int32 scalar
     private readonly NativeBuffer _logits;       // float32 [capacity, V]
     private readonly int[] _lengths;
-    private readonly StepBinding?[] _steps;
+    private readonly OwnedBinding?[] _steps;
     private readonly RunOptions _runOptions = new();
     private readonly bool _logitsLast;
     private readonly OrtMemoryInfo _cpu = OrtMemoryInfo.DefaultInstance;
@@ -62,7 +62,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         _total = new NativeBuffer(4);
         _logits = new NativeBuffer((long)capacity * vocabularySize * 4);
         _lengths = new int[capacity];
-        _steps = new StepBinding?[capacity + 1];
+        _steps = new OwnedBinding?[capacity + 1];
     }
 
     private bool IsKvName(string name)
@@ -84,10 +84,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
 
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
-        if (Count == Capacity) throw new InvalidOperationException($"All {Capacity} rows are in use.");
-        if (tokens.IsEmpty) throw new ArgumentException("A prompt needs at least one token.", nameof(tokens));
-        if (tokens.Length > MaxLength)
-            throw new ArgumentException($"The prompt has {tokens.Length} tokens but a row holds at most {MaxLength}.", nameof(tokens));
+        DecoderChecks.Prefill(Count, Capacity, MaxLength, tokens);
         int row = Count;
         int s = tokens.Length;
         var ids = new long[s];
@@ -143,7 +140,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens)
     {
         int n = Count;
-        if (tokens.Length != n) throw new ArgumentException($"Expected {n} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+        DecoderChecks.Decode(n, tokens);
         if (n == 0) return [];
         var ids = _ids.AsSpan<long>(0, n);
         var seqlens = _seqlens.AsSpan<int>(0, n);
@@ -151,13 +148,13 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         for (int i = 0; i < n; i++)
         {
             int len = _lengths[i];
-            if (len >= MaxLength) throw new InvalidOperationException($"Row {i} is full ({MaxLength} tokens).");
+            if (len >= MaxLength) DecoderChecks.ThrowRowFull(i, MaxLength);
             ids[i] = tokens[i];
             seqlens[i] = len;              // total length after this token, minus one
             if (len + 1 > max) max = len + 1;
         }
         _total.AsSpan<int>(0, 1)[0] = max;
-        var step = _steps[n] ??= new StepBinding(this, n);
+        var step = _steps[n] ??= StepBinding(n);
         _session.RunWithBinding(_runOptions, step.Binding);
         for (int i = 0; i < n; i++) _lengths[i]++;
         return _logits.AsSpan<float>(0, n * _vocab);
@@ -210,44 +207,23 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     }
 
     /// <summary>Everything bound for a decode step of exactly n rows.</summary>
-    private sealed class StepBinding : IDisposable
+    private OwnedBinding StepBinding(int n)
     {
-        private readonly List<OrtValue> _values = [];
-
-        public StepBinding(FastTransformerDecoder d, int n)
+        var b = new OwnedBinding(_session);
+        var cpu = _cpu;
+        b.Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], _ids.Pointer, n * 8L));
+        b.Bind(true, "seqlens_k", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [n], _seqlens.Pointer, n * 4L));
+        b.Bind(true, "total_sequence_length", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [], _total.Pointer, 4));
+        for (int layer = 0; layer < _kv.Layers; layer++)
         {
-            Binding = d._session.CreateIoBinding();
-            var cpu = d._cpu;
-            Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], d._ids.Pointer, n * 8L));
-            Bind(true, "seqlens_k", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [n], d._seqlens.Pointer, n * 4L));
-            Bind(true, "total_sequence_length", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [], d._total.Pointer, 4));
-            for (int layer = 0; layer < d._kv.Layers; layer++)
-            {
-                var k = d.RowView(d._keys[layer], 0, n);
-                var v = d.RowView(d._values[layer], 0, n);
-                _values.Add(k);
-                _values.Add(v);
-                Binding.BindInput(KvCacheLayout.Format(d._kv.PastKey, layer), k);
-                Binding.BindInput(KvCacheLayout.Format(d._kv.PastValue, layer), v);
-                Binding.BindOutput(KvCacheLayout.Format(d._kv.PresentKey, layer), k);
-                Binding.BindOutput(KvCacheLayout.Format(d._kv.PresentValue, layer), v);
-            }
-            Bind(false, "logits", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, [n, 1, d._vocab], d._logits.Pointer, (long)n * d._vocab * 4));
+            var k = b.Own(RowView(_keys[layer], 0, n));
+            var v = b.Own(RowView(_values[layer], 0, n));
+            b.Binding.BindInput(KvCacheLayout.Format(_kv.PastKey, layer), k);
+            b.Binding.BindInput(KvCacheLayout.Format(_kv.PastValue, layer), v);
+            b.Binding.BindOutput(KvCacheLayout.Format(_kv.PresentKey, layer), k);
+            b.Binding.BindOutput(KvCacheLayout.Format(_kv.PresentValue, layer), v);
         }
-
-        public OrtIoBinding Binding { get; }
-
-        private void Bind(bool input, string name, OrtValue value)
-        {
-            _values.Add(value);
-            if (input) Binding.BindInput(name, value);
-            else Binding.BindOutput(name, value);
-        }
-
-        public void Dispose()
-        {
-            Binding.Dispose();
-            foreach (var v in _values) v.Dispose();
-        }
+        b.Bind(false, "logits", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, [n, 1, _vocab], _logits.Pointer, (long)n * _vocab * 4));
+        return b;
     }
 }

@@ -21,7 +21,7 @@ internal sealed unsafe class LstmDecoder : IBatchDecoder
     private readonly NativeBuffer _ids;
     private readonly NativeBuffer _logits;
     private readonly int[] _lengths;
-    private readonly StepBinding?[] _steps;
+    private readonly OwnedBinding?[] _steps;
     private readonly RunOptions _runOptions = new();
     private int _current;
 
@@ -46,7 +46,7 @@ internal sealed unsafe class LstmDecoder : IBatchDecoder
         _ids = new NativeBuffer(capacity * 8L);
         _logits = new NativeBuffer((long)capacity * _vocab * 4);
         _lengths = new int[capacity];
-        _steps = new StepBinding?[2 * (capacity + 1)];
+        _steps = new OwnedBinding?[2 * (capacity + 1)];
     }
 
     public int Capacity { get; }
@@ -61,10 +61,7 @@ internal sealed unsafe class LstmDecoder : IBatchDecoder
 
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
-        if (Count == Capacity) throw new InvalidOperationException($"All {Capacity} rows are in use.");
-        if (tokens.IsEmpty) throw new ArgumentException("A prompt needs at least one token.", nameof(tokens));
-        if (tokens.Length > MaxLength)
-            throw new ArgumentException($"The prompt has {tokens.Length} tokens but a row holds at most {MaxLength}.", nameof(tokens));
+        DecoderChecks.Prefill(Count, Capacity, MaxLength, tokens);
         int s = tokens.Length, n = Count;
         var ids = new long[s];
         for (int i = 0; i < s; i++) ids[i] = tokens[i];
@@ -94,15 +91,15 @@ internal sealed unsafe class LstmDecoder : IBatchDecoder
     public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens)
     {
         int n = Count;
-        if (tokens.Length != n) throw new ArgumentException($"Expected {n} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+        DecoderChecks.Decode(n, tokens);
         if (n == 0) return [];
         var ids = _ids.AsSpan<long>(0, n);
         for (int i = 0; i < n; i++)
         {
-            if (_lengths[i] >= MaxLength) throw new InvalidOperationException($"Row {i} is full ({MaxLength} tokens).");
+            if (_lengths[i] >= MaxLength) DecoderChecks.ThrowRowFull(i, MaxLength);
             ids[i] = tokens[i];
         }
-        var step = _steps[2 * n + _current] ??= new StepBinding(this, n, _current);
+        var step = _steps[2 * n + _current] ??= StepBinding(n, _current);
         _session.RunWithBinding(_runOptions, step.Binding);
         _current ^= 1;
         for (int i = 0; i < n; i++) _lengths[i]++;
@@ -160,37 +157,19 @@ internal sealed unsafe class LstmDecoder : IBatchDecoder
         _runOptions.Dispose();
     }
 
-    private sealed class StepBinding : IDisposable
+    /// <summary>Everything bound for a decode step of exactly n rows reading state buffer <paramref name="side"/>.</summary>
+    private OwnedBinding StepBinding(int n, int side)
     {
-        private readonly List<OrtValue> _values = [];
-
-        public StepBinding(LstmDecoder d, int n, int side)
-        {
-            Binding = d._session.CreateIoBinding();
-            var cpu = OrtMemoryInfo.DefaultInstance;
-            long stateBytes = (long)d._layers * n * d._units * 4;
-            long[] stateShape = [d._layers, n, d._units];
-            Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], d._ids.Pointer, n * 8L));
-            Bind(true, "initial_h", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, d._h[side].Pointer, stateBytes));
-            Bind(true, "initial_c", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, d._c[side].Pointer, stateBytes));
-            Bind(false, "Y_h", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, d._h[side ^ 1].Pointer, stateBytes));
-            Bind(false, "Y_c", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, d._c[side ^ 1].Pointer, stateBytes));
-            Bind(false, "logits", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, [n, 1, d._vocab], d._logits.Pointer, (long)n * d._vocab * 4));
-        }
-
-        public OrtIoBinding Binding { get; }
-
-        private void Bind(bool input, string name, OrtValue value)
-        {
-            _values.Add(value);
-            if (input) Binding.BindInput(name, value);
-            else Binding.BindOutput(name, value);
-        }
-
-        public void Dispose()
-        {
-            Binding.Dispose();
-            foreach (var v in _values) v.Dispose();
-        }
+        var b = new OwnedBinding(_session);
+        var cpu = OrtMemoryInfo.DefaultInstance;
+        long stateBytes = (long)_layers * n * _units * 4;
+        long[] stateShape = [_layers, n, _units];
+        b.Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], _ids.Pointer, n * 8L));
+        b.Bind(true, "initial_h", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, _h[side].Pointer, stateBytes));
+        b.Bind(true, "initial_c", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, _c[side].Pointer, stateBytes));
+        b.Bind(false, "Y_h", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, _h[side ^ 1].Pointer, stateBytes));
+        b.Bind(false, "Y_c", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, stateShape, _c[side ^ 1].Pointer, stateBytes));
+        b.Bind(false, "logits", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, [n, 1, _vocab], _logits.Pointer, (long)n * _vocab * 4));
+        return b;
     }
 }

@@ -2,14 +2,17 @@ using System.Runtime.InteropServices;
 
 namespace MusicGen.Inference.Runtime;
 
-/// <summary>Zeroed, 64-byte aligned native memory that ONNX Runtime can read and write in place.</summary>
+/// <summary>
+/// Zeroed native memory that ONNX Runtime can read and write in place. Allocated with calloc: a large buffer (a KV
+/// cache sized for every slot at full context) is mapped lazily by the OS, so only the pages rows actually fill are
+/// committed.
+/// </summary>
 internal sealed unsafe class NativeBuffer : IDisposable
 {
     public NativeBuffer(long bytes)
     {
         Bytes = Math.Max(bytes, 64);
-        Pointer = (nint)NativeMemory.AlignedAlloc((nuint)Bytes, 64);
-        NativeMemory.Clear((void*)Pointer, (nuint)Bytes);
+        Pointer = (nint)NativeMemory.AllocZeroed((nuint)Bytes);
     }
 
     public nint Pointer { get; private set; }
@@ -23,7 +26,7 @@ internal sealed unsafe class NativeBuffer : IDisposable
     {
         if (Pointer != 0)
         {
-            NativeMemory.AlignedFree((void*)Pointer);
+            NativeMemory.Free((void*)Pointer);
             Pointer = 0;
         }
     }

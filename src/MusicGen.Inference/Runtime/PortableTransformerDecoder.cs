@@ -62,10 +62,7 @@ internal sealed class PortableTransformerDecoder : IBatchDecoder
 
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
-        if (Count == Capacity) throw new InvalidOperationException($"All {Capacity} rows are in use.");
-        if (tokens.IsEmpty) throw new ArgumentException("A prompt needs at least one token.", nameof(tokens));
-        if (tokens.Length > MaxLength)
-            throw new ArgumentException($"The prompt has {tokens.Length} tokens but a row holds at most {MaxLength}.", nameof(tokens));
+        DecoderChecks.Prefill(Count, Capacity, MaxLength, tokens);
         var row = new Row();
         var pasts = new OrtValue[2 * _kv.Layers];
         var type = _kv.ElementType == "float16" ? TensorElementType.Float16 : TensorElementType.Float;
@@ -85,11 +82,11 @@ internal sealed class PortableTransformerDecoder : IBatchDecoder
 
     public ReadOnlySpan<float> Decode(ReadOnlySpan<int> tokens)
     {
-        if (tokens.Length != Count) throw new ArgumentException($"Expected {Count} tokens (one per row), got {tokens.Length}.", nameof(tokens));
+        DecoderChecks.Decode(Count, tokens);
         for (int i = 0; i < Count; i++)
         {
             var row = _rows[i]!;
-            if (row.Length >= MaxLength) throw new InvalidOperationException($"Row {i} is full ({MaxLength} tokens).");
+            if (row.Length >= MaxLength) DecoderChecks.ThrowRowFull(i, MaxLength);
             Run(row, tokens.Slice(i, 1), row.Length, null, i);
         }
         return _logits.AsSpan(0, Count * _vocab);

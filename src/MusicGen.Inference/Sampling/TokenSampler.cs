@@ -126,9 +126,15 @@ internal sealed class TokenSampler
                 var c = candidates[i];
                 keys[i] = ((ulong)~BitConverter.SingleToUInt32Bits(work[c]) << 32) | (uint)c;
             }
+            if (topK > 0 && topK < count)
+            {
+                // Only the K best matter: select them (linear on average), then sort just those.
+                SelectSmallest(keys, topK);
+                keys = keys[..topK];
+                count = topK;
+            }
             keys.Sort();
             for (int i = 0; i < count; i++) candidates[i] = (int)(uint)keys[i];
-            if (topK > 0 && topK < count) count = topK;
             if (topP < 1f)
             {
                 double total = 0;
@@ -157,5 +163,33 @@ internal sealed class TokenSampler
             if (u < acc) return c;
         }
         return candidates[^1];
+    }
+
+    /// <summary>Reorders <paramref name="keys"/> (distinct values) so its first <paramref name="k"/> are the k smallest (quickselect).</summary>
+    private static void SelectSmallest(Span<ulong> keys, int k)
+    {
+        int lo = 0, hi = keys.Length - 1;
+        while (lo < hi)
+        {
+            // Median of three as pivot, Lomuto-free Hoare partition.
+            int mid = lo + ((hi - lo) >> 1);
+            ulong a = keys[lo], b = keys[mid], c = keys[hi];
+            ulong pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (k - 1 <= j) hi = j;
+            else if (k - 1 >= i) lo = i;
+            else return;
+        }
     }
 }

@@ -19,7 +19,6 @@ internal static class GenerateEndpoints
 
     public static void MapMusicGenApi(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var v1 = app.MapGroup("/v1").WithTags("v1");
 
         v1.MapGet("/models", (ModelRegistry registry) => TypedResults.Ok(new ModelsResponse(registry.DefaultModel, registry.List(), registry.Rejected)))
@@ -56,7 +55,6 @@ internal static class GenerateEndpoints
                     detail: registry.DefaultModel is null ? "no model is loaded yet" : $"the default model '{registry.DefaultModel}' is not loaded and warmed up yet",
                     statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready"))
             .WithName("Ready").WithTags("health");
-        _ = options;
     }
 
     private static async Task<IResult> ActivateAsync(string name, ActivateRequest? body, ModelRegistry registry, CancellationToken cancel)
@@ -142,18 +140,26 @@ internal static class GenerateEndpoints
             var tokens = new List<int>(prepared.Prompt);
             var sent = new HashSet<(int, int, int, long)>();
             var index = 0;
+            var decodedAt = 0;
             await foreach (var token in job.Tokens.Reader.ReadAllAsync(aborted))
             {
                 tokens.Add(token);
                 await WriteEventAsync(response, "token", new { index = index++, id = token, name = runtime.TokenName(token) }, aborted, flush: false);
-                // Notes as they appear: decode the prefix (total, cheap at these lengths) and send notes not sent yet.
-                if (job.Tokens.Reader.Count == 0 || index % 16 == 0)
+                // Notes as they appear: decode the prefix and send the notes not sent yet. The prefix is decoded
+                // again at growing intervals (every token at first, every ~3% of the length later), so a long
+                // stream costs O(n log n) decoding, not O(n^2).
+                // When tokens arrive faster than they are sent, they go out together (and notes every 16 tokens).
+                var idle = job.Tokens.Reader.Count == 0;
+                var since = index - decodedAt;
+                var decode = since >= Math.Max(1, index / 32) && (idle || since >= 16);
+                if (decode)
                 {
+                    decodedAt = index;
                     foreach (var n in NoteViews.From(runtime.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens))))
                         if (sent.Add((n.Track, n.Channel, n.Pitch, n.StartTick)))
                             await WriteEventAsync(response, "note", n, aborted, flush: false);
-                    await response.Body.FlushAsync(aborted);
                 }
+                if (idle || decode) await response.Body.FlushAsync(aborted);
             }
             var result = await job.Completion.Task;
             var score = runtime.Decode(Concat(prepared.Prompt, result.Tokens));

@@ -24,7 +24,7 @@ internal sealed class GenerationScheduler : BackgroundService
     private readonly ServerMetrics _metrics;
     private readonly ILogger<GenerationScheduler> _log;
     private readonly Lock _gate = new();
-    private readonly Dictionary<ModelVersion, Lane> _lanes = [];
+    private readonly Dictionary<ModelVersion, List<Lane>> _lanes = [];
     private readonly List<Lane> _order = [];
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
     private static readonly TimeSpan IdleBatchLifetime = TimeSpan.FromSeconds(30);
@@ -47,9 +47,16 @@ internal sealed class GenerationScheduler : BackgroundService
         lock (_gate)
         {
             if (_queued >= _options.MaxQueueLength) throw new QueueFullException(_queued);
-            if (!_lanes.TryGetValue(job.Model, out var lane))
+            if (!_lanes.TryGetValue(job.Model, out var lanes)) _lanes[job.Model] = lanes = [];
+            // One lane (one batch) per version; with DecodeWorkers > 1 up to that many, each request going to the
+            // least loaded one.
+            Lane? lane = null;
+            foreach (var l in lanes)
+                if (lane is null || l.Load < lane.Load) lane = l;
+            if (lane is null || (lane.Load > 0 && lanes.Count < _options.DecodeWorkers))
             {
-                _lanes[job.Model] = lane = new Lane(job.Model);
+                lane = new Lane(job.Model);
+                lanes.Add(lane);
                 _order.Add(lane);
             }
             lane.Queue.Enqueue(job);
@@ -62,15 +69,22 @@ internal sealed class GenerationScheduler : BackgroundService
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
+        var running = _options.DecodeWorkers;
+        for (var w = 0; w < _options.DecodeWorkers; w++)
         {
-            try { Loop(stoppingToken); }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-            catch (Exception ex) { _log.LogCritical(ex, "Scheduler loop failed"); }
-            finally { Shutdown(); done.TrySetResult(); }
-        })
-        { IsBackground = true, Name = "musicgen-scheduler" };
-        thread.Start();
+            var thread = new Thread(() =>
+            {
+                try { Loop(stoppingToken); }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+                catch (Exception ex) { _log.LogCritical(ex, "Scheduler loop failed"); }
+                finally
+                {
+                    if (Interlocked.Decrement(ref running) == 0) { Shutdown(); done.TrySetResult(); }
+                }
+            })
+            { IsBackground = true, Name = $"musicgen-scheduler-{w}" };
+            thread.Start();
+        }
         return done.Task;
     }
 
@@ -95,6 +109,11 @@ internal sealed class GenerationScheduler : BackgroundService
                 _log.LogError(ex, "Decode step of {Model} {Version} failed; failing its {Count} request(s)", lane.Model.Name, lane.Model.Version, lane.Active.Count);
                 FailLane(lane, ex);
             }
+            finally
+            {
+                lock (_gate) lane.Busy = false;
+            }
+            if (_options.DecodeWorkers > 1) _signal.Release(); // another worker may take the lane's next turn
         }
     }
 
@@ -106,10 +125,11 @@ internal sealed class GenerationScheduler : BackgroundService
             for (var i = 0; i < _order.Count; i++)
             {
                 var lane = _order[(_next + i) % _order.Count];
-                if (lane.Active.Count > 0 || lane.Queue.Count > 0)
+                if (!lane.Busy && (lane.Active.Count > 0 || lane.Queue.Count > 0))
                 {
                     _next = (_next + i + 1) % _order.Count;
                     found = lane;
+                    lane.Busy = true; // one worker per lane at a time
                     break;
                 }
             }
@@ -118,7 +138,7 @@ internal sealed class GenerationScheduler : BackgroundService
             for (var i = _order.Count - 1; i >= 0; i--)
             {
                 var lane = _order[i];
-                if (lane != found && (lane.Model.State != VersionState.Active || Stopwatch.GetElapsedTime(lane.LastUsed) > IdleBatchLifetime))
+                if (lane != found && !lane.Busy && (lane.Model.State != VersionState.Active || Stopwatch.GetElapsedTime(lane.LastUsed) > IdleBatchLifetime))
                     RemoveIfIdle(lane);
             }
             return found;
@@ -140,7 +160,26 @@ internal sealed class GenerationScheduler : BackgroundService
             finished.Add((job, job.CancellationError(), null));
         }
 
-        // 2. Admit waiting jobs into free slots.
+        // 2. Drop waiting jobs whose client left or whose deadline passed (even when no slot is free), then admit
+        //    waiting jobs into free slots.
+        var dropped = 0;
+        lock (_gate)
+        {
+            if (lane.Queue.Count > 0 && lane.Queue.Any(j => j.Cancellation.IsCancellationRequested))
+            {
+                var keep = new Queue<GenerationJob>(lane.Queue.Count);
+                foreach (var job in lane.Queue)
+                {
+                    if (job.Cancellation.IsCancellationRequested) { finished.Add((job, job.CancellationError(), null)); dropped++; }
+                    else keep.Enqueue(job);
+                }
+                lane.Queue.Clear();
+                foreach (var job in keep) lane.Queue.Enqueue(job);
+                _queued -= dropped;
+            }
+        }
+        if (dropped > 0) _metrics.QueueChanged(-dropped);
+
         var admitted = 0;
         while (admitted < _options.MaxAdmissionsPerStep && lane.Active.Count < _options.MaxBatchSize)
         {
@@ -235,7 +274,6 @@ internal sealed class GenerationScheduler : BackgroundService
         _metrics.ActiveChanged(-lane.Active.Count);
         lane.Active.Clear();
         try { DisposeBatch(lane); } catch (Exception dex) { _log.LogWarning(dex, "Disposing a failed batch"); }
-        lock (_gate) RemoveIfIdle(lane);
         Complete(finished);
     }
 
@@ -244,7 +282,11 @@ internal sealed class GenerationScheduler : BackgroundService
     {
         if (lane.Active.Count > 0 || lane.Queue.Count > 0) return;
         DisposeBatch(lane);
-        _lanes.Remove(lane.Model);
+        if (_lanes.TryGetValue(lane.Model, out var lanes))
+        {
+            lanes.Remove(lane);
+            if (lanes.Count == 0) _lanes.Remove(lane.Model);
+        }
         var idx = _order.IndexOf(lane);
         _order.RemoveAt(idx);
         if (_next > idx) _next--;
@@ -294,5 +336,7 @@ internal sealed class GenerationScheduler : BackgroundService
         public List<GenerationJob> Active { get; } = [];
         public IDecodeBatch? Batch { get; set; }
         public long LastUsed { get; set; } = Stopwatch.GetTimestamp();
+        public bool Busy { get; set; }
+        public int Load => Active.Count + Queue.Count;
     }
 }

@@ -65,20 +65,30 @@ public static class BenchCommands
             for (var round = 0; round < r; round++)
                 foreach (var runner in runners)
                 {
+                    var proc = Process.GetCurrentProcess();
+                    var cpu0 = proc.TotalProcessorTime;
                     var sw = Stopwatch.StartNew();
                     for (var i = 0; i < n; i++) runner.Step(ids, v);
-                    runner.Rates.Add(b * (double)s * n / sw.Elapsed.TotalSeconds);
+                    var wall = sw.Elapsed.TotalSeconds;
+                    proc.Refresh();
+                    var cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+                    runner.Rates.Add(b * (double)s * n / wall);
+                    runner.CpuRates.Add(b * (double)s * n / cpu);
                 }
-            var table = new Table().AddColumns("model", "parameters", "tokens/s (median)", "per round");
+            static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+            var table = new Table().AddColumns("model", "parameters", "tokens/s (median)", "per round", "tokens per CPU-second (median)");
             foreach (var runner in runners)
             {
-                var sorted = runner.Rates.Order().ToList();
                 table.AddRow(runner.Name, runner.Module.parameters().Sum(x => x.numel()).ToString("N0", Inv),
-                    sorted[sorted.Count / 2].ToString("N0", Inv), string.Join(" ", runner.Rates.Select(x => x.ToString("N0", Inv))));
+                    Median(runner.Rates).ToString("N0", Inv), string.Join(" ", runner.Rates.Select(x => x.ToString("N0", Inv))),
+                    Median(runner.CpuRates).ToString("N0", Inv));
             }
             AnsiConsole.Write(table);
-            var ratio = runners[0].Rates.Order().ElementAt(r / 2) / runners[1].Rates.Order().ElementAt(r / 2);
-            AnsiConsole.MarkupLineInterpolated($"ours / stock = {ratio:F2}");
+            var pairs = runners[0].Rates.Zip(runners[1].Rates, (a, c) => a / c).ToList();
+            Console.WriteLine(string.Create(Inv,
+                $"ours / stock: wall tokens/s {Median(runners[0].Rates) / Median(runners[1].Rates):F2} (per-round ratios {string.Join(" ", pairs.Select(x => x.ToString("F2", Inv)))}), " +
+                $"tokens per CPU-second {Median(runners[0].CpuRates) / Median(runners[1].CpuRates):F2}"));
+            Console.WriteLine("(CPU-seconds count this process's threads only, so they are the fairer measure on a shared machine.)");
             foreach (var runner in runners) runner.Dispose();
             return 0;
         }));
@@ -91,6 +101,7 @@ public static class BenchCommands
         public string Name { get; } = name;
         public nn.Module<Tensor, Tensor> Module { get; } = module;
         public List<double> Rates { get; } = [];
+        public List<double> CpuRates { get; } = [];
 
         public void Step(Tensor ids, int vocab)
         {

@@ -52,6 +52,7 @@ public static class TrainCommands
                 $"{cfg.Name}: {spec.Architecture}, {trainer.Model.ParameterCount():N0} parameters, vocabulary {data.VocabSize}; " +
                 $"{data.TrainCount:N0} train / {data.ValidCount:N0} valid windows of {cfg.Training.SeqLen}; batch {cfg.Training.BatchSize}; " +
                 $"{TorchSharp.torch.get_num_threads()} threads; output {trainer.RunDirectory}");
+            foreach (var m in trainer.StartupMessages) AnsiConsole.WriteLine(m);
             return Run(trainer, cfg);
         }));
         return cmd;

@@ -104,7 +104,7 @@ internal static class ExportCommands
         return new TrainingSummary
         {
             Data = meta.Data ?? "",
-            Command = meta.Config is null ? "" : "musicgen-train train " + JsonSerializer.Serialize(meta.Config, TrainConfig.Json),
+            Command = meta.Config is null ? "" : "musicgen-train train " + JsonSerializer.Serialize(meta.Config, new JsonSerializerOptions(TrainConfig.Json) { WriteIndented = false }),
             Steps = meta.Step,
             ValidLoss = double.IsFinite(meta.BestValidLoss) ? meta.BestValidLoss : best?.ValidLoss,
             ValidAccuracy = best?.ValidAccuracy,

@@ -17,6 +17,18 @@ internal static class ModelExporter
     /// <summary>Variants accepted by <c>--variant</c>.</summary>
     public static readonly string[] VariantChoices = ["portable", "fast", "all"];
 
+    /// <summary>The ONNX builders' config for a transformer; <paramref name="contextLength"/> sizes the rotary tables and the fast KV buffer.</summary>
+    private static OnnxTransformerConfig OnnxConfig(MusicGen.Training.Models.TransformerConfig c, int contextLength) => new()
+    {
+        VocabSize = c.VocabSize, DModel = c.DModel, Layers = c.Layers, Heads = c.Heads, KvHeads = c.EffectiveKvHeads,
+        HeadSize = c.HeadSize, FfnHidden = c.FfnHidden, ContextLength = contextLength, RopeTheta = c.RopeTheta,
+        NormEpsilon = RmsNorm.Epsilon,
+    };
+
+    /// <summary>The ONNX builders' config for an LSTM.</summary>
+    private static OnnxLstmConfig OnnxConfig(MusicGen.Training.Models.LstmConfig c) =>
+        new() { VocabSize = c.VocabSize, EmbeddingSize = c.EmbeddingSize, Layers = c.Layers, Units = c.Units, DenseUnits = c.DenseUnits };
+
     /// <summary>Builds the requested graphs. <paramref name="contextLength"/> sizes the rotary tables and the fast KV buffer.</summary>
     public static List<BuiltGraph> BuildGraphs(MusicModel model, string variant, int contextLength, TextWriter log)
     {
@@ -26,12 +38,7 @@ internal static class ModelExporter
             case TransformerMusicModel t:
             {
                 var c = t.Config;
-                var config = new OnnxTransformerConfig
-                {
-                    VocabSize = c.VocabSize, DModel = c.DModel, Layers = c.Layers, Heads = c.Heads, KvHeads = c.EffectiveKvHeads,
-                    HeadSize = c.HeadSize, FfnHidden = c.FfnHidden, ContextLength = contextLength, RopeTheta = c.RopeTheta,
-                    NormEpsilon = RmsNorm.Epsilon,
-                };
+                var config = OnnxConfig(c, contextLength);
                 var w = new TransformerWeights(config, weights);
                 var graphs = new List<BuiltGraph>();
                 if (variant is "portable" or "all") graphs.Add(TransformerGraphs.BuildPortable(w));
@@ -54,7 +61,7 @@ internal static class ModelExporter
             case LstmMusicModel l:
             {
                 var c = l.Config;
-                var config = new OnnxLstmConfig { VocabSize = c.VocabSize, EmbeddingSize = c.EmbeddingSize, Layers = c.Layers, Units = c.Units, DenseUnits = c.DenseUnits };
+                var config = OnnxConfig(c);
                 return [LstmGraph.Build(new LstmWeights(config, weights))];
             }
             default:
@@ -70,12 +77,7 @@ internal static class ModelExporter
             case TransformerMusicModel t:
             {
                 var c = t.Config;
-                var config = new OnnxTransformerConfig
-                {
-                    VocabSize = c.VocabSize, DModel = c.DModel, Layers = c.Layers, Heads = c.Heads, KvHeads = c.EffectiveKvHeads,
-                    HeadSize = c.HeadSize, FfnHidden = c.FfnHidden, ContextLength = contextLength, RopeTheta = c.RopeTheta,
-                    NormEpsilon = RmsNorm.Epsilon,
-                };
+                var config = OnnxConfig(c, contextLength);
                 var m = ModelPackageWriter.TransformerManifest(name, config, tokenizerJson, special, training);
                 m.HyperParameters.ContextLength = c.ContextLength; // the training window; the graphs accept contextLength
                 return m;
@@ -83,7 +85,7 @@ internal static class ModelExporter
             case LstmMusicModel l:
             {
                 var c = l.Config;
-                var config = new OnnxLstmConfig { VocabSize = c.VocabSize, EmbeddingSize = c.EmbeddingSize, Layers = c.Layers, Units = c.Units, DenseUnits = c.DenseUnits };
+                var config = OnnxConfig(c);
                 var m = ModelPackageWriter.LstmManifest(name, config, contextLength, tokenizerJson, special, training);
                 m.HyperParameters.ContextLength = c.ContextLength;
                 return m;

@@ -1,4 +1,5 @@
 using MusicGen.Core.Packaging;
+using MusicGen.Onnx;
 
 namespace MusicGen.Training.Export;
 
@@ -52,10 +53,10 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
             {
                 case GraphVariants.Portable:
                 {
-                    var run = new PortableRunner(session, manifest);
+                    var run = new PortableGraphRunner(session, manifest.HyperParameters.Layers, manifest.HyperParameters.KvHeads, manifest.HyperParameters.HeadSize, manifest.HyperParameters.VocabSize);
                     Add(new(name, $"full sequence of {fullLength}", PortableFull(run, full, refFull, V), tol, warning));
                     Add(new(name, $"prefill {Prefix} + {steps} cached steps", PortableCached(run, cached, refCached, V), tol, warning));
-                    Add(new(name, $"ragged batch of 4 ({string.Join("/", lengths)}, left-padded) + {RaggedDecodeSteps} steps", PortableRagged(run, ragged, lengths, refRagged, V), tol, warning));
+                    Add(new(name, $"ragged batch of 4 ({string.Join("/", lengths)}, left-padded) + {RaggedDecodeSteps} steps", PortableRagged(run, ragged, lengths, refRagged), tol, warning));
                     break;
                 }
                 case GraphVariants.Fast or GraphVariants.FastFp16:
@@ -67,7 +68,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
                 }
                 case GraphVariants.Lstm:
                 {
-                    var run = new LstmRunner(session, manifest);
+                    var run = new LstmGraphRunner(session, manifest.HyperParameters.LstmLayers, manifest.HyperParameters.LstmUnits);
                     Add(new(name, $"full sequence of {fullLength}", LstmFull(run, full, refFull, V), tol, warning));
                     Add(new(name, $"prefill {Prefix} + {steps} stateful steps", LstmCached(run, cached, refCached, V), tol, warning));
                     Add(new(name, $"batch of 4 rows of lengths {string.Join("/", lengths.Select(n => n + RaggedDecodeSteps))}", LstmRagged(run, ragged, refRagged, V), tol, warning));
@@ -86,20 +87,12 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
 
     private static long[] Ones(int n) => Enumerable.Repeat(1L, n).ToArray();
 
-    internal static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        if (a.Length != b.Length) throw new InvalidOperationException($"logit lengths differ: {a.Length} vs {b.Length}");
-        double m = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double d = Math.Abs((double)a[i] - b[i]);
-            if (double.IsNaN(d)) return double.PositiveInfinity;
-            m = Math.Max(m, d);
-        }
-        return m;
-    }
+    internal static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => LogitComparison.MaxAbsDiff(a, b);
 
-    private static double PortableFull(PortableRunner run, int[] tokens, float[][] reference, int V)
+    private FastGraphRunner FastRunner(Microsoft.ML.OnnxRuntime.InferenceSession session, GraphEntry g, int batch) =>
+        new(session, g.KvLayout ?? throw new InvalidOperationException($"{g.File} has no kvLayout"), manifest.HyperParameters.VocabSize, batch);
+
+    private static double PortableFull(PortableGraphRunner run, int[] tokens, float[][] reference, int V)
     {
         int n = tokens.Length;
         var r = run.Run(1, Longs(tokens), Ones(n), Range(0, n), run.EmptyPast(), run.EmptyPast());
@@ -108,7 +101,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
         return max;
     }
 
-    private static double PortableCached(PortableRunner run, int[] tokens, float[][] reference, int V)
+    private static double PortableCached(PortableGraphRunner run, int[] tokens, float[][] reference, int V)
     {
         var r = run.Run(1, Longs(tokens[..Prefix]), Ones(Prefix), Range(0, Prefix), run.EmptyPast(), run.EmptyPast());
         double max = 0;
@@ -121,55 +114,23 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
         return max;
     }
 
-    private static double PortableRagged(PortableRunner run, int[][] seqs, int[] lengths, float[][][] refs, int V)
+    private static double PortableRagged(PortableGraphRunner run, int[][] seqs, int[] lengths, float[][][] refs)
     {
-        int B = lengths.Length, S = lengths.Max();
-        var ids = new long[B * S];
-        var mask = new long[B * S];
-        var pos = new long[B * S];
-        var masks = new List<long>[B];
-        for (int b = 0; b < B; b++)
-        {
-            int off = S - lengths[b];
-            for (int j = 0; j < lengths[b]; j++)
-            {
-                ids[b * S + off + j] = seqs[b][j];
-                mask[b * S + off + j] = 1;
-                pos[b * S + off + j] = j;
-            }
-            masks[b] = mask.Skip(b * S).Take(S).ToList();
-        }
-        var r = run.Run(B, ids, mask, pos, run.EmptyPast(), run.EmptyPast());
         double max = 0;
-        for (int b = 0; b < B; b++)
-            for (int j = 0; j < lengths[b]; j++)
-                max = Math.Max(max, MaxAbsDiff(r.Logits.AsSpan((b * S + S - lengths[b] + j) * V, V), refs[b][j]));
-        for (int step = 0; step < RaggedDecodeSteps; step++)
-        {
-            var stepIds = new long[B];
-            var stepPos = new long[B];
-            for (int b = 0; b < B; b++)
-            {
-                stepIds[b] = seqs[b][lengths[b] + step];
-                stepPos[b] = lengths[b] + step;
-                masks[b].Add(1);
-            }
-            r = run.Run(B, stepIds, masks.SelectMany(m => m).ToArray(), stepPos, r.PresentK, r.PresentV);
-            for (int b = 0; b < B; b++) max = Math.Max(max, MaxAbsDiff(r.Logits.AsSpan(b * V, V), refs[b][lengths[b] + step]));
-        }
+        run.RunRagged(seqs, lengths, RaggedDecodeSteps, leftPadding: true, (b, t, logits) => max = Math.Max(max, MaxAbsDiff(logits, refs[b][t])));
         return max;
     }
 
     private double FastFull(Microsoft.ML.OnnxRuntime.InferenceSession session, GraphEntry g, int[] tokens, float[][] reference)
     {
-        using var run = new FastRunner(session, manifest, g, 1);
+        using var run = FastRunner(session, g, 1);
         var logits = run.Step(Longs(tokens), [tokens.Length - 1], tokens.Length);
         return MaxAbsDiff(logits, reference[^1]);
     }
 
     private double FastCached(Microsoft.ML.OnnxRuntime.InferenceSession session, GraphEntry g, int[] tokens, float[][] reference)
     {
-        using var run = new FastRunner(session, manifest, g, 1);
+        using var run = FastRunner(session, g, 1);
         var logits = run.Step(Longs(tokens[..Prefix]), [Prefix - 1], Prefix);
         double max = MaxAbsDiff(logits, reference[Prefix - 1]);
         for (int t = Prefix; t < tokens.Length; t++)
@@ -183,7 +144,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
     private double FastRagged(Microsoft.ML.OnnxRuntime.InferenceSession session, GraphEntry g, int[][] seqs, int[] lengths, float[][][] refs, int V)
     {
         int B = lengths.Length, S = lengths.Max();
-        using var run = new FastRunner(session, manifest, g, B);
+        using var run = FastRunner(session, g, B);
         var ids = new long[B * S];
         for (int b = 0; b < B; b++)
             for (int j = 0; j < lengths[b]; j++) ids[b * S + j] = seqs[b][j];
@@ -205,7 +166,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
         return max;
     }
 
-    private static double LstmFull(LstmRunner run, int[] tokens, float[][] reference, int V)
+    private static double LstmFull(LstmGraphRunner run, int[] tokens, float[][] reference, int V)
     {
         var r = run.Run(1, Longs(tokens), run.ZeroState(1), run.ZeroState(1));
         double max = 0;
@@ -213,7 +174,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
         return max;
     }
 
-    private static double LstmCached(LstmRunner run, int[] tokens, float[][] reference, int V)
+    private static double LstmCached(LstmGraphRunner run, int[] tokens, float[][] reference, int V)
     {
         var r = run.Run(1, Longs(tokens[..Prefix]), run.ZeroState(1), run.ZeroState(1));
         double max = 0;
@@ -227,7 +188,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
     }
 
     /// <summary>Four rows of different lengths stepped together; a finished row keeps its state.</summary>
-    private double LstmRagged(LstmRunner run, int[][] seqs, float[][][] refs, int V)
+    private double LstmRagged(LstmGraphRunner run, int[][] seqs, float[][][] refs, int V)
     {
         int B = seqs.Length, U = manifest.HyperParameters.LstmUnits, L = manifest.HyperParameters.LstmLayers;
         var h = run.ZeroState(B);

@@ -34,6 +34,10 @@ public sealed class Trainer : IDisposable
     private readonly long[] batchBuffer;
     private int[]? permutation;
     private int permutationEpoch = -1;
+    private readonly List<string> startupMessages = [];
+
+    /// <summary>What setting up the run did (fine-tune source, frozen weights).</summary>
+    public IReadOnlyList<string> StartupMessages => startupMessages;
 
     /// <summary>Run folder.</summary>
     public string RunDirectory { get; }
@@ -74,7 +78,7 @@ public sealed class Trainer : IDisposable
         {
             var (srcMeta, srcTensors) = Checkpoint.Read(o.InitFrom);
             Checkpoint.LoadWeights(model, srcTensors, o.InitFrom);
-            OnMessage?.Invoke($"initialised from {o.InitFrom} (step {srcMeta.Step})");
+            startupMessages.Add($"initialised from {o.InitFrom} (step {srcMeta.Step})");
         }
         var frozen = 0;
         foreach (var (name, p) in model.named_parameters())
@@ -84,6 +88,7 @@ public sealed class Trainer : IDisposable
                 frozen++;
             }
         if (o.Freeze.Count > 0 && frozen == 0) throw new ArgumentException($"freeze prefixes [{string.Join(", ", o.Freeze)}] match no weight");
+        if (frozen > 0) startupMessages.Add($"{frozen} weight tensors frozen ({string.Join(", ", o.Freeze)})");
         model.train();
         optimizer = new AdamW(model.named_parameters().Select(np => (np.name, np.parameter)), o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
         batchBuffer = new long[o.BatchSize * data.WindowLength];
