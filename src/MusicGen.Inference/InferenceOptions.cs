@@ -59,10 +59,12 @@ public sealed class InferenceOptions
     public int BatchIntraOpThreads { get; set; }
 
     /// <summary>
-    /// Fewest rows in a decode step for it to run on the <see cref="BatchIntraOpThreads"/> session (default 8;
-    /// 0 = never, one session for every step). Also the smallest batch capacity that gets that session.
+    /// Fewest rows in a decode step for it to run on the <see cref="BatchIntraOpThreads"/> session; also the smallest
+    /// batch capacity that gets that session. Default 0 = off (one session for every step): on the shared 2-core
+    /// build machine a 2-thread batch-32 step measured about 10% slower than a 1-thread one (docs/inference.md).
+    /// Try 8 on a machine with idle cores.
     /// </summary>
-    public int BatchThreadsMinBatch { get; set; } = 8;
+    public int BatchThreadsMinBatch { get; set; }
 
     /// <summary>Inter-op threads per session (default 1; the graphs are sequential).</summary>
     public int InterOpThreads { get; set; } = 1;

@@ -94,10 +94,10 @@ public sealed class ValidationTests
     [Fact]
     public void Batch_session_is_skipped_when_it_would_equal_the_main_one()
     {
-        using var same = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { IntraOpThreads = 2, BatchIntraOpThreads = 2 });
+        using var same = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { IntraOpThreads = 2, BatchIntraOpThreads = 2, BatchThreadsMinBatch = 8 });
         Assert.Equal(2, same.DecodeThreads(32));
         Assert.Equal(0, same.BatchSessionThreads);
-        using var off = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { BatchIntraOpThreads = 2, BatchThreadsMinBatch = 0 });
+        using var off = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { BatchIntraOpThreads = 2 }); // BatchThreadsMinBatch defaults to 0 = off
         Assert.Equal(1, off.DecodeThreads(32));
         Assert.Equal(0, off.BatchSessionThreads);
     }

@@ -18,8 +18,7 @@ public static class BenchCommands
         var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
         var device = GenerateCommands.DeviceOption();
         var threads = GenerateCommands.ThreadsOption();
-        var batchThreads = new Option<int>("--batch-threads") { Description = "Intra-op threads for decode steps of at least --batch-threads-min rows (0 = one per core).", DefaultValueFactory = _ => 0 };
-        var batchMin = new Option<int>("--batch-threads-min") { Description = "Fewest rows in a step for --batch-threads (0 = off: every step on --threads).", DefaultValueFactory = _ => 8 };
+        var (batchThreads, batchMin) = GenerateCommands.BatchThreadsOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
             model, tokens, context, recompute, batches, primer, device, threads, batchThreads, batchMin,
