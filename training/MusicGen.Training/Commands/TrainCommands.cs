@@ -46,7 +46,7 @@ public static class TrainCommands
             var data = CorpusData.Load(cfg, msg => AnsiConsole.MarkupLineInterpolated($"[grey]{msg}[/]"));
             using var trainer = resumeFile is null
                 ? Trainer.Create(cfg, data)
-                : Trainer.Resume(resumeFile.FullName, data, parse.GetValue(maxSteps), parse.GetValue(maxMinutes));
+                : Trainer.Resume(resumeFile.FullName, data, parse.GetValue(maxSteps), parse.GetValue(maxMinutes), cfg.Out);
             var spec = trainer.Model.Spec;
             AnsiConsole.WriteLine(
                 $"{cfg.Name}: {spec.Architecture}, {trainer.Model.ParameterCount():N0} parameters, vocabulary {data.VocabSize}; " +

@@ -123,14 +123,16 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Continues the run saved in <paramref name="checkpointPath"/> with the same data. The saved config is used, except
-    /// that <paramref name="maxSteps"/> / <paramref name="maxMinutes"/> may extend the budget.
+    /// that <paramref name="maxSteps"/> / <paramref name="maxMinutes"/> may extend the budget and <paramref name="output"/>
+    /// may send the continued run to another folder (the original run's checkpoints are then left as they are).
     /// </summary>
-    public static Trainer Resume(string checkpointPath, TrainingData data, int? maxSteps = null, double? maxMinutes = null)
+    public static Trainer Resume(string checkpointPath, TrainingData data, int? maxSteps = null, double? maxMinutes = null, string? output = null)
     {
         var (meta, tensors) = Checkpoint.Read(checkpointPath);
         var cfg = meta.Config ?? throw new InvalidDataException($"{checkpointPath} holds no training config (not a training checkpoint)");
         if (maxSteps is { } s) cfg.Training.MaxSteps = s;
         if (maxMinutes is { } m) cfg.Training.MaxMinutes = m;
+        if (output is not null) cfg.Out = Path.GetFullPath(output);
         cfg.Out ??= Path.GetDirectoryName(Path.GetFullPath(checkpointPath));
         meta.Finished = false;
         meta.StopReason = null;
