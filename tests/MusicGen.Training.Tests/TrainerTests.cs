@@ -103,6 +103,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Resume_into_another_folder_leaves_the_original_run_untouched()
+    {
+        var cfg = Tiny("transformer", 10, "first");
+        var data = Data(cfg);
+        string ckpt;
+        using (var t = Trainer.Create(cfg, data)) ckpt = t.Run().LastCheckpoint;
+        var before = File.ReadAllBytes(ckpt);
+
+        var second = Path.Combine(dir, "second");
+        using var resumed = Trainer.Resume(ckpt, data, maxSteps: 20, output: second);
+        var result = resumed.Run();
+        Assert.Equal(20, result.Steps);
+        Assert.Equal(Path.Combine(second, "last.ckpt"), result.LastCheckpoint);
+        Assert.True(File.Exists(result.LastCheckpoint));
+        Assert.Equal(before, File.ReadAllBytes(ckpt));
+    }
+
+    [Fact]
     public void Fine_tuning_starts_from_a_checkpoint_and_keeps_frozen_weights()
     {
         var baseCfg = Tiny("transformer", 20, "base");
