@@ -36,7 +36,8 @@ public sealed class BenchmarkSettings
 /// <param name="TokensPerSecond">Generated tokens per second over all sequences.</param>
 /// <param name="StepMilliseconds">Median milliseconds per decode step.</param>
 /// <param name="CpuTokensPerSecond">Generated tokens per second of process CPU time (insensitive to other processes' load).</param>
-public readonly record struct BatchThroughput(int BatchSize, double TokensPerSecond, double StepMilliseconds, double CpuTokensPerSecond);
+/// <param name="IntraOpThreads">ONNX Runtime intra-op threads the steps ran with (<see cref="MusicModel.DecodeThreads"/>; 0 = one per core).</param>
+public readonly record struct BatchThroughput(int BatchSize, double TokensPerSecond, double StepMilliseconds, double CpuTokensPerSecond, int IntraOpThreads);
 
 /// <summary>What <see cref="EngineBenchmark.Run"/> measured; every figure is from one run on the same weights.</summary>
 public sealed class BenchmarkReport
@@ -130,7 +131,7 @@ public static class EngineBenchmark
             bySize[b] = bySize.TryGetValue(b, out var prev) ? StepTimes.Merge(prev, t) : t;
             say($"batch {b}: {t.TokensPerSecond:F1} tokens/s");
         }
-        var batches = settings.BatchSizes.Distinct().Select(b => new BatchThroughput(b, bySize[b].TokensPerSecond, bySize[b].MedianMs, bySize[b].CpuTokensPerSecond)).ToList();
+        var batches = settings.BatchSizes.Distinct().Select(b => new BatchThroughput(b, bySize[b].TokensPerSecond, bySize[b].MedianMs, bySize[b].CpuTokensPerSecond, model.DecodeThreads(b, fastVariant))).ToList();
 
         double allocated = AllocationsPerStep(model, fastVariant);
         double sampling = SamplingStep(model);
@@ -152,7 +153,8 @@ public static class EngineBenchmark
         double attentionFlops = pkg.IsLstm ? 0 : 4.0 * hp.Layers * hp.Heads * hp.HeadSize * (tokens / 2.0);
         return new BenchmarkReport
         {
-            Description = $"{pkg.Name} {pkg.Version} ({pkg.Architecture}, d {hp.DModel}, {hp.Layers} layers, {hp.Heads} heads, vocab {vocab}); graph {fastVariant} on {model.ExecutionProvider}, {opts.IntraOpThreads} intra-op thread(s)",
+            Description = $"{pkg.Name} {pkg.Version} ({pkg.Architecture}, d {hp.DModel}, {hp.Layers} layers, {hp.Heads} heads, vocab {vocab}); graph {fastVariant} on {model.ExecutionProvider}, {opts.IntraOpThreads} intra-op thread(s)"
+                + (model.BatchSessionThreads > 0 ? $", {model.BatchSessionThreads} for decode steps of >= {opts.BatchThreadsMinBatch} rows" : ""),
             FastBatch1TokensPerSecond = fast.TokensPerSecond,
             PortableBatch1TokensPerSecond = portable?.TokensPerSecond ?? double.NaN,
             FastBatch1CpuTokensPerSecond = fast.CpuTokensPerSecond,

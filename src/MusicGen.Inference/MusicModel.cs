@@ -95,25 +95,54 @@ public sealed class MusicModel : IDisposable
     public IReadOnlyList<string> Variants =>
         [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v != GraphVariants.Fast || FastSupported))];
 
-    internal InferenceSession GetSession(string variant)
+    /// <summary>
+    /// Intra-op threads of the second session that runs fast-graph decode steps of at least
+    /// <see cref="InferenceOptions.BatchThreadsMinBatch"/> rows, or 0 when there is none (option off, CUDA, or the
+    /// same count as <see cref="InferenceOptions.IntraOpThreads"/>).
+    /// </summary>
+    internal int BatchSessionThreads
+    {
+        get
+        {
+            if (Options.BatchThreadsMinBatch == 0 || _factory.UseCuda) return 0;
+            int batch = InferenceOptions.ResolveThreads(Options.BatchIntraOpThreads);
+            return batch == InferenceOptions.ResolveThreads(Options.IntraOpThreads) ? 0 : batch;
+        }
+    }
+
+    /// <summary>
+    /// ONNX Runtime intra-op threads a decode step of <paramref name="rows"/> rows runs with on
+    /// <paramref name="variant"/> (default: <see cref="DefaultVariant"/>) in a batch of capacity at least
+    /// <paramref name="rows"/>; 0 means ONNX Runtime's own choice (one per core).
+    /// </summary>
+    public int DecodeThreads(int rows, string? variant = null)
+    {
+        variant ??= DefaultVariant;
+        bool batchSession = variant == GraphVariants.Fast && BatchSessionThreads > 0 && rows >= Options.BatchThreadsMinBatch;
+        return batchSession ? BatchSessionThreads : Options.IntraOpThreads;
+    }
+
+    internal InferenceSession GetSession(string variant, int? intraOpThreads = null)
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_sessions.TryGetValue(variant, out var s)) return s;
+            var key = intraOpThreads is int t ? $"{variant}@{t}" : variant;
+            if (_sessions.TryGetValue(key, out var s)) return s;
             var graph = Package.Manifest.FindGraph(variant)
                 ?? throw new ModelPackageException($"Model package '{Package.Directory}' has no '{variant}' graph.");
             try
             {
-                s = _factory.Create(Package.PathOf(graph));
+                s = _factory.Create(Package.PathOf(graph), intraOpThreads);
             }
             catch (OnnxRuntimeException e)
             {
                 throw new ModelPackageException($"Model package '{Package.Directory}': ONNX Runtime cannot load '{graph.File}' ({e.Message}).", e);
             }
             CheckLogits(s, graph);
-            _sessions[variant] = s;
-            _logger.LogInformation("Loaded {Model} {Version} graph {Variant} ({File}) on {Provider}", Package.Name, Package.Version, variant, graph.File, ExecutionProvider);
+            _sessions[key] = s;
+            _logger.LogInformation("Loaded {Model} {Version} graph {Variant} ({File}) on {Provider}, {Threads} intra-op thread(s)",
+                Package.Name, Package.Version, variant, graph.File, ExecutionProvider, intraOpThreads ?? Options.IntraOpThreads);
             return s;
         }
     }
@@ -150,8 +179,17 @@ public sealed class MusicModel : IDisposable
             GraphVariants.Lstm => new LstmDecoder(session, graph, Package.Manifest.HyperParameters, capacity, maxLength),
             GraphVariants.Portable => new PortableTransformerDecoder(session, graph, Package.VocabularySize, capacity, maxLength),
             _ => new FastTransformerDecoder(session, graph, Package.VocabularySize, capacity,
-                graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength),
+                graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength,
+                BatchSessionFor(variant, capacity), Options.BatchThreadsMinBatch),
         };
+    }
+
+    /// <summary>The many-thread session for big decode steps of a fast-graph batch of <paramref name="capacity"/>, or null.</summary>
+    private InferenceSession? BatchSessionFor(string variant, int capacity)
+    {
+        int threads = BatchSessionThreads;
+        if (variant != GraphVariants.Fast || threads == 0 || capacity < Options.BatchThreadsMinBatch) return null;
+        return GetSession(variant, threads);
     }
 
     /// <summary>

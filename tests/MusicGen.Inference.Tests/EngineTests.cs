@@ -83,6 +83,55 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void Same_seed_identical_across_the_switch_to_the_many_thread_batch_session()
+    {
+        // Explicit thread counts, so the switch happens on a one-core machine too: steps of >= 4 rows run on a
+        // 2-thread session, smaller ones (and every prefill) on the 1-thread session.
+        var options = new InferenceOptions { Graph = GraphPreference.Fast, IntraOpThreads = 1, BatchIntraOpThreads = 2, BatchThreadsMinBatch = 4 };
+        using var model = MusicModel.Load(TestPackages.Transformer(), options);
+        Assert.Equal(1, model.DecodeThreads(3));
+        Assert.Equal(2, model.DecodeThreads(4));
+        Assert.Equal(1, model.DecodeThreads(32, "portable"));
+        var request = Request(4321, 90);
+        var alone = GenerateAlone(model, request);
+
+        // In a batch of 32 whose mates join and leave, the row count crosses 4 both ways during the target's life.
+        using var batch = model.CreateBatch(32);
+        var rng = new Random(11);
+        GenerationSequence? target = null;
+        var pending = new Queue<GenerationSequence>();
+        for (int i = 0; i < 40; i++)
+        {
+            if (i == 2) pending.Enqueue(target = model.CreateSequence(request));
+            else pending.Enqueue(model.CreateSequence(new GenerationRequest
+            {
+                MaxTokens = rng.Next(5, 60),
+                Seed = 2000 + i,
+                PrefixTokenIds = [.. Enumerable.Range(0, rng.Next(0, 30)).Select(_ => rng.Next(4, model.Package.VocabularySize))],
+                Sampling = new SamplingOptions { Temperature = 0.9f, UseGrammar = false },
+            }));
+        }
+        int smallSteps = 0;
+        while (pending.Count > 0 || batch.Count > 0)
+        {
+            while (batch.Count < batch.Capacity && pending.Count > 0) batch.Add(pending.Dequeue());
+            if (batch.Count is > 0 and < 4 && target!.Row >= 0) smallSteps++;
+            batch.Step();
+        }
+        var decoder = Assert.IsType<Runtime.FastTransformerDecoder>(batch.Decoder);
+        Assert.True(decoder.BatchSessionSteps > 0, "no step ran on the batch session");
+        Assert.True(smallSteps > 0, "the target never ran on the one-thread session inside the batch");
+        Assert.True(target!.IsFinished);
+        Assert.Equal(alone, target.ToResult().Midi);
+
+        // A batch smaller than the threshold never opens the batch session's bindings.
+        using var small = model.CreateBatch(3);
+        small.Add(model.CreateSequence(Request(5, 10)));
+        while (small.Count > 0) small.Step();
+        Assert.Equal(0, Assert.IsType<Runtime.FastTransformerDecoder>(small.Decoder).BatchSessionSteps);
+    }
+
+    [Fact]
     public void Lstm_same_seed_identical_alone_and_in_a_batch_and_allocation_free()
     {
         using var model = MusicModel.Load(TestPackages.Lstm());

@@ -80,6 +80,29 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void Bad_batch_thread_options_are_rejected()
+    {
+        var options = new InferenceOptions { BatchIntraOpThreads = -1, BatchThreadsMinBatch = -2 };
+        var e = Assert.Throws<OptionsValidationException>(() => MusicModel.Load(TestPackages.Transformer(), options));
+        Assert.Equal(2, e.Failures.Count());
+        Assert.Contains(e.Failures, f => f.Contains("BatchIntraOpThreads must be >= 0"));
+        Assert.Contains(e.Failures, f => f.Contains("BatchThreadsMinBatch must be in 0..4096"));
+        Assert.Empty(new InferenceOptions { BatchIntraOpThreads = 4, BatchThreadsMinBatch = 0 }.Validate());
+        Assert.Single(new InferenceOptions { BatchThreadsMinBatch = 5000 }.Validate());
+    }
+
+    [Fact]
+    public void Batch_session_is_skipped_when_it_would_equal_the_main_one()
+    {
+        using var same = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { IntraOpThreads = 2, BatchIntraOpThreads = 2, BatchThreadsMinBatch = 8 });
+        Assert.Equal(2, same.DecodeThreads(32));
+        Assert.Equal(0, same.BatchSessionThreads);
+        using var off = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { BatchIntraOpThreads = 2 }); // BatchThreadsMinBatch defaults to 0 = off
+        Assert.Equal(1, off.DecodeThreads(32));
+        Assert.Equal(0, off.BatchSessionThreads);
+    }
+
+    [Fact]
     public void Cuda_without_the_provider_falls_back_to_cpu_or_fails_when_required()
     {
         if (Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider")) return; // GPU build: nothing to fall back from

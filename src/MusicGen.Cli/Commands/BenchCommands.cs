@@ -18,13 +18,16 @@ public static class BenchCommands
         var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
         var device = GenerateCommands.DeviceOption();
         var threads = GenerateCommands.ThreadsOption();
+        var (batchThreads, batchMin) = GenerateCommands.BatchThreadsOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
-            model, tokens, context, recompute, batches, primer, device, threads,
+            model, tokens, context, recompute, batches, primer, device, threads, batchThreads, batchMin,
         };
         cmd.SetAction(parse => GenerateCommands.Guard(() =>
         {
             var options = GenerateCommands.EngineOptions(parse.GetValue(device)!, parse.GetValue(threads), GraphPreference.Auto);
+            options.BatchIntraOpThreads = parse.GetValue(batchThreads);
+            options.BatchThreadsMinBatch = parse.GetValue(batchMin);
             var settings = new BenchmarkSettings
             {
                 Tokens = parse.GetValue(tokens),
@@ -40,6 +43,8 @@ public static class BenchCommands
         }));
         return cmd;
     }
+
+    private static string ThreadsText(int threads) => threads == 0 ? "all cores" : threads == 1 ? "1 thread" : $"{threads} threads";
 
     private static void Print(BenchmarkReport r)
     {
@@ -58,7 +63,7 @@ public static class BenchCommands
         Row("per-token latency p50 / p90 / p99 (batch 1)", $"{r.LatencyMs.P50:F2}/{r.LatencyMs.P90:F2}/{r.LatencyMs.P99:F2} ms");
         var first = r.Batches.FirstOrDefault(b => b.BatchSize == 1);
         foreach (var b in r.Batches)
-            Row($"throughput, batch {b.BatchSize} (step {b.StepMilliseconds:F2} ms)", $"{b.TokensPerSecond:F1} tok/s",
+            Row($"throughput, batch {b.BatchSize}, {ThreadsText(b.IntraOpThreads)} (step {b.StepMilliseconds:F2} ms)", $"{b.TokensPerSecond:F1} tok/s",
                 first.BatchSize == 1 ? $"{b.TokensPerSecond / first.TokensPerSecond:F1}x batch 1 (per CPU-second: {b.CpuTokensPerSecond:F1}, {b.CpuTokensPerSecond / first.CpuTokensPerSecond:F1}x)" : "");
         Row("managed allocation per decode step (batch 8)", $"{r.AllocatedBytesPerStep:F1} B");
         Row("one sampling step (top-k/p, penalty, grammar)", $"{r.SamplingStepMicroseconds:F2} us");

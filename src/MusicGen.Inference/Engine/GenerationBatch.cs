@@ -32,6 +32,9 @@ public sealed class GenerationBatch : IDisposable
     /// <summary>Most sequences at once.</summary>
     public int Capacity => _decoder.Capacity;
 
+    /// <summary>The decoder under this batch (tests).</summary>
+    internal IBatchDecoder Decoder => _decoder;
+
     /// <summary>Sequences in the batch.</summary>
     public int Count => _decoder.Count;
 

@@ -28,13 +28,26 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     private readonly NativeBuffer _logits;       // float32 [capacity, V]
     private readonly int[] _lengths;
     private readonly OwnedBinding?[] _steps;
+    private readonly InferenceSession? _batchSession;   // more intra-op threads, for steps of >= _batchMinRows rows
+    private readonly int _batchMinRows;
+    private readonly OwnedBinding?[] _batchSteps;
     private readonly RunOptions _runOptions = new();
     private readonly bool _logitsLast;
     private readonly OrtMemoryInfo _cpu = OrtMemoryInfo.DefaultInstance;
 
-    public FastTransformerDecoder(InferenceSession session, GraphEntry graph, int vocabularySize, int capacity, int maxLength)
+    /// <param name="session">Runs prefills and decode steps (the one-thread session).</param>
+    /// <param name="graph">The fast graph's manifest entry.</param>
+    /// <param name="vocabularySize">Logits per row.</param>
+    /// <param name="capacity">Most rows.</param>
+    /// <param name="maxLength">Positions per row in the KV buffers.</param>
+    /// <param name="batchSession">A session of the same graph with more intra-op threads, or null.</param>
+    /// <param name="batchMinRows">Decode steps of at least this many rows run on <paramref name="batchSession"/>.</param>
+    public FastTransformerDecoder(InferenceSession session, GraphEntry graph, int vocabularySize, int capacity, int maxLength,
+        InferenceSession? batchSession = null, int batchMinRows = 0)
     {
         _session = session;
+        _batchSession = batchMinRows > 0 ? batchSession : null;
+        _batchMinRows = batchMinRows;
         _graph = graph;
         _kv = graph.KvLayout ?? throw new ArgumentException("The fast graph has no kvLayout.", nameof(graph));
         _vocab = vocabularySize;
@@ -63,6 +76,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         _logits = new NativeBuffer((long)capacity * vocabularySize * 4);
         _lengths = new int[capacity];
         _steps = new OwnedBinding?[capacity + 1];
+        _batchSteps = new OwnedBinding?[capacity + 1];
     }
 
     private bool IsKvName(string name)
@@ -81,6 +95,9 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     public int VocabularySize => _vocab;
 
     public int Length(int row) => _lengths[row];
+
+    /// <summary>Decode steps run on the batch session so far (tests check the switch really happens).</summary>
+    internal long BatchSessionSteps { get; private set; }
 
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
@@ -154,8 +171,17 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
             if (len + 1 > max) max = len + 1;
         }
         _total.AsSpan<int>(0, 1)[0] = max;
-        var step = _steps[n] ??= StepBinding(n);
-        _session.RunWithBinding(_runOptions, step.Binding);
+        if (_batchSession is not null && n >= _batchMinRows)
+        {
+            var step = _batchSteps[n] ??= StepBinding(_batchSession, n);
+            _batchSession.RunWithBinding(_runOptions, step.Binding);
+            BatchSessionSteps++;
+        }
+        else
+        {
+            var step = _steps[n] ??= StepBinding(_session, n);
+            _session.RunWithBinding(_runOptions, step.Binding);
+        }
         for (int i = 0; i < n; i++) _lengths[i]++;
         return _logits.AsSpan<float>(0, n * _vocab);
     }
@@ -197,6 +223,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     public void Dispose()
     {
         foreach (var s in _steps) s?.Dispose();
+        foreach (var s in _batchSteps) s?.Dispose();
         foreach (var b in _keys) b.Dispose();
         foreach (var b in _values) b.Dispose();
         _ids.Dispose();
@@ -206,10 +233,10 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         _runOptions.Dispose();
     }
 
-    /// <summary>Everything bound for a decode step of exactly n rows.</summary>
-    private OwnedBinding StepBinding(int n)
+    /// <summary>Everything bound for a decode step of exactly n rows on <paramref name="session"/>.</summary>
+    private OwnedBinding StepBinding(InferenceSession session, int n)
     {
-        var b = new OwnedBinding(_session);
+        var b = new OwnedBinding(session);
         var cpu = _cpu;
         b.Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], _ids.Pointer, n * 8L));
         b.Bind(true, "seqlens_k", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [n], _seqlens.Pointer, n * 4L));

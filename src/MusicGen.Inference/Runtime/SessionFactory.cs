@@ -61,12 +61,15 @@ internal sealed class SessionFactory
         return false;
     }
 
-    /// <summary>Creates a session for <paramref name="modelPath"/>, one at a time (concurrent creation has been racy).</summary>
-    public InferenceSession Create(string modelPath)
+    /// <summary>
+    /// Creates a session for <paramref name="modelPath"/>, one at a time (concurrent creation has been racy), with
+    /// <paramref name="intraOpThreads"/> intra-op threads instead of the options' count when given.
+    /// </summary>
+    public InferenceSession Create(string modelPath, int? intraOpThreads = null)
     {
         lock (CreateLock)
         {
-            using var options = CreateOptions(UseCuda);
+            using var options = CreateOptions(UseCuda, intraOpThreads);
             try
             {
                 return new InferenceSession(modelPath, options);
@@ -74,25 +77,27 @@ internal sealed class SessionFactory
             catch (OnnxRuntimeException e) when (UseCuda && !_options.RequireGpu)
             {
                 FallBack($"creating the CUDA session failed ({e.Message})", e);
-                using var cpu = CreateOptions(false);
+                using var cpu = CreateOptions(false, intraOpThreads);
                 return new InferenceSession(modelPath, cpu);
             }
         }
     }
 
-    private SessionOptions CreateOptions(bool cuda)
+    private SessionOptions CreateOptions(bool cuda, int? intraOpThreads)
     {
+        // A batch session (explicit count) does not spin: its threads would burn a shared CPU between steps.
+        bool spin = intraOpThreads is null && _options.IntraOpThreads != 1;
         TryParseOptimization(_options.GraphOptimization, out var level);
         var options = new SessionOptions
         {
             GraphOptimizationLevel = level,
-            IntraOpNumThreads = _options.IntraOpThreads,
+            IntraOpNumThreads = intraOpThreads ?? _options.IntraOpThreads,
             InterOpNumThreads = _options.InterOpThreads,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         // Spinning threads burn the shared CPU between steps; with one thread nothing spins anyway.
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", _options.IntraOpThreads == 1 ? "0" : "1");
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
         if (!string.IsNullOrEmpty(_options.ProfilePrefix))
         {
             options.EnableProfiling = true;
