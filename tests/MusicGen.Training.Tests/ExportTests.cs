@@ -13,7 +13,6 @@ namespace MusicGen.Training.Tests;
 /// </summary>
 public sealed class ExportTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly Lazy<OrtSessions> Ort = new(() => new OrtSessions());
     private readonly string _root = Path.Combine(Path.GetTempPath(), "musicgen-export-tests-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -25,9 +24,9 @@ public sealed class ExportTests(ITestOutputHelper output) : IDisposable
     {
         var dir = Path.Combine(_root, "onnx", "tiny");
         var manifest = ModelExporter.Export(model, dir, "all", context, """{"kind":"test"}""", new SpecialTokenIds { Pad = 0, Bos = 1, Eos = 2 },
-            new TrainingSummary { Data = "random init" }, Ort.Value, TextWriter.Null);
+            new TrainingSummary { Data = "random init" }, OrtSessions.Instance, TextWriter.Null);
         ModelManifest.Load(dir).VerifyFiles(dir);
-        var checks = new PackageVerifier(dir, manifest, ModelExporter.Reference(model), Ort.Value).Run(seed: 1);
+        var checks = new PackageVerifier(dir, manifest, ModelExporter.Reference(model), OrtSessions.Instance).Run(seed: 1);
         foreach (var c in checks) output.WriteLine($"{c.Graph} {c.Scenario}: max abs diff {c.MaxAbsDiff:E2} (bound {c.Tolerance})");
         var failed = checks.Where(c => !c.Passed).Select(c => $"{c.Graph} {c.Scenario}: {c.MaxAbsDiff:E2} (bound {c.Tolerance}) {c.Warning}").ToList();
         Assert.True(failed.Count == 0, string.Join("\n", failed));

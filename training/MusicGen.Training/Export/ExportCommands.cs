@@ -46,7 +46,7 @@ internal static class ExportCommands
                 int trainContext = model.Spec.Architecture == "transformer" ? model.Spec.Transformer!.ContextLength : model.Spec.Lstm!.ContextLength;
                 int ctx = parse.GetValue(context) ?? Math.Max(trainContext, 1024);
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                var ort = new OrtSessions();
+                var ort = OrtSessions.Instance;
                 var manifest = ModelExporter.Export(model, outDir.FullName, parse.GetValue(variant)!, ctx, tokenizerJson,
                     new SpecialTokenIds { Pad = tok.Pad, Bos = tok.Bos, Eos = tok.Eos }, Summary(meta, ckpt.FullName), ort, Console.Out, parse.GetValue(version)!);
                 Console.WriteLine($"wrote {outDir.FullName} ({manifest.Architecture}, context {manifest.ContextLength}) in {sw.Elapsed.TotalSeconds:F1} s:");
@@ -75,7 +75,7 @@ internal static class ExportCommands
             var ckpt = parse.GetValue(checkpoint)?.FullName ?? manifest.Training?.Checkpoint
                 ?? throw new ArgumentException($"{dir}: the manifest names no checkpoint; pass --checkpoint.");
             var (model, _) = Checkpoint.LoadModel(ckpt);
-            using (model) return RunVerify(dir, model, parse.GetValue(seed), new OrtSessions());
+            using (model) return RunVerify(dir, model, parse.GetValue(seed), OrtSessions.Instance);
         }));
         return cmd;
     }

@@ -11,11 +11,17 @@ namespace MusicGen.Training.Export;
 /// </summary>
 internal sealed class OrtSessions
 {
+    // ONNX Runtime's environment (and so its log callback) is one per process: so is this.
+    private static readonly Lazy<OrtSessions> Shared = new(() => new OrtSessions(), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The process-wide instance (creates ORT's environment with the logging callback on first use).</summary>
+    public static OrtSessions Instance => Shared.Value;
+
     private readonly ConcurrentQueue<(string LogId, string Message)> _messages = new();
     private readonly OrtEnv _env;
     private int _sessions;
 
-    public OrtSessions()
+    private OrtSessions()
     {
         var options = new EnvironmentCreationOptions
         {
