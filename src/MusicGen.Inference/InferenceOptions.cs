@@ -50,21 +50,16 @@ public sealed class InferenceOptions
     public int IntraOpThreads { get; set; } = 1;
 
     /// <summary>
-    /// Intra-op threads of a second session of the fast graph that runs decode steps of at least
-    /// <see cref="BatchThreadsMinBatch"/> rows (default 0 = one per core). A large batch step has work to split
-    /// (MatMul over rows, GroupQueryAttention over rows x heads) where a batch-1 step does not; small batches stay on
-    /// the <see cref="IntraOpThreads"/> session. Ignored when it resolves to the same count as
-    /// <see cref="IntraOpThreads"/>, on CUDA, and for the portable and LSTM graphs.
+    /// Threads that share a large decode step (default 0 = one per core; 1 = off). A step of at least
+    /// <see cref="ParallelDecodeMinRows"/> rows on the fast graph is cut into this many contiguous slices of rows that
+    /// run at once on the same session, each on one thread with <see cref="IntraOpThreads"/> = 1: one join per step
+    /// instead of ONNX Runtime's per-operator synchronization, which cost more than it gained on 2 cores
+    /// (docs/inference.md). Batch-1 steps never split. Ignored on CUDA and for the portable and LSTM graphs.
     /// </summary>
-    public int BatchIntraOpThreads { get; set; }
+    public int ParallelDecodeThreads { get; set; }
 
-    /// <summary>
-    /// Fewest rows in a decode step for it to run on the <see cref="BatchIntraOpThreads"/> session; also the smallest
-    /// batch capacity that gets that session. Default 0 = off (one session for every step): on the shared 2-core
-    /// build machine a 2-thread batch-32 step measured about 10% slower than a 1-thread one (docs/inference.md).
-    /// Try 8 on a machine with idle cores.
-    /// </summary>
-    public int BatchThreadsMinBatch { get; set; }
+    /// <summary>Fewest rows in a decode step for it to be cut into <see cref="ParallelDecodeThreads"/> slices (default 8).</summary>
+    public int ParallelDecodeMinRows { get; set; } = 8;
 
     /// <summary>Inter-op threads per session (default 1; the graphs are sequential).</summary>
     public int InterOpThreads { get; set; } = 1;
@@ -101,8 +96,8 @@ public sealed class InferenceOptions
             errors.Add($"{nameof(ExecutionProvider)} '{ExecutionProvider}' is not supported; use 'cpu' or 'cuda'.");
         if (DeviceId < 0) errors.Add($"{nameof(DeviceId)} must be >= 0 (got {DeviceId}).");
         if (IntraOpThreads < 0) errors.Add($"{nameof(IntraOpThreads)} must be >= 0 (got {IntraOpThreads}).");
-        if (BatchIntraOpThreads < 0) errors.Add($"{nameof(BatchIntraOpThreads)} must be >= 0 (got {BatchIntraOpThreads}).");
-        if (BatchThreadsMinBatch is < 0 or > 4096) errors.Add($"{nameof(BatchThreadsMinBatch)} must be in 0..4096 (0 = off; got {BatchThreadsMinBatch}).");
+        if (ParallelDecodeThreads is < 0 or > 256) errors.Add($"{nameof(ParallelDecodeThreads)} must be in 0..256 (0 = one per core, 1 = off; got {ParallelDecodeThreads}).");
+        if (ParallelDecodeMinRows is < 2 or > 4096) errors.Add($"{nameof(ParallelDecodeMinRows)} must be in 2..4096 (got {ParallelDecodeMinRows}).");
         if (InterOpThreads < 0) errors.Add($"{nameof(InterOpThreads)} must be >= 0 (got {InterOpThreads}).");
         if (!SessionFactory.TryParseOptimization(GraphOptimization, out _))
             errors.Add($"{nameof(GraphOptimization)} '{GraphOptimization}' is not one of all, extended, basic, disabled.");

@@ -96,30 +96,24 @@ public sealed class MusicModel : IDisposable
         [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v != GraphVariants.Fast || FastSupported))];
 
     /// <summary>
-    /// Intra-op threads of the second session that runs fast-graph decode steps of at least
-    /// <see cref="InferenceOptions.BatchThreadsMinBatch"/> rows, or 0 when there is none (option off, CUDA, or the
-    /// same count as <see cref="InferenceOptions.IntraOpThreads"/>).
-    /// </summary>
-    internal int BatchSessionThreads
-    {
-        get
-        {
-            if (Options.BatchThreadsMinBatch == 0 || _factory.UseCuda) return 0;
-            int batch = InferenceOptions.ResolveThreads(Options.BatchIntraOpThreads);
-            return batch == InferenceOptions.ResolveThreads(Options.IntraOpThreads) ? 0 : batch;
-        }
-    }
-
-    /// <summary>
-    /// ONNX Runtime intra-op threads a decode step of <paramref name="rows"/> rows runs with on
-    /// <paramref name="variant"/> (default: <see cref="DefaultVariant"/>) in a batch of capacity at least
-    /// <paramref name="rows"/>; 0 means ONNX Runtime's own choice (one per core).
+    /// Threads a decode step of <paramref name="rows"/> rows runs on with <paramref name="variant"/> (default:
+    /// <see cref="DefaultVariant"/>) in a batch of capacity at least <paramref name="rows"/>: the number of parallel
+    /// slices (<see cref="InferenceOptions.ParallelDecodeThreads"/>) when the step is split, else the session's
+    /// intra-op threads (0 means ONNX Runtime's own choice, one per core).
     /// </summary>
     public int DecodeThreads(int rows, string? variant = null)
     {
         variant ??= DefaultVariant;
-        bool batchSession = variant == GraphVariants.Fast && BatchSessionThreads > 0 && rows >= Options.BatchThreadsMinBatch;
-        return batchSession ? BatchSessionThreads : Options.IntraOpThreads;
+        int slices = ParallelSlices(variant, rows);
+        return slices > 1 && rows >= Math.Max(Options.ParallelDecodeMinRows, slices) ? slices : Options.IntraOpThreads;
+    }
+
+    /// <summary>Slices a fast-graph decode step is cut into in a batch of <paramref name="capacity"/> rows (1 = never split).</summary>
+    internal int ParallelSlices(string variant, int capacity)
+    {
+        if (variant != GraphVariants.Fast || _factory.UseCuda || Options.IntraOpThreads != 1) return 1;
+        int slices = InferenceOptions.ResolveThreads(Options.ParallelDecodeThreads);
+        return capacity >= Math.Max(Options.ParallelDecodeMinRows, slices) ? slices : 1;
     }
 
     internal InferenceSession GetSession(string variant, int? intraOpThreads = null)
@@ -180,16 +174,8 @@ public sealed class MusicModel : IDisposable
             GraphVariants.Portable => new PortableTransformerDecoder(session, graph, Package.VocabularySize, capacity, maxLength),
             _ => new FastTransformerDecoder(session, graph, Package.VocabularySize, capacity,
                 graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength,
-                BatchSessionFor(variant, capacity), Options.BatchThreadsMinBatch),
+                ParallelSlices(variant, capacity), Options.ParallelDecodeMinRows),
         };
-    }
-
-    /// <summary>The many-thread session for big decode steps of a fast-graph batch of <paramref name="capacity"/>, or null.</summary>
-    private InferenceSession? BatchSessionFor(string variant, int capacity)
-    {
-        int threads = BatchSessionThreads;
-        if (variant != GraphVariants.Fast || threads == 0 || capacity < Options.BatchThreadsMinBatch) return null;
-        return GetSession(variant, threads);
     }
 
     /// <summary>

@@ -83,14 +83,14 @@ public sealed class EngineTests
     }
 
     [Fact]
-    public void Same_seed_identical_across_the_switch_to_the_many_thread_batch_session()
+    public void Same_seed_identical_across_the_switch_to_parallel_slices()
     {
-        // Explicit thread counts, so the switch happens on a one-core machine too: steps of >= 4 rows run on a
-        // 2-thread session, smaller ones (and every prefill) on the 1-thread session.
-        var options = new InferenceOptions { Graph = GraphPreference.Fast, IntraOpThreads = 1, BatchIntraOpThreads = 2, BatchThreadsMinBatch = 4 };
+        // Explicit counts, so the switch happens on a one-core machine too: steps of >= 4 rows are cut into 3 slices
+        // that run at once (uneven slices when rows are not a multiple of 3), smaller ones (and every prefill) run whole.
+        var options = new InferenceOptions { Graph = GraphPreference.Fast, IntraOpThreads = 1, ParallelDecodeThreads = 3, ParallelDecodeMinRows = 4 };
         using var model = MusicModel.Load(TestPackages.Transformer(), options);
         Assert.Equal(1, model.DecodeThreads(3));
-        Assert.Equal(2, model.DecodeThreads(4));
+        Assert.Equal(3, model.DecodeThreads(4));
         Assert.Equal(1, model.DecodeThreads(32, "portable"));
         var request = Request(4321, 90);
         var alone = GenerateAlone(model, request);
@@ -119,16 +119,19 @@ public sealed class EngineTests
             batch.Step();
         }
         var decoder = Assert.IsType<Runtime.FastTransformerDecoder>(batch.Decoder);
-        Assert.True(decoder.BatchSessionSteps > 0, "no step ran on the batch session");
-        Assert.True(smallSteps > 0, "the target never ran on the one-thread session inside the batch");
+        Assert.Equal(3, decoder.Slices);
+        Assert.True(decoder.ParallelSteps > 0, "no step ran as parallel slices");
+        Assert.True(smallSteps > 0, "the target never ran in a whole (unsplit) step inside the batch");
         Assert.True(target!.IsFinished);
         Assert.Equal(alone, target.ToResult().Midi);
 
-        // A batch smaller than the threshold never opens the batch session's bindings.
+        // A batch smaller than the threshold holds no worker thread and never splits.
         using var small = model.CreateBatch(3);
         small.Add(model.CreateSequence(Request(5, 10)));
         while (small.Count > 0) small.Step();
-        Assert.Equal(0, Assert.IsType<Runtime.FastTransformerDecoder>(small.Decoder).BatchSessionSteps);
+        var smallDecoder = Assert.IsType<Runtime.FastTransformerDecoder>(small.Decoder);
+        Assert.Equal(1, smallDecoder.Slices);
+        Assert.Equal(0, smallDecoder.ParallelSteps);
     }
 
     [Fact]

@@ -80,26 +80,30 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void Bad_batch_thread_options_are_rejected()
+    public void Bad_parallel_decode_options_are_rejected()
     {
-        var options = new InferenceOptions { BatchIntraOpThreads = -1, BatchThreadsMinBatch = -2 };
+        var options = new InferenceOptions { ParallelDecodeThreads = -1, ParallelDecodeMinRows = 1 };
         var e = Assert.Throws<OptionsValidationException>(() => MusicModel.Load(TestPackages.Transformer(), options));
         Assert.Equal(2, e.Failures.Count());
-        Assert.Contains(e.Failures, f => f.Contains("BatchIntraOpThreads must be >= 0"));
-        Assert.Contains(e.Failures, f => f.Contains("BatchThreadsMinBatch must be in 0..4096"));
-        Assert.Empty(new InferenceOptions { BatchIntraOpThreads = 4, BatchThreadsMinBatch = 0 }.Validate());
-        Assert.Single(new InferenceOptions { BatchThreadsMinBatch = 5000 }.Validate());
+        Assert.Contains(e.Failures, f => f.Contains("ParallelDecodeThreads must be in 0..256"));
+        Assert.Contains(e.Failures, f => f.Contains("ParallelDecodeMinRows must be in 2..4096"));
+        Assert.Empty(new InferenceOptions { ParallelDecodeThreads = 4, ParallelDecodeMinRows = 2 }.Validate());
+        Assert.Single(new InferenceOptions { ParallelDecodeMinRows = 5000 }.Validate());
     }
 
     [Fact]
-    public void Batch_session_is_skipped_when_it_would_equal_the_main_one()
+    public void Steps_are_split_only_on_the_fast_graph_with_one_intra_op_thread_and_enough_rows()
     {
-        using var same = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { IntraOpThreads = 2, BatchIntraOpThreads = 2, BatchThreadsMinBatch = 8 });
-        Assert.Equal(2, same.DecodeThreads(32));
-        Assert.Equal(0, same.BatchSessionThreads);
-        using var off = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { BatchIntraOpThreads = 2 }); // BatchThreadsMinBatch defaults to 0 = off
+        using var model = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { ParallelDecodeThreads = 2, ParallelDecodeMinRows = 8 });
+        Assert.Equal(1, model.DecodeThreads(7));
+        Assert.Equal(2, model.DecodeThreads(8));
+        Assert.Equal(1, model.DecodeThreads(32, "portable"));
+        Assert.Equal(1, model.ParallelSlices("fast", 4));   // a batch too small to ever split holds no worker thread
+        using var off = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { ParallelDecodeThreads = 1 });
         Assert.Equal(1, off.DecodeThreads(32));
-        Assert.Equal(0, off.BatchSessionThreads);
+        using var intra = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { IntraOpThreads = 2, ParallelDecodeThreads = 2 });
+        Assert.Equal(2, intra.DecodeThreads(32));            // ONNX Runtime's own threads instead of slices
+        Assert.Equal(1, intra.ParallelSlices("fast", 32));
     }
 
     [Fact]

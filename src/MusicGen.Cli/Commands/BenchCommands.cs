@@ -18,16 +18,16 @@ public static class BenchCommands
         var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
         var device = GenerateCommands.DeviceOption();
         var threads = GenerateCommands.ThreadsOption();
-        var (batchThreads, batchMin) = GenerateCommands.BatchThreadsOptions();
+        var (parallel, parallelMin) = GenerateCommands.ParallelOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
-            model, tokens, context, recompute, batches, primer, device, threads, batchThreads, batchMin,
+            model, tokens, context, recompute, batches, primer, device, threads, parallel, parallelMin,
         };
         cmd.SetAction(parse => GenerateCommands.Guard(() =>
         {
             var options = GenerateCommands.EngineOptions(parse.GetValue(device)!, parse.GetValue(threads), GraphPreference.Auto);
-            options.BatchIntraOpThreads = parse.GetValue(batchThreads);
-            options.BatchThreadsMinBatch = parse.GetValue(batchMin);
+            options.ParallelDecodeThreads = parse.GetValue(parallel);
+            options.ParallelDecodeMinRows = parse.GetValue(parallelMin);
             var settings = new BenchmarkSettings
             {
                 Tokens = parse.GetValue(tokens),

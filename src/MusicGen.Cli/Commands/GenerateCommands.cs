@@ -35,16 +35,16 @@ public static class GenerateCommands
         var device = DeviceOption();
         var graph = new Option<GraphPreference>("--graph") { Description = "Transformer graph: Auto, Fast or Portable.", DefaultValueFactory = _ => GraphPreference.Auto };
         var threads = ThreadsOption();
-        var (batchThreads, batchMin) = BatchThreadsOptions();
+        var (parallel, parallelMin) = ParallelOptions();
         var cmd = new Command("generate", "Generate MIDI with a model package (KV-cached ONNX Runtime engine).")
         {
-            model, output, tokens, bars, seconds, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads, batchThreads, batchMin,
+            model, output, tokens, bars, seconds, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads, parallel, parallelMin,
         };
         cmd.SetAction(parse => Guard(() =>
         {
             var options = EngineOptions(parse.GetValue(device)!, parse.GetValue(threads), parse.GetValue(graph));
-            options.BatchIntraOpThreads = parse.GetValue(batchThreads);
-            options.BatchThreadsMinBatch = parse.GetValue(batchMin);
+            options.ParallelDecodeThreads = parse.GetValue(parallel);
+            options.ParallelDecodeMinRows = parse.GetValue(parallelMin);
             int n = parse.GetValue(count);
             if (n < 1) throw new ArgumentException("--count must be >= 1.");
             options.MaxBatchSize = n;
@@ -149,10 +149,10 @@ public static class GenerateCommands
 
     internal static Option<int> ThreadsOption() => new("--threads") { Description = "ONNX Runtime intra-op threads (default 1; 0 = one per core).", DefaultValueFactory = _ => 1 };
 
-    internal static (Option<int> Threads, Option<int> MinBatch) BatchThreadsOptions() =>
+    internal static (Option<int> Threads, Option<int> MinRows) ParallelOptions() =>
     (
-        new("--batch-threads") { Description = "Intra-op threads for decode steps of at least --batch-threads-min rows (0 = one per core).", DefaultValueFactory = _ => 0 },
-        new("--batch-threads-min") { Description = "Fewest rows in a decode step for --batch-threads (default 0 = off: every step on --threads).", DefaultValueFactory = _ => 0 }
+        new("--parallel") { Description = "Threads that share a decode step of at least --parallel-min-rows rows, each running a slice of the rows (0 = one per core, 1 = off).", DefaultValueFactory = _ => 0 },
+        new("--parallel-min-rows") { Description = "Fewest rows in a decode step for it to be split across --parallel threads.", DefaultValueFactory = _ => 8 }
     );
 
     internal static InferenceOptions EngineOptions(string device, int threads, GraphPreference graph) => new()

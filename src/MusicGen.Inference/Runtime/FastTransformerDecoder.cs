@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using MusicGen.Core.Packaging;
@@ -9,7 +10,9 @@ namespace MusicGen.Inference.Runtime;
 /// <c>[capacity, kvHeads, maxLength, headSize]</c>, bound as both past and present so ONNX Runtime writes each new
 /// position in place. A decode step for n rows binds views of the first n rows; views, bindings and input buffers
 /// are made once per batch size, so a step allocates nothing. Rows are left-aligned (position 0 at slot 0) and
-/// ragged: <c>seqlens_k</c> gives each row's length.
+/// ragged: <c>seqlens_k</c> gives each row's length. A decode step of many rows can be cut into contiguous slices
+/// that run at once on the same session, one per core (<see cref="StepWorker"/>): each slice is a complete step of
+/// its rows, so the result is identical to one run over all rows.
 /// </summary>
 internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
 {
@@ -28,9 +31,9 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     private readonly NativeBuffer _logits;       // float32 [capacity, V]
     private readonly int[] _lengths;
     private readonly OwnedBinding?[] _steps;
-    private readonly InferenceSession? _batchSession;   // more intra-op threads, for steps of >= _batchMinRows rows
-    private readonly int _batchMinRows;
-    private readonly OwnedBinding?[] _batchSteps;
+    private readonly StepWorker[] _workers;             // slices - 1 helper threads
+    private readonly int _parallelMinRows;
+    private readonly OwnedBinding[]?[] _sliceSteps;     // [rows] -> one binding per slice
     private readonly RunOptions _runOptions = new();
     private readonly bool _logitsLast;
     private readonly OrtMemoryInfo _cpu = OrtMemoryInfo.DefaultInstance;
@@ -40,14 +43,15 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     /// <param name="vocabularySize">Logits per row.</param>
     /// <param name="capacity">Most rows.</param>
     /// <param name="maxLength">Positions per row in the KV buffers.</param>
-    /// <param name="batchSession">A session of the same graph with more intra-op threads, or null.</param>
-    /// <param name="batchMinRows">Decode steps of at least this many rows run on <paramref name="batchSession"/>.</param>
+    /// <param name="parallelSlices">Slices a large decode step is cut into, run at once (1 = off).</param>
+    /// <param name="parallelMinRows">Fewest rows for a decode step to be cut into slices.</param>
     public FastTransformerDecoder(InferenceSession session, GraphEntry graph, int vocabularySize, int capacity, int maxLength,
-        InferenceSession? batchSession = null, int batchMinRows = 0)
+        int parallelSlices = 1, int parallelMinRows = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelSlices, 1);
         _session = session;
-        _batchSession = batchMinRows > 0 ? batchSession : null;
-        _batchMinRows = batchMinRows;
+        bool parallel = parallelSlices > 1 && capacity >= Math.Max(parallelMinRows, parallelSlices);
+        _parallelMinRows = Math.Max(parallelMinRows, parallelSlices);
         _graph = graph;
         _kv = graph.KvLayout ?? throw new ArgumentException("The fast graph has no kvLayout.", nameof(graph));
         _vocab = vocabularySize;
@@ -76,7 +80,10 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         _logits = new NativeBuffer((long)capacity * vocabularySize * 4);
         _lengths = new int[capacity];
         _steps = new OwnedBinding?[capacity + 1];
-        _batchSteps = new OwnedBinding?[capacity + 1];
+        _sliceSteps = new OwnedBinding[]?[capacity + 1];
+        _workers = parallel
+            ? [.. Enumerable.Range(1, parallelSlices - 1).Select(i => new StepWorker($"musicgen-decode-{i}"))]
+            : [];
     }
 
     private bool IsKvName(string name)
@@ -96,8 +103,11 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
 
     public int Length(int row) => _lengths[row];
 
-    /// <summary>Decode steps run on the batch session so far (tests check the switch really happens).</summary>
-    internal long BatchSessionSteps { get; private set; }
+    /// <summary>Decode steps run as parallel slices so far (tests check the split really happens).</summary>
+    internal long ParallelSteps { get; private set; }
+
+    /// <summary>Slices a decode step of many rows is cut into (1 when steps are never split).</summary>
+    internal int Slices => _workers.Length + 1;
 
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
@@ -171,19 +181,59 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
             if (len + 1 > max) max = len + 1;
         }
         _total.AsSpan<int>(0, 1)[0] = max;
-        if (_batchSession is not null && n >= _batchMinRows)
+        if (_workers.Length > 0 && n >= _parallelMinRows)
         {
-            var step = _batchSteps[n] ??= StepBinding(_batchSession, n);
-            _batchSession.RunWithBinding(_runOptions, step.Binding);
-            BatchSessionSteps++;
+            RunSlices(_sliceSteps[n] ??= SliceBindings(n));
+            ParallelSteps++;
         }
         else
         {
-            var step = _steps[n] ??= StepBinding(_session, n);
+            var step = _steps[n] ??= StepBinding(0, n);
             _session.RunWithBinding(_runOptions, step.Binding);
         }
         for (int i = 0; i < n; i++) _lengths[i]++;
         return _logits.AsSpan<float>(0, n * _vocab);
+    }
+
+    /// <summary>Runs slice 0 on this thread and the others on the workers; waits for all, then rethrows the first error.</summary>
+    private void RunSlices(OwnedBinding[] slices)
+    {
+        for (int w = 0; w < _workers.Length; w++) _workers[w].Start(_session, slices[w + 1].Binding);
+        Exception? first = null;
+        try
+        {
+            _session.RunWithBinding(_runOptions, slices[0].Binding);
+        }
+        catch (Exception e)
+        {
+            first = e;
+        }
+        for (int w = 0; w < _workers.Length; w++)
+        {
+            try
+            {
+                _workers[w].Wait();
+            }
+            catch (Exception e)
+            {
+                first ??= e;
+            }
+        }
+        if (first is not null) ExceptionDispatchInfo.Throw(first);
+    }
+
+    /// <summary>Bindings of an n-row step cut into contiguous slices of nearly equal size.</summary>
+    private OwnedBinding[] SliceBindings(int n)
+    {
+        int parts = _workers.Length + 1;
+        var slices = new OwnedBinding[parts];
+        for (int i = 0, start = 0; i < parts; i++)
+        {
+            int rows = n / parts + (i < n % parts ? 1 : 0);
+            slices[i] = StepBinding(start, rows);
+            start += rows;
+        }
+        return slices;
     }
 
     public void RemoveRow(int row)
@@ -222,8 +272,10 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
 
     public void Dispose()
     {
+        foreach (var w in _workers) w.Dispose();
         foreach (var s in _steps) s?.Dispose();
-        foreach (var s in _batchSteps) s?.Dispose();
+        foreach (var slices in _sliceSteps)
+            foreach (var s in slices ?? []) s.Dispose();
         foreach (var b in _keys) b.Dispose();
         foreach (var b in _values) b.Dispose();
         _ids.Dispose();
@@ -233,24 +285,25 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         _runOptions.Dispose();
     }
 
-    /// <summary>Everything bound for a decode step of exactly n rows on <paramref name="session"/>.</summary>
-    private OwnedBinding StepBinding(InferenceSession session, int n)
+    /// <summary>Everything bound for a decode step of rows [first, first + n).</summary>
+    private OwnedBinding StepBinding(int first, int n)
     {
-        var b = new OwnedBinding(session);
+        var b = new OwnedBinding(_session);
         var cpu = _cpu;
-        b.Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], _ids.Pointer, n * 8L));
-        b.Bind(true, "seqlens_k", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [n], _seqlens.Pointer, n * 4L));
+        b.Bind(true, "input_ids", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int64, [n, 1], _ids.Pointer + first * 8, n * 8L));
+        b.Bind(true, "seqlens_k", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [n], _seqlens.Pointer + first * 4, n * 4L));
         b.Bind(true, "total_sequence_length", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Int32, [], _total.Pointer, 4));
         for (int layer = 0; layer < _kv.Layers; layer++)
         {
-            var k = b.Own(RowView(_keys[layer], 0, n));
-            var v = b.Own(RowView(_values[layer], 0, n));
+            var k = b.Own(RowView(_keys[layer], first, n));
+            var v = b.Own(RowView(_values[layer], first, n));
             b.Binding.BindInput(KvCacheLayout.Format(_kv.PastKey, layer), k);
             b.Binding.BindInput(KvCacheLayout.Format(_kv.PastValue, layer), v);
             b.Binding.BindOutput(KvCacheLayout.Format(_kv.PresentKey, layer), k);
             b.Binding.BindOutput(KvCacheLayout.Format(_kv.PresentValue, layer), v);
         }
-        b.Bind(false, "logits", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, [n, 1, _vocab], _logits.Pointer, (long)n * _vocab * 4));
+        b.Bind(false, "logits", OrtValue.CreateTensorValueWithData(cpu, TensorElementType.Float, [n, 1, _vocab],
+            _logits.Pointer + (nint)((long)first * _vocab * 4), (long)n * _vocab * 4));
         return b;
     }
 }
