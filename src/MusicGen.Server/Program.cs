@@ -23,6 +23,14 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
 });
 
+// Started from another folder (`dotnet src/MusicGen.Server/bin/.../MusicGen.Server.dll` at the repository root), the
+// content root has no appsettings.json: use the copy beside the assembly, below every other source.
+if (!File.Exists(Path.Combine(builder.Environment.ContentRootPath, "appsettings.json")))
+{
+    var beside = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true).Build();
+    builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.ChainedConfigurationSource { Configuration = beside, ShouldDisposeConfiguration = true });
+}
+
 builder.Services.AddOptions<ServerOptions>()
     .Bind(builder.Configuration.GetSection(ServerOptions.Section))
     .ValidateDataAnnotations()

@@ -11,7 +11,10 @@ public sealed class ServerOptions
     /// <summary>Folder of model packages (<c>onnx/</c> by default, relative to the content root).</summary>
     [Required] public string ModelsPath { get; set; } = "onnx";
 
-    /// <summary>Model name used when a request names none and checked by <c>/readyz</c>; null = the first name found.</summary>
+    /// <summary>
+    /// Model name used when a request names none and checked by <c>/readyz</c>; null or blank = the first name found
+    /// (ordinal order). appsettings.json sets the bundled <c>pop909-transformer</c>.
+    /// </summary>
     public string? DefaultModel { get; set; }
 
     /// <summary>How often the models folder is rescanned, beside the file system watcher.</summary>

@@ -19,6 +19,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
             ["MusicGen:RescanInterval"] = "00:00:00.500",
             ["MusicGen:ChangeDebounce"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["MusicGen:DefaultModel"] = "",   // appsettings.json names the bundled model; test folders hold others
         };
         foreach (var (k, v) in settings ?? []) _settings[k] = v;
     }

@@ -83,7 +83,7 @@ internal sealed class ModelRegistry : IDisposable
     {
         get
         {
-            if (_options.DefaultModel is { } d) return d;
+            if (!string.IsNullOrWhiteSpace(_options.DefaultModel)) return _options.DefaultModel;
             lock (_gate) return _models.Where(m => m.Value.Active is not null).Select(m => m.Key).Order(StringComparer.Ordinal).FirstOrDefault();
         }
     }
