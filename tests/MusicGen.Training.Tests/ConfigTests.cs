@@ -58,3 +58,18 @@ public sealed class ConfigTests
         Assert.Equal(new[] { 5, 6, 7, 8, 7, 8, 9, 10, 9, 10, 11, 0, 3, 4, 0, 0 }, m);
     }
 }
+
+public sealed class ProvenanceTests
+{
+    [Fact]
+    public void Provenance_paths_become_relative_to_the_repository_root()
+    {
+        // The tests run inside the checkout, so the repository root is found above the working directory.
+        var root = Directory.GetCurrentDirectory();
+        while (!File.Exists(Path.Combine(root, "MusicGen.sln"))) root = Path.GetDirectoryName(root)!;
+        var parent = Path.GetDirectoryName(root)!;
+        var text = $"{Path.Combine(parent, "shared", "datasets", "pop909")} (remi; cache {Path.Combine(root, "runs", "cache")}) {Path.Combine(root, "runs", "x", "best.ckpt")} /elsewhere/file";
+        Assert.Equal("../shared/datasets/pop909 (remi; cache runs/cache) runs/x/best.ckpt /elsewhere/file",
+            MusicGen.Training.Export.ExportCommands.RepoRelative(text));
+    }
+}

@@ -103,14 +103,33 @@ internal static class ExportCommands
         var best = meta.History.LastOrDefault(h => h.Step == meta.BestStep) ?? meta.History.LastOrDefault();
         return new TrainingSummary
         {
-            Data = meta.Data ?? "",
-            Command = meta.Config is null ? "" : "musicgen-train train " + JsonSerializer.Serialize(meta.Config, new JsonSerializerOptions(TrainConfig.Json) { WriteIndented = false }),
+            Data = RepoRelative(meta.Data ?? ""),
+            Command = meta.Config is null ? "" : RepoRelative("musicgen-train train " + JsonSerializer.Serialize(meta.Config, new JsonSerializerOptions(TrainConfig.Json) { WriteIndented = false })),
             Steps = meta.Step,
             ValidLoss = double.IsFinite(meta.BestValidLoss) ? meta.BestValidLoss : best?.ValidLoss,
             ValidAccuracy = best?.ValidAccuracy,
             WallTimeSeconds = meta.ElapsedSeconds,
-            Checkpoint = checkpointPath,
+            Checkpoint = RepoRelative(Path.GetFullPath(checkpointPath)),
         };
+    }
+
+    /// <summary>
+    /// Provenance text with this checkout's absolute paths made relative to the repository root (the folder with
+    /// MusicGen.sln above the working directory): <c>/r/main/runs/x</c> becomes <c>runs/x</c> and
+    /// <c>/r/shared/datasets</c> becomes <c>../shared/datasets</c>, so a package does not record one machine's layout.
+    /// </summary>
+    internal static string RepoRelative(string text)
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (!File.Exists(Path.Combine(dir.FullName, "MusicGen.sln"))) continue;
+            var root = dir.FullName.TrimEnd('/') + "/";
+            text = text.Replace(root, "", StringComparison.Ordinal);
+            if (dir.Parent is { } parent && parent.FullName != "/")
+                text = text.Replace(parent.FullName.TrimEnd('/') + "/", "../", StringComparison.Ordinal);
+            return text;
+        }
+        return text;
     }
 
     private static int Guard(Func<int> action)
