@@ -35,9 +35,10 @@ public static class CorpusCommands
         var jitter = new Option<int>("--velocity-jitter") { Description = "Largest velocity change per note in augmented copies.", DefaultValueFactory = _ => 0 };
         var fpq = new Option<int>("--frames-per-quarter") { Description = "JSB input with remi/performance: frames per quarter note.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var meters = new Option<string[]>("--meter") { Description = "Rewrite a time signature before tokenizing, FROM=TO (e.g. 1/4=4/4 for POP909's 1/4 files); repeatable.", AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("build", "Tokenize a MIDI folder or the JSB JSON into a cache: split by file, augment the train split, skip and list bad files.")
         {
-            kind, config, input, output, valid, seed, copies, transpose, pitchRange, stretch, jitter, fpq, threads,
+            kind, config, input, output, valid, seed, copies, transpose, pitchRange, stretch, jitter, fpq, threads, meters,
         };
         cmd.SetAction(parse => TokensCommands.Guard(() =>
         {
@@ -53,6 +54,7 @@ public static class CorpusCommands
                 Seed = parse.GetValue(seed),
                 FramesPerQuarter = parse.GetValue(fpq),
                 Parallelism = parse.GetValue(threads),
+                MeterMap = MeterMap(parse.GetValue(meters)),
                 Augmentation = new AugmentationOptions
                 {
                     Copies = parse.GetValue(copies),
@@ -160,6 +162,19 @@ public static class CorpusCommands
         }
 
         AnsiConsole.Write(table);
+    }
+
+    private static Dictionary<string, string>? MeterMap(string[]? pairs)
+    {
+        if (pairs is null || pairs.Length == 0) return null;
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var parts = pair.Split('=');
+            if (parts.Length != 2) throw new ArgumentException($"--meter '{pair}': expected FROM=TO, e.g. 1/4=4/4.");
+            map[parts[0].Trim()] = parts[1].Trim();
+        }
+        return map;
     }
 
     private static (int, int) IntRange(string text, string option)

@@ -170,4 +170,41 @@ public sealed class CorpusTests : IDisposable
         Assert.Contains("beyond", e.Message, StringComparison.Ordinal);
         Assert.Throws<InvalidDataException>(() => TokenCorpus.Open(Path.Combine(_root, "nothing")));
     }
+
+    [Fact]
+    public void Meter_map_rebars_files_before_tokenizing()
+    {
+        // Two tunes of 32 eighth notes (4 quarter-note bars... of 1/4 each: 16 bars), declared 1/4 like most POP909 files.
+        var dir = Path.Combine(_root, "quarter");
+        Directory.CreateDirectory(dir);
+        for (var i = 0; i < 2; i++)
+        {
+            var score = Tune(i);
+            score.TimeSignatures[0] = new TimeSignature(0, 1, 4);
+            MidiScore.Save(score, Path.Combine(dir, $"q{i}.mid"));
+        }
+
+        var t = new RemiTokenizer();
+        int[] Count(IReadOnlyDictionary<string, string>? map, string name)
+        {
+            var output = Path.Combine(_root, "cache-" + name);
+            CorpusBuilder.Build(new CorpusBuildOptions { Tokenizer = t, Input = dir, Output = output, ValidFraction = 0, MeterMap = map });
+            var tokens = TokenCorpus.Open(output).Documents("train").SelectMany(d => d.ToArray()).Select(t.TokenName).ToList();
+            return [tokens.Count(n => n == "Bar"), tokens.Count(n => n == "TimeSig_1/4"), tokens.Count(n => n == "TimeSig_4/4")];
+        }
+
+        var asDeclared = Count(null, "plain");
+        var rebarred = Count(new Dictionary<string, string> { ["1/4"] = "4/4" }, "rebarred");
+        Assert.Equal(0, asDeclared[2]);
+        Assert.True(asDeclared[1] > 0);
+        Assert.Equal(0, rebarred[1]);
+        Assert.True(rebarred[2] > 0);
+        Assert.Equal(asDeclared[0], 4 * rebarred[0]);   // 16 one-beat bars per tune become 4 four-beat bars
+
+        var bad = Assert.Throws<ArgumentException>(() => new CorpusBuildOptions
+        {
+            Tokenizer = t, Input = dir, Output = Path.Combine(_root, "x"), MeterMap = new Dictionary<string, string> { ["1/4"] = "4/3" },
+        }.Validate());
+        Assert.Contains("'4/3'", bad.Message);
+    }
 }

@@ -91,6 +91,8 @@ public sealed class DataConfig
     public int Transpose { get; set; }
     /// <summary>Augmented copies per training piece when <see cref="Transpose"/> is set.</summary>
     public int AugmentCopies { get; set; } = 2;
+    /// <summary>Time signatures rewritten before tokenizing (cache build), e.g. <c>{"1/4": "4/4"}</c>; see <see cref="MusicGen.Core.Corpus.CorpusBuildOptions.MeterMap"/>.</summary>
+    public Dictionary<string, string>? MeterMap { get; set; }
     /// <summary>Use a generated corpus instead of files (tests, benchmarks).</summary>
     public SyntheticCorpusOptions? Synthetic { get; set; }
 }
