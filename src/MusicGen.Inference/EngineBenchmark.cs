@@ -52,6 +52,10 @@ public sealed class BenchmarkReport
     public double FastBatch1CpuTokensPerSecond { get; init; }
     /// <summary>Portable graph, batch 1: tokens per second of process CPU time.</summary>
     public double PortableBatch1CpuTokensPerSecond { get; init; }
+    /// <summary>Fast graph with int8 weights, batch 1, KV cache (NaN when the package has none).</summary>
+    public double FastInt8Batch1TokensPerSecond { get; init; }
+    /// <summary>Fast int8 graph, batch 1: tokens per second of process CPU time.</summary>
+    public double FastInt8Batch1CpuTokensPerSecond { get; init; }
     /// <summary>Per-token latency percentiles at batch 1 (milliseconds): p50, p90, p99.</summary>
     public (double P50, double P90, double P99) LatencyMs { get; init; }
     /// <summary>Cached decode at <see cref="BenchmarkSettings.Context"/> tokens of context: milliseconds per token.</summary>
@@ -112,6 +116,14 @@ public static class EngineBenchmark
         Array.Sort(latencies);
         say($"batch 1 ({fastVariant}): {fast.TokensPerSecond:F1} tokens/s" + (portable is null ? "" : $"; portable {portable.TokensPerSecond:F1} tokens/s"));
 
+        // The int8-weight fast graph at batch 1, when the package has one (a separate row: other numerics).
+        StepTimes? int8 = null;
+        if (fastVariant == GraphVariants.Fast && model.Variants.Contains(GraphVariants.FastInt8))
+        {
+            int8 = StepTimes.Merge(DecodeSteps(model, GraphVariants.FastInt8, 1, tokens, settings.Seed), DecodeSteps(model, GraphVariants.FastInt8, 1, tokens, settings.Seed));
+            say($"batch 1 (fast-int8): {int8.TokensPerSecond:F1} tokens/s");
+        }
+
         // Cached vs recompute at the given context.
         int context = Math.Min(settings.Context, model.MaxSequenceLength - settings.RecomputeSteps - 40);
         var (cached, recompute) = CachedVersusRecompute(model, fastVariant, context, Math.Max(1, settings.RecomputeSteps), vocab);
@@ -159,6 +171,8 @@ public static class EngineBenchmark
             PortableBatch1TokensPerSecond = portable?.TokensPerSecond ?? double.NaN,
             FastBatch1CpuTokensPerSecond = fast.CpuTokensPerSecond,
             PortableBatch1CpuTokensPerSecond = portable?.CpuTokensPerSecond ?? double.NaN,
+            FastInt8Batch1TokensPerSecond = int8?.TokensPerSecond ?? double.NaN,
+            FastInt8Batch1CpuTokensPerSecond = int8?.CpuTokensPerSecond ?? double.NaN,
             LatencyMs = (Percentile(latencies, 0.5), Percentile(latencies, 0.9), Percentile(latencies, 0.99)),
             CachedMsPerTokenAtContext = cached,
             RecomputeMsPerTokenAtContext = recompute,

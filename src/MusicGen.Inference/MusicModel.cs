@@ -72,11 +72,14 @@ public sealed class MusicModel : IDisposable
         return preference switch
         {
             GraphPreference.Fast when !hasFast => throw new ModelPackageException($"Model package '{Package.Directory}' has no '{FastVariant}' graph (Graph = Fast was asked for)."),
+            GraphPreference.FastInt8 when m.FindGraph(GraphVariants.FastInt8) is null => throw new ModelPackageException(
+                $"Model package '{Package.Directory}' has no '{GraphVariants.FastInt8}' graph (Graph = FastInt8 was asked for); export it with musicgen-train export --variant all."),
             GraphPreference.Portable when !hasPortable => throw new ModelPackageException($"Model package '{Package.Directory}' has no 'portable' graph (Graph = Portable was asked for)."),
-            GraphPreference.Fast when !FastSupported => throw new ModelPackageException(_factory.UseCuda
+            GraphPreference.Fast or GraphPreference.FastInt8 when !FastSupported => throw new ModelPackageException(_factory.UseCuda
                 ? $"Model package '{Package.Directory}': the fast graph runs on the CPU provider only in this engine; use the portable graph on CUDA."
                 : $"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
             GraphPreference.Fast => FastVariant,
+            GraphPreference.FastInt8 => GraphVariants.FastInt8,
             GraphPreference.Portable => GraphVariants.Portable,
             _ => hasFast && (FastSupported || !hasPortable) ? FastVariant : GraphVariants.Portable,
         };
@@ -93,7 +96,7 @@ public sealed class MusicModel : IDisposable
 
     /// <summary>Graph variants of this package the engine can run.</summary>
     public IReadOnlyList<string> Variants =>
-        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v != GraphVariants.Fast || FastSupported))];
+        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v is not (GraphVariants.Fast or GraphVariants.FastInt8) || FastSupported))];
 
     /// <summary>
     /// Threads a decode step of <paramref name="rows"/> rows runs on with <paramref name="variant"/> (default:
@@ -111,7 +114,7 @@ public sealed class MusicModel : IDisposable
     /// <summary>Slices a fast-graph decode step is cut into in a batch of <paramref name="capacity"/> rows (1 = never split).</summary>
     internal int ParallelSlices(string variant, int capacity)
     {
-        if (variant != GraphVariants.Fast || _factory.UseCuda || Options.IntraOpThreads != 1) return 1;
+        if (variant is not (GraphVariants.Fast or GraphVariants.FastInt8) || _factory.UseCuda || Options.IntraOpThreads != 1) return 1;
         int slices = InferenceOptions.ResolveThreads(Options.ParallelDecodeThreads);
         return capacity >= Math.Max(Options.ParallelDecodeMinRows, slices) ? slices : 1;
     }

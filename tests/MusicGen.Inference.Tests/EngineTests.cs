@@ -8,7 +8,7 @@ public sealed class EngineTests
     {
         var options = new InferenceOptions
         {
-            Graph = variant switch { "portable" => GraphPreference.Portable, "fast" => GraphPreference.Fast, _ => GraphPreference.Auto },
+            Graph = variant switch { "portable" => GraphPreference.Portable, "fast" => GraphPreference.Fast, "fast-int8" => GraphPreference.FastInt8, _ => GraphPreference.Auto },
             MaxBatchSize = maxBatch,
         };
         return MusicModel.Load(TestPackages.Transformer(), options);
@@ -31,6 +31,32 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void Int8_graph_is_chosen_by_configuration_and_generates_like_the_fp32_graph_up_to_rounding()
+    {
+        using var int8 = Load("fast-int8");
+        Assert.Equal("fast-int8", int8.DefaultVariant);
+        Assert.Contains("fast-int8", int8.Variants);
+        using var fp32 = Load("fast");
+        Assert.Equal("fast", fp32.DefaultVariant);
+        // Greedy decoding of the same prompt: both graphs agree on most tokens (random tiny weights have near ties).
+        var request = new GenerationRequest { MaxTokens = 48, Seed = 1, Sampling = new SamplingOptions { Greedy = true, UseGrammar = false } };
+        var a = GenerateTokens(int8, request);
+        var b = GenerateTokens(fp32, request);
+        Assert.Equal(a.Length, b.Length);
+        Assert.True(a.Zip(b).Count(p => p.First == p.Second) >= a.Length / 2, $"int8 and fp32 greedy tokens agree on {a.Zip(b).Count(p => p.First == p.Second)} of {a.Length}");
+        Assert.Equal(a, GenerateTokens(int8, request));
+    }
+
+    private static int[] GenerateTokens(MusicModel model, GenerationRequest request)
+    {
+        using var batch = model.CreateBatch(1);
+        var seq = model.CreateSequence(request);
+        batch.Add(seq);
+        while (batch.Count > 0) batch.Step();
+        return seq.Tokens.ToArray();
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_midi_twice()
     {
         using var model = Load();
@@ -46,6 +72,7 @@ public sealed class EngineTests
     [Theory]
     [InlineData("fast")]
     [InlineData("portable")]
+    [InlineData("fast-int8")]
     public void Same_seed_gives_identical_tokens_inside_a_batch_of_32(string variant)
     {
         using var model = Load(variant);

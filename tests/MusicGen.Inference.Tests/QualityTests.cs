@@ -94,10 +94,12 @@ public sealed class QualityTests
         Assert.Equal(Run(reference), Run(model));
     }
 
-    [Fact]
-    public void A_decode_step_allocates_nothing()
+    [Theory]
+    [InlineData(GraphPreference.Fast)]
+    [InlineData(GraphPreference.FastInt8)]
+    public void A_decode_step_allocates_nothing(GraphPreference graph)
     {
-        using var model = Load(GraphPreference.Fast);
+        using var model = Load(graph);
         using var batch = model.CreateBatch(8);
         for (int i = 0; i < 8; i++)
             batch.Add(model.CreateSequence(new GenerationRequest

@@ -67,7 +67,7 @@ internal static class TestPackages
             HeadSize = dModel / heads, FfnHidden = (dModel * 8 / 3 + 7) / 8 * 8, ContextLength = context,
         };
         var weights = TransformerWeights.Random(config, seed);
-        var graphs = new[] { TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights) };
+        var graphs = new[] { TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights), TransformerGraphs.BuildFast(weights, int8: true) };
         foreach (var g in graphs)
         {
             File.WriteAllBytes(Path.Combine(dir, g.Entry.File), g.Model);

@@ -42,7 +42,8 @@ public sealed class ExportTests(ITestOutputHelper output) : IDisposable
             VocabSize = 48, DModel = 64, Layers = 2, Heads = 4, KvHeads = 2, FfnHidden = 96, ContextLength = 128,
         });
         var checks = ExportAndVerify(model, context: 600);
-        Assert.Equal(9, checks.Count); // portable, fast, fast-fp16 x (full, 512 cached, ragged)
+        Assert.Equal(12, checks.Count); // portable, fast, fast-fp16, fast-int8 x (full, 512 cached, ragged)
+        Assert.Contains(checks, c => c.Graph.StartsWith("fast-int8 ", StringComparison.Ordinal) && c.Tolerance == PackageVerifier.Int8Tolerance);
         Assert.Contains(checks, c => c.Scenario.Contains("512 cached steps", StringComparison.Ordinal) && c.Graph.StartsWith("fast ", StringComparison.Ordinal));
     }
 

@@ -65,6 +65,49 @@ internal static class GraphOps
         return TransposeMatrix(stacked, totalOut, inFeatures);
     }
 
+    /// <summary>
+    /// <c>x · W</c> with <c>W[k, n]</c> (row-major) quantized block-wise to symmetric int8 for com.microsoft
+    /// MatMulNBits: <c>B[n, ceil(k / 32), 32]</c> as unsigned bytes around the implicit zero point 128 (a last partial
+    /// block padded with zeros), one float scale per block (<c>max |w| / 127</c>), <c>accuracy_level</c> 4 (int8
+    /// activations, int32 accumulation).
+    /// </summary>
+    public static string MatMulInt8(this OnnxGraphBuilder g, string x, string name, ReadOnlySpan<float> w, int k, int n)
+    {
+        const int Block = 32;
+        var (q, scales) = QuantizeInt8(w, k, n, Block);
+        int blocks = (k + Block - 1) / Block;
+        var y = g.Fresh("qmatmul");
+        g.Node("MatMulNBits", [x, g.Initializer(name + ".q8", q, n, blocks, Block), g.Initializer(name + ".scales", scales, (long)n * blocks)], [y],
+            "com.microsoft", ("K", (long)k), ("N", (long)n), ("bits", 8L), ("block_size", (long)Block), ("accuracy_level", 4L));
+        return y;
+    }
+
+    /// <summary>
+    /// Block-wise symmetric int8 quantization of <c>W[k, n]</c> along k (see <see cref="MatMulInt8"/>): returns
+    /// <c>q[n, ceil(k / block), block]</c> (value + 128; padding 128) and <c>scales[n, ceil(k / block)]</c>.
+    /// </summary>
+    public static (byte[] Quantized, float[] Scales) QuantizeInt8(ReadOnlySpan<float> w, int k, int n, int block)
+    {
+        int blocks = (k + block - 1) / block;
+        var q = new byte[n * blocks * block];
+        var scales = new float[n * blocks];
+        for (int col = 0; col < n; col++)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                int rows = Math.Min(block, k - b * block);
+                float max = 0;
+                for (int i = 0; i < rows; i++) max = MathF.Max(max, MathF.Abs(w[(b * block + i) * n + col]));
+                float scale = max > 0 ? max / 127f : 1f;
+                scales[col * blocks + b] = scale;
+                int at = (col * blocks + b) * block;
+                for (int i = 0; i < block; i++)
+                    q[at + i] = (byte)(i < rows ? Math.Clamp((int)MathF.Round(w[(b * block + i) * n + col] / scale), -127, 127) + 128 : 128);
+            }
+        }
+        return (q, scales);
+    }
+
     public static string TypeName(OnnxDataType t) => t switch
     {
         OnnxDataType.Float => "float32",
@@ -72,6 +115,7 @@ internal static class GraphOps
         OnnxDataType.Int64 => "int64",
         OnnxDataType.Int32 => "int32",
         OnnxDataType.Bool => "bool",
+        OnnxDataType.UInt8 => "uint8",
         _ => t.ToString(),
     };
 

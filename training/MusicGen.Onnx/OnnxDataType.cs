@@ -5,6 +5,8 @@ public enum OnnxDataType
 {
     /// <summary>32-bit float.</summary>
     Float = 1,
+    /// <summary>8-bit unsigned integer (packed quantized weights).</summary>
+    UInt8 = 2,
     /// <summary>Boolean.</summary>
     Bool = 9,
     /// <summary>32-bit signed integer.</summary>

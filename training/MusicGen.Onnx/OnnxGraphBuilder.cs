@@ -85,6 +85,10 @@ public sealed class OnnxGraphBuilder
     public string Initializer(string name, ReadOnlySpan<int> data, params long[] dims) =>
         AddTensor(name, OnnxDataType.Int32, dims, data.Length, MemoryMarshal.AsBytes(data));
 
+    /// <summary>Adds a uint8 initializer (packed quantized weights).</summary>
+    public string Initializer(string name, ReadOnlySpan<byte> data, params long[] dims) =>
+        AddTensor(name, OnnxDataType.UInt8, dims, data.Length, data);
+
     /// <summary>A 1-D int64 constant (as an initializer with a fresh name).</summary>
     public string ConstInt64(params long[] values) => Initializer(Fresh("const_i64"), values, values.Length);
 

@@ -17,6 +17,8 @@ public static class TransformerGraphs
     public const string FastFile = "model.fast.onnx";
     /// <summary>File name of the fp16 fast graph.</summary>
     public const string FastFp16File = "model.fast.fp16.onnx";
+    /// <summary>File name of the fast graph with int8 linear-layer weights.</summary>
+    public const string FastInt8File = "model.fast.int8.onnx";
 
     private const string Batch = "batch";
     private const string Seq = "seq";
@@ -161,18 +163,25 @@ public static class TransformerGraphs
     /// </summary>
     /// <param name="weights">The weights.</param>
     /// <param name="fp16">True: weights, activations and KV cache in float16 (for CUDA); logits are still float32.</param>
-    public static BuiltGraph BuildFast(TransformerWeights weights, bool fp16 = false)
+    /// <param name="int8">
+    /// True: the four linear layers of every block (fused QKV, output, fused gate/up, down) as com.microsoft
+    /// MatMulNBits with block-wise int8 weights and int8 compute, for the CPU; embeddings, norms, the tied LM head and
+    /// the KV cache stay fp32. Not with <paramref name="fp16"/>.
+    /// </param>
+    public static BuiltGraph BuildFast(TransformerWeights weights, bool fp16 = false, bool int8 = false)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        if (fp16 && int8) throw new ArgumentException("The fast graph is either fp16 or int8, not both.", nameof(int8));
         var c = weights.Config;
         if (c.HeadSize % 16 != 0)
             throw new ArgumentException($"The fast graph needs a head size that is a multiple of 16 (GroupQueryAttention's rotary kernel); got {c.HeadSize}. Use the portable graph.");
         int d = c.DModel, H = c.Heads, KV = c.KvHeads, hd = c.HeadSize, F = c.FfnHidden, V = c.VocabSize;
         float eps = (float)c.NormEpsilon;
         var T = fp16 ? OnnxDataType.Float16 : OnnxDataType.Float;
-        var g = new OnnxGraphBuilder(fp16 ? "musicgen_transformer_fast_fp16" : "musicgen_transformer_fast");
+        var variant = fp16 ? GraphVariants.FastFp16 : int8 ? GraphVariants.FastInt8 : GraphVariants.Fast;
+        var g = new OnnxGraphBuilder("musicgen_transformer_" + variant.Replace('-', '_'));
         g.UseOpset("com.microsoft", 1);
-        g.AddMetadata("musicgen.variant", fp16 ? GraphVariants.FastFp16 : GraphVariants.Fast);
+        g.AddMetadata("musicgen.variant", variant);
         var inputs = new List<TensorSpec>();
         var outputs = new List<TensorSpec>();
 
@@ -200,8 +209,10 @@ public static class TransformerGraphs
         for (int i = 0; i < c.Layers; i++)
         {
             string L(string s) => TransformerWeights.Layer(i, s);
-            var wqkv = g.Initializer(L("wqkv.fused"), T, GraphOps.FuseLinear(d, weights[L("wq.weight")], weights[L("wk.weight")], weights[L("wv.weight")]), d, (H + 2 * KV) * hd);
-            var qkv = g.MatMul(n, wqkv);
+            string Linear(string input, string name, float[] w, int k, int nOut) => int8
+                ? g.MatMulInt8(input, name, w, k, nOut)
+                : g.MatMul(input, g.Initializer(name, T, w, k, nOut));
+            var qkv = Linear(n, L("wqkv.fused"), GraphOps.FuseLinear(d, weights[L("wq.weight")], weights[L("wk.weight")], weights[L("wv.weight")]), d, (H + 2 * KV) * hd);
             var attn = g.Fresh("attn");
             g.Node("GroupQueryAttention",
                 [qkv, "", "", pastK[i], pastV[i], seqlensK, totalLen, cosCache, sinCache],
@@ -209,15 +220,14 @@ public static class TransformerGraphs
                 "com.microsoft",
                 ("num_heads", (long)H), ("kv_num_heads", (long)KV), ("do_rotary", 1L), ("rotary_interleaved", 0L),
                 ("scale", 1f / MathF.Sqrt(hd)), ("local_window_size", -1L));
-            var wo = g.Initializer(L("wo.fused"), T, GraphOps.TransposeMatrix(weights[L("wo.weight")], d, H * hd), H * hd, d);
-            (n, residual) = SkipNorm(g, g.MatMul(attn, wo), residual, g.Initializer(L("ffn_norm.weight"), T, weights[L("ffn_norm.weight")], d), eps);
+            var wo = Linear(attn, L("wo.fused"), GraphOps.TransposeMatrix(weights[L("wo.weight")], d, H * hd), H * hd, d);
+            (n, residual) = SkipNorm(g, wo, residual, g.Initializer(L("ffn_norm.weight"), T, weights[L("ffn_norm.weight")], d), eps);
 
-            var w13 = g.Initializer(L("w13.fused"), T, GraphOps.FuseLinear(d, weights[L("w1.weight")], weights[L("w3.weight")]), d, 2 * F);
-            var gu = g.Split(g.MatMul(n, w13), -1, F, F);
+            var gu = g.Split(Linear(n, L("w13.fused"), GraphOps.FuseLinear(d, weights[L("w1.weight")], weights[L("w3.weight")]), d, 2 * F), -1, F, F);
             var act = g.Mul(g.Mul(gu[0], g.Op("Sigmoid", gu[0])), gu[1]);
-            var w2 = g.Initializer(L("w2.fused"), T, GraphOps.TransposeMatrix(weights[L("w2.weight")], d, F), F, d);
+            var w2 = Linear(act, L("w2.fused"), GraphOps.TransposeMatrix(weights[L("w2.weight")], d, F), F, d);
             var nextName = i + 1 < c.Layers ? TransformerWeights.Layer(i + 1, "attn_norm.weight") : "norm.weight";
-            (n, residual) = SkipNorm(g, g.MatMul(act, w2), residual, g.Initializer(nextName, T, weights[nextName], d), eps);
+            (n, residual) = SkipNorm(g, w2, residual, g.Initializer(nextName, T, weights[nextName], d), eps);
         }
 
         // Last real position of each row: min(seq - 1, seqlens_k[b]). A right-padded first prompt ends at
@@ -238,9 +248,9 @@ public static class TransformerGraphs
 
         var entry = new GraphEntry
         {
-            Variant = fp16 ? GraphVariants.FastFp16 : GraphVariants.Fast,
-            File = fp16 ? FastFp16File : FastFile,
-            Precision = fp16 ? "fp16" : "fp32",
+            Variant = variant,
+            File = fp16 ? FastFp16File : int8 ? FastInt8File : FastFile,
+            Precision = fp16 ? "fp16" : int8 ? "int8" : "fp32",
             Inputs = inputs,
             Outputs = outputs,
             Logits = LogitsMode.Last,

@@ -54,6 +54,9 @@ public static class BenchCommands
         Console.WriteLine(string.Create(inv, $"{"measurement",-48} {"value",14}  ratio"));
         void Row(string what, string value, string ratio = "") => Console.WriteLine(string.Create(inv, $"{what,-48} {value,14}  {ratio}"));
         Row("fast graph, batch 1, KV cache", $"{r.FastBatch1TokensPerSecond:F1} tok/s", $"(per CPU-second: {r.FastBatch1CpuTokensPerSecond:F1})");
+        if (!double.IsNaN(r.FastInt8Batch1TokensPerSecond))
+            Row("fast int8-weight graph, batch 1, KV cache", $"{r.FastInt8Batch1TokensPerSecond:F1} tok/s",
+                $"int8/fast = {r.FastInt8Batch1TokensPerSecond / r.FastBatch1TokensPerSecond:F2}x (per CPU-second: {r.FastInt8Batch1CpuTokensPerSecond:F1}, {r.FastInt8Batch1CpuTokensPerSecond / r.FastBatch1CpuTokensPerSecond:F2}x)");
         if (!double.IsNaN(r.PortableBatch1TokensPerSecond))
             Row("portable graph, batch 1, KV cache", $"{r.PortableBatch1TokensPerSecond:F1} tok/s",
                 $"fast/portable = {r.FastBatch1TokensPerSecond / r.PortableBatch1TokensPerSecond:F2}x (per CPU-second: {r.PortableBatch1CpuTokensPerSecond:F1}, {r.FastBatch1CpuTokensPerSecond / r.PortableBatch1CpuTokensPerSecond:F2}x)");

@@ -21,7 +21,7 @@ internal static class ExportCommands
     {
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "musicgen-train checkpoint (e.g. runs/<name>/best.ckpt).", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Package folder to write, e.g. onnx/<name> (replaced atomically).", Required = true };
-        var variant = new Option<string>("--variant") { Description = "Transformer graphs: portable, fast (fp32 + fp16) or all.", DefaultValueFactory = _ => "all" };
+        var variant = new Option<string>("--variant") { Description = "Transformer graphs: portable, fast (fp32 + fp16 + int8) or all.", DefaultValueFactory = _ => "all" };
         variant.AcceptOnlyFromAmong(ModelExporter.VariantChoices);
         var context = new Option<int?>("--context") { Description = "Longest sequence the graphs accept (rotary tables, fast KV buffer). Default: max(training context, 1024)." };
         var tokenizer = new Option<FileInfo?>("--tokenizer") { Description = "Tokenizer JSON to embed when the checkpoint has none (synthetic data)." };

@@ -54,6 +54,7 @@ internal static class ModelExporter
                     {
                         graphs.Add(TransformerGraphs.BuildFast(w));
                         graphs.Add(TransformerGraphs.BuildFast(w, fp16: true));
+                        graphs.Add(TransformerGraphs.BuildFast(w, int8: true));
                     }
                 }
                 return graphs;

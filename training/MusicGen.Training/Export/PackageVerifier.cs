@@ -22,6 +22,9 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
     /// <summary>Bound for fp16 graphs (half precision weights, activations and cache).</summary>
     public const double Fp16Tolerance = 0.1;
 
+    /// <summary>Bound for the int8-weight graph (block-wise int8 weights and activations against fp32 logits).</summary>
+    public const double Int8Tolerance = 0.25;
+
     public const int CachedSteps = 512;
     private const int Prefix = 8;
     private const int RaggedDecodeSteps = 16;
@@ -47,7 +50,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
         {
             using var session = sessions.Load(Path.Combine(packageDirectory, g.File), out var warnings);
             string? warning = warnings.Count > 0 ? string.Join("; ", warnings) : null;
-            double tol = g.Precision == "fp16" ? Fp16Tolerance : Fp32Tolerance;
+            double tol = g.Precision switch { "fp16" => Fp16Tolerance, "int8" => Int8Tolerance, _ => Fp32Tolerance };
             string name = $"{g.Variant} ({g.File})";
             switch (g.Variant)
             {
@@ -59,7 +62,7 @@ internal sealed class PackageVerifier(string packageDirectory, ModelManifest man
                     Add(new(name, $"ragged batch of 4 ({string.Join("/", lengths)}, left-padded) + {RaggedDecodeSteps} steps", PortableRagged(run, ragged, lengths, refRagged), tol, warning));
                     break;
                 }
-                case GraphVariants.Fast or GraphVariants.FastFp16:
+                case GraphVariants.Fast or GraphVariants.FastFp16 or GraphVariants.FastInt8:
                 {
                     Add(new(name, $"full sequence of {fullLength} (last position)", FastFull(session, g, full, refFull), tol, warning));
                     Add(new(name, $"prefill {Prefix} + {steps} cached steps", FastCached(session, g, cached, refCached), tol, warning));
