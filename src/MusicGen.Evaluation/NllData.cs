@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MusicGen.Core.Midi;
+using MusicGen.Core.Music;
 using MusicGen.Core.Tokenization;
 
 namespace MusicGen.Evaluation;
@@ -17,15 +18,21 @@ public static class NllData
     /// </summary>
     /// <exception cref="FileNotFoundException">The path does not exist.</exception>
     /// <exception cref="InvalidDataException">The JSON does not have the expected shape or lacks the split; the message says where.</exception>
-    public static IReadOnlyList<int[]> Load(string path, string split, IMusicTokenizer tokenizer, int framesPerQuarter = 1)
+    /// <param name="path">A JSB-style <c>.json</c> file or a folder of MIDI files.</param>
+    /// <param name="split">Key of the JSON to read.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="framesPerQuarter">Frames per quarter note when JSON frames become a score.</param>
+    /// <param name="meters">Time signatures to rewrite in MIDI files first, as the model's training data was (null: none).</param>
+    public static IReadOnlyList<int[]> Load(string path, string split, IMusicTokenizer tokenizer, int framesPerQuarter = 1, MeterRewrite? meters = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
+        meters ??= MeterRewrite.None;
         if (Directory.Exists(path))
         {
             return Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
                 .Where(f => f.EndsWith(".mid", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".midi", StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal)
-                .Select(f => tokenizer.Encode(MidiScore.Load(f)))
+                .Select(f => tokenizer.Encode(meters.Rewrite(MidiScore.Load(f))))
                 .ToArray();
         }
 

@@ -26,6 +26,11 @@ public sealed class ModelPackage
     /// <summary>The package's tokenizer, rebuilt from the manifest.</summary>
     public IMusicTokenizer Tokenizer { get; }
 
+    /// <summary>Time signatures to rewrite in MIDI before encoding it, as the training data was (manifest <c>meterMap</c>).</summary>
+    public MusicGen.Core.Music.MeterRewrite Meters => _meters ??= MusicGen.Core.Music.MeterRewrite.Parse(Manifest.MeterMap);
+
+    private MusicGen.Core.Music.MeterRewrite? _meters;
+
     /// <summary>Model name.</summary>
     public string Name => Manifest.Name;
 

@@ -219,7 +219,7 @@ public sealed class MusicModel : IDisposable
         primerTokens = 0;
         if (primer is not null)
         {
-            var encoded = tokenizer.Encode(primer);
+            var encoded = tokenizer.Encode(Package.Meters.Rewrite(primer));
             int start = encoded.Length > 0 && encoded[0] == tokenizer.Bos ? 1 : 0;
             int end = encoded.Length;
             while (end > start && (encoded[end - 1] == tokenizer.Eos || encoded[end - 1] == tokenizer.Pad)) end--;

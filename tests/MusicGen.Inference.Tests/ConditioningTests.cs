@@ -42,4 +42,50 @@ public sealed class ConditioningTests
         var e = Assert.Throws<ArgumentException>(() => model.CreateSequence(new GenerationRequest { TempoBpm = 120 }));
         Assert.Contains("chorale", e.Message);
     }
+
+    [Fact]
+    public void A_primer_is_rebarred_with_the_packages_meter_map_and_the_callers_score_is_untouched()
+    {
+        // A copy of the REMI package whose manifest says its training data had 1/4 rewritten as 4/4.
+        var dir = Path.Combine(Path.GetTempPath(), "musicgen-meters-" + Guid.NewGuid().ToString("N"));
+        TestPackages.CopyDirectory(RemiPackage(), dir);
+        try
+        {
+            var manifestPath = Path.Combine(dir, "musicgen.json");
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+            manifest["meterMap"] = new System.Text.Json.Nodes.JsonObject { ["1/4"] = "4/4" };
+            File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+            var primer = new MusicGen.Core.Music.Score { TicksPerQuarter = 480 };
+            primer.TimeSignatures.Add(new MusicGen.Core.Music.TimeSignature(0, 1, 4));
+            var track = new MusicGen.Core.Music.ScoreTrack();
+            for (int i = 0; i < 8; i++) track.Notes.Add(new MusicGen.Core.Music.Note(i * 480, i * 480 + 240, 0, 60 + i, 80));
+            primer.Tracks.Add(track);
+
+            string[] PromptNames(string package)
+            {
+                using var model = MusicModel.Load(package);
+                var seq = model.CreateSequence(new GenerationRequest { Primer = primer, MaxTokens = 4 });
+                return [.. seq.Tokens.ToArray().Select(model.Tokenizer.TokenName)];
+            }
+
+            var plain = PromptNames(RemiPackage());
+            var rebarred = PromptNames(dir);
+            Assert.Contains("TimeSig_1/4", plain);
+            Assert.Equal(8, plain.Count(n => n == "Bar"));
+            Assert.DoesNotContain("TimeSig_1/4", rebarred);
+            Assert.Contains("TimeSig_4/4", rebarred);
+            Assert.Equal(2, rebarred.Count(n => n == "Bar"));
+            Assert.Equal((1, 4), (primer.TimeSignatures[0].Numerator, primer.TimeSignatures[0].Denominator));
+
+            manifest["meterMap"] = new System.Text.Json.Nodes.JsonObject { ["1/4"] = "4/5" };
+            File.WriteAllText(manifestPath, manifest.ToJsonString());
+            var e = Assert.Throws<MusicGen.Core.Packaging.ModelPackageException>(() => MusicModel.Load(dir));
+            Assert.Contains("meterMap", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -57,6 +57,12 @@ internal static class TestPackages
         }
     }
 
+    public static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)), overwrite: true);
+    }
+
     public static void WriteTransformer(string dir, IMusicTokenizer tokenizer, int dModel, int layers, int heads, int kvHeads, int context, int seed, int? vocabSize = null)
     {
         if (Directory.Exists(dir)) Directory.Delete(dir, true);

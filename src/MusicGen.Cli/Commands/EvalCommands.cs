@@ -278,7 +278,7 @@ public static class EvalCommands
     {
         using var runner = OnnxSequenceLogits.Open(modelDir, threads);
         var tokenizer = runner.Package.Tokenizer;
-        var sequences = NllData.Load(data, split, tokenizer, framesPerQuarter);
+        var sequences = NllData.Load(data, split, tokenizer, framesPerQuarter, runner.Package.Meters);
         if (sequences.Count == 0)
         {
             throw new InvalidDataException($"{data}: no sequence to score{(Directory.Exists(data) ? "" : $" in split \"{split}\"")}.");

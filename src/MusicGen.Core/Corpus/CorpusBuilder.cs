@@ -66,25 +66,7 @@ public sealed record CorpusBuildOptions
         }
 
         Augmentation.Validate();
-        _ = ParseMeterMap(MeterMap);
-    }
-
-    /// <summary>The meter map as numerator/denominator pairs; throws naming a malformed entry.</summary>
-    internal static Dictionary<(int, int), (int, int)> ParseMeterMap(IReadOnlyDictionary<string, string>? map)
-    {
-        var parsed = new Dictionary<(int, int), (int, int)>();
-        foreach (var (from, to) in map ?? new Dictionary<string, string>())
-            parsed[ParseMeter(from)] = ParseMeter(to);
-        return parsed;
-    }
-
-    private static (int, int) ParseMeter(string text)
-    {
-        var parts = text.Split('/');
-        if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 255
-            && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var d) && d is >= 1 and <= 128 && (d & (d - 1)) == 0)
-            return (n, d);
-        throw new ArgumentException($"Meter map entry '{text}' is not a time signature like 4/4 (numerator 1-255, denominator a power of two up to 128).");
+        _ = MeterRewrite.Parse(MeterMap);
     }
 }
 
@@ -213,7 +195,7 @@ public static class CorpusBuilder
         var sw = Stopwatch.StartNew();
         var sources = LoadSources(options);
         var results = new SourceResult[sources.Count];
-        var meters = CorpusBuildOptions.ParseMeterMap(options.MeterMap);
+        var meters = MeterRewrite.Parse(options.MeterMap);
         var done = 0;
         Parallel.For(0, sources.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, i =>
         {
@@ -257,19 +239,7 @@ public static class CorpusBuilder
         return files.Select((f, i) => new Source(Path.GetRelativePath(o.Input, f).Replace('\\', '/'), isValid[i] ? "valid" : "train", f, null)).ToList();
     }
 
-    /// <summary>Rewrites the score's time signatures found in <paramref name="meters"/>.</summary>
-    internal static void RemapMeters(Score score, IReadOnlyDictionary<(int, int), (int, int)> meters)
-    {
-        if (meters.Count == 0) return;
-        var list = score.TimeSignatures;
-        for (int i = 0; i < list.Count; i++)
-        {
-            if (meters.TryGetValue((list[i].Numerator, list[i].Denominator), out var to))
-                list[i] = list[i] with { Numerator = to.Item1, Denominator = to.Item2 };
-        }
-    }
-
-    private static SourceResult Process(CorpusBuildOptions o, IReadOnlyDictionary<(int, int), (int, int)> meters, Source source, int index)
+    private static SourceResult Process(CorpusBuildOptions o, MeterRewrite meters, Source source, int index)
     {
         var docs = new List<(int[], string?, double)>();
         try
@@ -296,7 +266,7 @@ public static class CorpusBuilder
             var score = source.Frames is { } f2
                 ? new ChoraleTokenizer(new ChoraleConfig { FramesPerQuarter = o.FramesPerQuarter }).FramesToScore(f2)
                 : MidiScore.Load(source.Path!);
-            RemapMeters(score, meters);
+            score = meters.Rewrite(score);
             if (!score.AllNotes.Any())
             {
                 return new SourceResult(docs, "no notes");

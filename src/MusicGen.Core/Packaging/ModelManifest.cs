@@ -43,6 +43,12 @@ public sealed class ModelManifest
     /// <summary>The ONNX graphs of the package.</summary>
     public List<GraphEntry> Graphs { get; set; } = [];
 
+    /// <summary>
+    /// Time signatures rewritten in the training data before tokenizing (e.g. <c>{"1/4": "4/4"}</c>), or null. The
+    /// engine rewrites primers and the evaluation rewrites MIDI data the same way (<see cref="Music.MeterRewrite"/>).
+    /// </summary>
+    public Dictionary<string, string>? MeterMap { get; set; }
+
     /// <summary>How the model was trained, or null when unknown.</summary>
     public TrainingSummary? Training { get; set; }
 
@@ -151,6 +157,14 @@ public sealed class ModelManifest
         foreach (var (n, v) in new[] { ("pad", SpecialTokens!.Pad), ("bos", SpecialTokens.Bos), ("eos", SpecialTokens.Eos) })
             if (v < 0 || v >= hp.VocabSize) Fail($"specialTokens.{n} = {v} is outside the vocabulary [0, {hp.VocabSize}).");
         if (Graphs is null || Graphs.Count == 0) Fail("graphs is empty: a package needs at least one ONNX graph.");
+        try
+        {
+            _ = Music.MeterRewrite.Parse(MeterMap);
+        }
+        catch (ArgumentException e)
+        {
+            Fail($"meterMap: {e.Message}");
+        }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Graphs!.Count; i++)
         {

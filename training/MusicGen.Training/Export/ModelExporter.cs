@@ -98,7 +98,8 @@ internal static class ModelExporter
 
     /// <summary>Builds, writes and validates a package; returns the manifest as written.</summary>
     public static ModelManifest Export(MusicModel model, string outDirectory, string variant, int contextLength, string tokenizerJson,
-        SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log, string version = "1")
+        SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log, string version = "1",
+        IReadOnlyDictionary<string, string>? meterMap = null)
     {
         if (!VariantChoices.Contains(variant)) throw new ArgumentException($"--variant must be one of {string.Join(", ", VariantChoices)}, not '{variant}'.");
         if (model is LstmMusicModel && variant == "fast") throw new ArgumentException("--variant fast applies to transformers; an LSTM package has one graph.");
@@ -106,6 +107,7 @@ internal static class ModelExporter
         var name = Path.GetFileName(Path.GetFullPath(outDirectory).TrimEnd(Path.DirectorySeparatorChar));
         var manifest = Manifest(model, name, contextLength, tokenizerJson, special, training);
         manifest.Version = version;
+        manifest.MeterMap = meterMap is { Count: > 0 } ? new Dictionary<string, string>(meterMap, StringComparer.Ordinal) : null;
         var graphs = BuildGraphs(model, variant, contextLength, log);
         return ModelPackageWriter.Write(outDirectory, manifest, graphs, ort.ValidatePackage);
     }
