@@ -35,7 +35,7 @@ public static class CorpusCommands
         var jitter = new Option<int>("--velocity-jitter") { Description = "Largest velocity change per note in augmented copies.", DefaultValueFactory = _ => 0 };
         var fpq = new Option<int>("--frames-per-quarter") { Description = "JSB input with remi/performance: frames per quarter note.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var meters = new Option<string[]>("--meter") { Description = "Rewrite a time signature before tokenizing, FROM=TO (e.g. 1/4=4/4 for POP909's 1/4 files); repeatable.", AllowMultipleArgumentsPerToken = true };
+        var meters = MeterOption();
         var cmd = new Command("build", "Tokenize a MIDI folder or the JSB JSON into a cache: split by file, augment the train split, skip and list bad files.")
         {
             kind, config, input, output, valid, seed, copies, transpose, pitchRange, stretch, jitter, fpq, threads, meters,
@@ -164,7 +164,10 @@ public static class CorpusCommands
         AnsiConsole.Write(table);
     }
 
-    private static Dictionary<string, string>? MeterMap(string[]? pairs)
+    internal static Option<string[]> MeterOption() =>
+        new("--meter") { Description = "Rewrite a time signature before tokenizing, FROM=TO (e.g. 1/4=4/4 for POP909's 1/4 files); repeatable.", AllowMultipleArgumentsPerToken = true };
+
+    internal static Dictionary<string, string>? MeterMap(string[]? pairs)
     {
         if (pairs is null || pairs.Length == 0) return null;
         var map = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -47,11 +47,12 @@ public static class TokensCommands
         var kind = TokenizerOption();
         var config = ConfigOption();
         var ids = new Option<bool>("--ids") { Description = "Print token ids instead of names." };
-        var cmd = new Command("encode", "Print the tokens of a MIDI file (readable names; a new line at each Bar or FrameEnd).") { file, kind, config, ids };
+        var meters = CorpusCommands.MeterOption();
+        var cmd = new Command("encode", "Print the tokens of a MIDI file (readable names; a new line at each Bar or FrameEnd).") { file, kind, config, ids, meters };
         cmd.SetAction(parse => Guard(() =>
         {
             var t = ResolveTokenizer(parse.GetValue(kind)!, parse.GetValue(config));
-            var score = MidiScore.Load(parse.GetValue(file)!.FullName);
+            var score = MusicGen.Core.Music.MeterRewrite.Parse(CorpusCommands.MeterMap(parse.GetValue(meters))).Rewrite(MidiScore.Load(parse.GetValue(file)!.FullName));
             var encoded = t.Encode(score);
             Console.Out.Write(FormatTokens(t, encoded, parse.GetValue(ids)));
             Console.Error.WriteLine(string.Create(Inv, $"{encoded.Length} tokens, {new TempoClock(score).Seconds(score.EndTick):0.##} s of music"));
