@@ -12,9 +12,9 @@ public enum GraphPreference
     Fast,
 
     /// <summary>
-    /// The fast graph with int8 linear-layer weights (<c>fast-int8</c>, CPU): about twice the batch-1 speed, logits
-    /// within a few hundredths of fp32 (so sampled tokens can differ from the fp32 graphs'); loading fails when the
-    /// package lacks it.
+    /// The fast graph with int8 linear-layer weights (<c>fast-int8</c>, CPU): up to about twice the batch-1 speed
+    /// (the more the weights dominate a step, the more it gains), logits within a few tenths of fp32 (so sampled
+    /// tokens can differ from the fp32 graphs'); loading fails when the package lacks it.
     /// </summary>
     FastInt8,
 
