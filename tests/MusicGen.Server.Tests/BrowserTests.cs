@@ -57,7 +57,10 @@ public sealed class BrowserTests
         await page.ClickAsync("#play");
         var scheduled = await page.EvaluateAsync<int>("() => window.musicgenPlayback.scheduled");
         Assert.Equal(notes, scheduled);
-        await page.ClickAsync("#stop");
+        // Stop: forced, because a short piece may finish playing (disabling Stop) before a loaded machine gets here;
+        // either way playback must end with Stop disabled.
+        await page.ClickAsync("#stop", new() { Force = true });
+        await Assertions.Expect(page.Locator("#stop")).ToBeDisabledAsync();
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download"));
         var path = Path.Combine(dir.Path, "download.mid");
