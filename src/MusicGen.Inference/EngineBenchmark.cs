@@ -163,10 +163,11 @@ public static class EngineBenchmark
             kvBytes = 2.0 * hp.Layers * hp.KvHeads * hp.HeadSize * 4 * (tokens / 2.0);
         }
         double attentionFlops = pkg.IsLstm ? 0 : 4.0 * hp.Layers * hp.Heads * hp.HeadSize * (tokens / 2.0);
+        int slices = model.ParallelSlices(fastVariant, maxBatch);
         return new BenchmarkReport
         {
             Description = $"{pkg.Name} {pkg.Version} ({pkg.Architecture}, d {hp.DModel}, {hp.Layers} layers, {hp.Heads} heads, vocab {vocab}); graph {fastVariant} on {model.ExecutionProvider}, {opts.IntraOpThreads} intra-op thread(s)"
-                + (model.ParallelSlices(fastVariant, maxBatch) > 1 ? $"; decode steps of >= {Math.Max(opts.ParallelDecodeMinRows, model.ParallelSlices(fastVariant, maxBatch))} rows split across {model.ParallelSlices(fastVariant, maxBatch)} threads" : ""),
+                + (slices > 1 ? $"; decode steps of >= {Math.Max(opts.ParallelDecodeMinRows, slices)} rows split across {slices} threads" : ""),
             FastBatch1TokensPerSecond = fast.TokensPerSecond,
             PortableBatch1TokensPerSecond = portable?.TokensPerSecond ?? double.NaN,
             FastBatch1CpuTokensPerSecond = fast.CpuTokensPerSecond,

@@ -15,6 +15,7 @@ public sealed class ModelPackage
         Directory = directory;
         Manifest = manifest;
         Tokenizer = tokenizer;
+        Meters = MusicGen.Core.Music.MeterRewrite.Parse(manifest.MeterMap);
     }
 
     /// <summary>Full path of the package folder.</summary>
@@ -27,9 +28,7 @@ public sealed class ModelPackage
     public IMusicTokenizer Tokenizer { get; }
 
     /// <summary>Time signatures to rewrite in MIDI before encoding it, as the training data was (manifest <c>meterMap</c>).</summary>
-    public MusicGen.Core.Music.MeterRewrite Meters => _meters ??= MusicGen.Core.Music.MeterRewrite.Parse(Manifest.MeterMap);
-
-    private MusicGen.Core.Music.MeterRewrite? _meters;
+    public MusicGen.Core.Music.MeterRewrite Meters { get; }
 
     /// <summary>Model name.</summary>
     public string Name => Manifest.Name;

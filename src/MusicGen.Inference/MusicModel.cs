@@ -96,7 +96,10 @@ public sealed class MusicModel : IDisposable
 
     /// <summary>Graph variants of this package the engine can run.</summary>
     public IReadOnlyList<string> Variants =>
-        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (v is not (GraphVariants.Fast or GraphVariants.FastInt8) || FastSupported))];
+        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (!IsCpuFast(v) || FastSupported))];
+
+    /// <summary>The fast graphs this engine runs on the CPU (GroupQueryAttention on the shared KV buffer).</summary>
+    private static bool IsCpuFast(string variant) => variant is GraphVariants.Fast or GraphVariants.FastInt8;
 
     /// <summary>
     /// Threads a decode step of <paramref name="rows"/> rows runs on with <paramref name="variant"/> (default:
@@ -106,40 +109,38 @@ public sealed class MusicModel : IDisposable
     /// </summary>
     public int DecodeThreads(int rows, string? variant = null)
     {
-        variant ??= DefaultVariant;
-        int slices = ParallelSlices(variant, rows);
-        return slices > 1 && rows >= Math.Max(Options.ParallelDecodeMinRows, slices) ? slices : Options.IntraOpThreads;
+        int slices = ParallelSlices(variant ?? DefaultVariant, rows);
+        return slices > 1 ? slices : Options.IntraOpThreads;
     }
 
     /// <summary>Slices a fast-graph decode step is cut into in a batch of <paramref name="capacity"/> rows (1 = never split).</summary>
     internal int ParallelSlices(string variant, int capacity)
     {
-        if (variant is not (GraphVariants.Fast or GraphVariants.FastInt8) || _factory.UseCuda || Options.IntraOpThreads != 1) return 1;
+        if (!IsCpuFast(variant) || _factory.UseCuda || Options.IntraOpThreads != 1) return 1;
         int slices = InferenceOptions.ResolveThreads(Options.ParallelDecodeThreads);
         return capacity >= Math.Max(Options.ParallelDecodeMinRows, slices) ? slices : 1;
     }
 
-    internal InferenceSession GetSession(string variant, int? intraOpThreads = null)
+    internal InferenceSession GetSession(string variant)
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var key = intraOpThreads is int t ? $"{variant}@{t}" : variant;
-            if (_sessions.TryGetValue(key, out var s)) return s;
+            if (_sessions.TryGetValue(variant, out var s)) return s;
             var graph = Package.Manifest.FindGraph(variant)
                 ?? throw new ModelPackageException($"Model package '{Package.Directory}' has no '{variant}' graph.");
             try
             {
-                s = _factory.Create(Package.PathOf(graph), intraOpThreads);
+                s = _factory.Create(Package.PathOf(graph));
             }
             catch (OnnxRuntimeException e)
             {
                 throw new ModelPackageException($"Model package '{Package.Directory}': ONNX Runtime cannot load '{graph.File}' ({e.Message}).", e);
             }
             CheckLogits(s, graph);
-            _sessions[key] = s;
+            _sessions[variant] = s;
             _logger.LogInformation("Loaded {Model} {Version} graph {Variant} ({File}) on {Provider}, {Threads} intra-op thread(s)",
-                Package.Name, Package.Version, variant, graph.File, ExecutionProvider, intraOpThreads ?? Options.IntraOpThreads);
+                Package.Name, Package.Version, variant, graph.File, ExecutionProvider, Options.IntraOpThreads);
             return s;
         }
     }

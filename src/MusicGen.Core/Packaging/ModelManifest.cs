@@ -224,9 +224,6 @@ public static class GraphVariants
     public const string Lstm = "lstm";
     /// <summary>Every variant name.</summary>
     public static IReadOnlyList<string> All { get; } = [Portable, Fast, FastFp16, FastInt8, Lstm];
-
-    /// <summary>True for the GroupQueryAttention graphs that share one KV buffer layout (fast, fast-fp16, fast-int8).</summary>
-    public static bool IsFast(string variant) => variant is Fast or FastFp16 or FastInt8;
 }
 
 /// <summary>Values of <see cref="GraphEntry.Logits"/>.</summary>

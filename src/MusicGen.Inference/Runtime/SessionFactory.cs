@@ -62,14 +62,13 @@ internal sealed class SessionFactory
     }
 
     /// <summary>
-    /// Creates a session for <paramref name="modelPath"/>, one at a time (concurrent creation has been racy), with
-    /// <paramref name="intraOpThreads"/> intra-op threads instead of the options' count when given.
+    /// Creates a session for <paramref name="modelPath"/>, one at a time (concurrent creation has been racy).
     /// </summary>
-    public InferenceSession Create(string modelPath, int? intraOpThreads = null)
+    public InferenceSession Create(string modelPath)
     {
         lock (CreateLock)
         {
-            using var options = CreateOptions(UseCuda, intraOpThreads);
+            using var options = CreateOptions(UseCuda);
             try
             {
                 return new InferenceSession(modelPath, options);
@@ -77,21 +76,20 @@ internal sealed class SessionFactory
             catch (OnnxRuntimeException e) when (UseCuda && !_options.RequireGpu)
             {
                 FallBack($"creating the CUDA session failed ({e.Message})", e);
-                using var cpu = CreateOptions(false, intraOpThreads);
+                using var cpu = CreateOptions(false);
                 return new InferenceSession(modelPath, cpu);
             }
         }
     }
 
-    private SessionOptions CreateOptions(bool cuda, int? intraOpThreads)
+    private SessionOptions CreateOptions(bool cuda)
     {
-        // A batch session (explicit count) does not spin: its threads would burn a shared CPU between steps.
-        bool spin = intraOpThreads is null && _options.IntraOpThreads != 1;
+        bool spin = _options.IntraOpThreads != 1;
         TryParseOptimization(_options.GraphOptimization, out var level);
         var options = new SessionOptions
         {
             GraphOptimizationLevel = level,
-            IntraOpNumThreads = intraOpThreads ?? _options.IntraOpThreads,
+            IntraOpNumThreads = _options.IntraOpThreads,
             InterOpNumThreads = _options.InterOpThreads,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
