@@ -5,7 +5,8 @@ namespace MusicGen.Evaluation;
 
 /// <summary>
 /// <see cref="ISequenceLogits"/> over a model package: the inference library's <see cref="SequenceScorer"/> (the
-/// portable transformer graph with an empty KV cache, or the LSTM graph from a zero state), one sequence per run.
+/// portable transformer graph with an empty KV cache, the LSTM graph from a zero state, or a fast graph one token per
+/// run), one sequence per run.
 /// </summary>
 public sealed class OnnxSequenceLogits : ISequenceLogits, IDisposable
 {
@@ -25,12 +26,13 @@ public sealed class OnnxSequenceLogits : ISequenceLogits, IDisposable
     /// <summary>The package's context length for a transformer; unbounded for an LSTM.</summary>
     public int ContextLength => _scorer.ContextLength;
 
-    /// <summary>Loads a package (hashes verified) and opens its all-positions graph.</summary>
+    /// <summary>Loads a package (hashes verified) and opens its all-positions graph, or the graph asked for.</summary>
     /// <param name="packageDirectory">The package folder (<c>onnx/&lt;name&gt;</c>).</param>
     /// <param name="intraOpThreads">ONNX Runtime intra-op threads (0 = one per core).</param>
-    /// <exception cref="ModelPackageException">The package is invalid or has no all-positions graph.</exception>
-    public static OnnxSequenceLogits Open(string packageDirectory, int intraOpThreads = 0) =>
-        new(SequenceScorer.Open(packageDirectory, intraOpThreads));
+    /// <param name="graph">Which graph scores (see <see cref="SequenceScorer.Open"/>); Auto: the all-positions graph.</param>
+    /// <exception cref="ModelPackageException">The package is invalid or lacks the graph.</exception>
+    public static OnnxSequenceLogits Open(string packageDirectory, int intraOpThreads = 0, GraphPreference graph = GraphPreference.Auto) =>
+        new(SequenceScorer.Open(packageDirectory, intraOpThreads, graph));
 
     /// <inheritdoc />
     public void Run(ReadOnlySpan<int> tokens, Span<float> logits) => _scorer.Run(tokens, logits);

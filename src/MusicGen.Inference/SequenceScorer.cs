@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using MusicGen.Core.Packaging;
+using MusicGen.Inference.Runtime;
 
 namespace MusicGen.Inference;
 
@@ -7,15 +8,19 @@ namespace MusicGen.Inference;
 /// Scores whole sequences with a model package: runs its all-positions graph, the transformer's portable graph
 /// (<c>logits</c> [batch, seq, V] with an empty KV cache: <c>past_key_values.*</c> of length 0, <c>attention_mask</c>
 /// all ones, <c>position_ids</c> 0..T−1) or the LSTM graph (zero initial state), and returns the logits of every
-/// position (for negative log-likelihood, perplexity, accuracy). The fast graph returns only the last position and is
-/// not used. One sequence per run, batch 1. Not thread-safe: one caller at a time.
+/// position (for negative log-likelihood, perplexity, accuracy). A fast graph (<c>fast</c>, <c>fast-int8</c>) returns
+/// only the last position, so when one is asked for it is fed the sequence one token per run through the engine's
+/// KV-cached decoder (teacher forcing), which gives the same logits at the cost of one run per token. One sequence per
+/// run, batch 1. Not thread-safe: one caller at a time.
 /// </summary>
 public sealed class SequenceScorer : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly InferenceSession? _session;
+    private readonly MusicModel? _model;
+    private readonly string _stepVariant = "";
     private readonly bool _lstm;
-    private readonly string[] _inputNames;
-    private readonly int[][] _inputDims;
+    private readonly string[] _inputNames = [];
+    private readonly int[][] _inputDims = [];
     private readonly int _outputWidth;
 
     private SequenceScorer(ModelPackage package, GraphEntry graph, int intraOpThreads)
@@ -37,6 +42,15 @@ public sealed class SequenceScorer : IDisposable
         }
     }
 
+    private SequenceScorer(MusicModel model, GraphEntry graph)
+    {
+        _model = model;
+        Package = model.Package;
+        Graph = graph;
+        _stepVariant = graph.Variant;
+        _outputWidth = model.Package.VocabularySize;
+    }
+
     /// <summary>The package.</summary>
     public ModelPackage Package { get; }
 
@@ -49,22 +63,42 @@ public sealed class SequenceScorer : IDisposable
     /// <summary>The package's context length for a transformer; unbounded for an LSTM.</summary>
     public int ContextLength => _lstm ? int.MaxValue : Package.ContextLength;
 
-    /// <summary>Loads a package (hashes verified) and opens its all-positions graph.</summary>
+    /// <summary>Loads a package (hashes verified) and opens its all-positions graph, or the graph asked for.</summary>
     /// <param name="packageDirectory">The package folder (<c>onnx/&lt;name&gt;</c>).</param>
     /// <param name="intraOpThreads">ONNX Runtime intra-op threads (0 = one per core).</param>
-    /// <exception cref="ModelPackageException">The package is invalid or has no all-positions graph.</exception>
-    public static SequenceScorer Open(string packageDirectory, int intraOpThreads = 0)
+    /// <param name="graph">
+    /// <see cref="GraphPreference.Auto"/> or <see cref="GraphPreference.Portable"/>: the all-positions graph (the LSTM
+    /// graph for an LSTM package). <see cref="GraphPreference.Fast"/> or <see cref="GraphPreference.FastInt8"/>: that
+    /// fast graph, one token per run (to measure what its numerics cost in likelihood).
+    /// </param>
+    /// <exception cref="ModelPackageException">The package is invalid or lacks the graph.</exception>
+    public static SequenceScorer Open(string packageDirectory, int intraOpThreads = 0, GraphPreference graph = GraphPreference.Auto)
     {
+        if (graph is GraphPreference.Fast or GraphPreference.FastInt8)
+        {
+            var model = MusicModel.Load(packageDirectory, new InferenceOptions { IntraOpThreads = intraOpThreads, Graph = graph, ParallelDecodeThreads = 1 });
+            try
+            {
+                if (model.Package.IsLstm) throw new ModelPackageException($"Model package '{model.Package.Directory}' is an LSTM; it has no fast graph.");
+                return new SequenceScorer(model, model.Package.Manifest.FindGraph(model.DefaultVariant)!);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+
         var package = ModelPackage.Load(packageDirectory);
-        var graph = package.IsLstm
+        var entry = package.IsLstm
             ? package.Manifest.FindGraph(GraphVariants.Lstm)
             : package.Manifest.FindGraph(GraphVariants.Portable);
-        if (graph is null || graph.Logits != LogitsMode.All)
+        if (entry is null || entry.Logits != LogitsMode.All)
         {
             throw new ModelPackageException($"Model package '{package.Directory}' has no graph with logits for all positions (the portable transformer graph or the LSTM graph); scoring needs one.");
         }
 
-        return new SequenceScorer(package, graph, intraOpThreads);
+        return new SequenceScorer(package, entry, intraOpThreads);
     }
 
     /// <summary>
@@ -83,6 +117,12 @@ public sealed class SequenceScorer : IDisposable
         if (logits.Length < s * _outputWidth)
         {
             throw new ArgumentException($"{s} positions need {s * _outputWidth} logits, got room for {logits.Length}.", nameof(logits));
+        }
+
+        if (_model is not null)
+        {
+            RunStepwise(tokens, logits);
+            return;
         }
 
         var ids = new long[s];
@@ -112,7 +152,7 @@ public sealed class SequenceScorer : IDisposable
                 });
             }
 
-            using var outputs = _session.Run(new RunOptions(), _inputNames, inputs, ["logits"]);
+            using var outputs = _session!.Run(new RunOptions(), _inputNames, inputs, ["logits"]);
             var result = outputs[0].GetTensorDataAsSpan<float>();
             result[..(s * _outputWidth)].CopyTo(logits);
         }
@@ -126,14 +166,32 @@ public sealed class SequenceScorer : IDisposable
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session?.Dispose();
+        _model?.Dispose();
+    }
+
+    /// <summary>Teacher forcing through the KV-cached decoder: the first token prefilled, then one token per run.</summary>
+    private void RunStepwise(ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        int v = _outputWidth;
+        using var decoder = _model!.CreateDecoder(1, _stepVariant, tokens.Length + 1);
+        decoder.Prefill(tokens[..1])[..v].CopyTo(logits);
+        Span<int> next = stackalloc int[1];
+        for (int t = 1; t < tokens.Length; t++)
+        {
+            next[0] = tokens[t];
+            decoder.Decode(next)[..v].CopyTo(logits.Slice(t * v, v));
+        }
+    }
 
     private OrtValue EmptyPast(int k)
     {
         // [batch, kv_heads, past, head_size] with batch 1 and past 0.
         var dims = _inputDims[k];
         long[] shape = [1, dims[1], 0, dims[3]];
-        var type = _session.InputMetadata[_inputNames[k]].ElementDataType;
+        var type = _session!.InputMetadata[_inputNames[k]].ElementDataType;
         return OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, shape);
     }
 

@@ -1,3 +1,5 @@
+using MusicGen.Core.Packaging;
+
 namespace MusicGen.Inference.Tests;
 
 public sealed class SequenceScorerTests
@@ -25,6 +27,37 @@ public sealed class SequenceScorerTests
         for (int t = prompt; t < tokens.Length; t++)
             max = Math.Max(max, MaxAbsDiff(decoder.Decode(tokens.AsSpan(t, 1)), all.AsSpan(t * scorer.VocabularySize, v)));
         Assert.True(max <= 1e-4, $"max abs diff {max}");
+    }
+
+    /// <summary>A fast graph scored one token per run gives the portable graph's rows; the int8 graph gives close but other rows.</summary>
+    [Theory]
+    [InlineData(GraphPreference.Fast, 1e-4)]
+    [InlineData(GraphPreference.FastInt8, 0.5)]
+    public void A_fast_graph_scores_token_by_token_like_the_portable_graph(GraphPreference graph, double bound)
+    {
+        string dir = TestPackages.Transformer();
+        using var portable = SequenceScorer.Open(dir, intraOpThreads: 1);
+        using var fast = SequenceScorer.Open(dir, intraOpThreads: 1, graph);
+        Assert.Equal(graph == GraphPreference.Fast ? GraphVariants.Fast : GraphVariants.FastInt8, fast.Graph.Variant);
+        int v = fast.VocabularySize;
+        var rng = new Random(9);
+        var tokens = Enumerable.Range(0, 50).Select(_ => rng.Next(v)).ToArray();
+        var expected = new float[tokens.Length * portable.VocabularySize];
+        var actual = new float[tokens.Length * v];
+        portable.Run(tokens, expected);
+        fast.Run(tokens, actual);
+        double max = 0;
+        for (int t = 0; t < tokens.Length; t++)
+            max = Math.Max(max, MaxAbsDiff(actual.AsSpan(t * v, v), expected.AsSpan(t * portable.VocabularySize, v)));
+        Assert.True(max <= bound, $"max abs diff {max}");
+        if (graph == GraphPreference.FastInt8) Assert.True(max > 1e-4, "the int8 graph gave fp32 logits: it did not run");
+    }
+
+    [Fact]
+    public void An_lstm_package_has_no_fast_graph_to_score_with()
+    {
+        var e = Assert.Throws<ModelPackageException>(() => SequenceScorer.Open(TestPackages.Lstm(), intraOpThreads: 1, GraphPreference.Fast));
+        Assert.Contains("LSTM", e.Message);
     }
 
     [Fact]

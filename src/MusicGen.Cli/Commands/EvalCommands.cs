@@ -6,6 +6,7 @@ using MusicGen.Core.Midi;
 using MusicGen.Core.Packaging;
 using MusicGen.Core.Tokenization;
 using MusicGen.Evaluation;
+using MusicGen.Inference;
 using Spectre.Console;
 
 namespace MusicGen.Cli.Commands;
@@ -243,14 +244,19 @@ public static class EvalCommands
         var noFirstFrame = new Option<bool>("--skip-first-frame") { Description = "Leave each piece's first frame out of the per-frame NLL (it is scored by default)." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to this file." };
         var threads = ThreadsOption();
+        var graph = new Option<GraphPreference>("--graph")
+        {
+            Description = "Graph that scores: Auto (the portable graph, all positions per run), or Fast / FastInt8 (that graph fed one token per run, to measure what its numerics cost).",
+            DefaultValueFactory = _ => GraphPreference.Auto,
+        };
         var cmd = new Command("nll", "Negative log-likelihood (nats per token and per frame), perplexity and accuracy of a model on held-out data.")
         {
-            model, data, split, framesPerQuarter, noFirstFrame, json, threads,
+            model, data, split, framesPerQuarter, noFirstFrame, json, threads, graph,
         };
         cmd.SetAction((parse, ct) => GuardAsync(() =>
         {
             var (result, description) = ComputeNll(parse.GetValue(model)!.FullName, parse.GetValue(data)!, parse.GetValue(split)!,
-                parse.GetValue(framesPerQuarter), !parse.GetValue(noFirstFrame), parse.GetValue(threads), ct);
+                parse.GetValue(framesPerQuarter), !parse.GetValue(noFirstFrame), parse.GetValue(threads), ct, parse.GetValue(graph));
             PrintNll(result, description);
             if (parse.GetValue(json) is { } file)
             {
@@ -274,9 +280,9 @@ public static class EvalCommands
     private static Option<int> ThreadsOption() => new("--threads") { Description = "ONNX Runtime intra-op threads for scoring (0 = one per core).", DefaultValueFactory = _ => 0 };
 
     /// <summary>Scores <paramref name="data"/> (split <paramref name="split"/>) with the package in <paramref name="modelDir"/>.</summary>
-    private static (NllResult Result, string Description) ComputeNll(string modelDir, string data, string split, int framesPerQuarter, bool scoreFirstFrame, int threads, CancellationToken ct)
+    private static (NllResult Result, string Description) ComputeNll(string modelDir, string data, string split, int framesPerQuarter, bool scoreFirstFrame, int threads, CancellationToken ct, GraphPreference graph = GraphPreference.Auto)
     {
-        using var runner = OnnxSequenceLogits.Open(modelDir, threads);
+        using var runner = OnnxSequenceLogits.Open(modelDir, threads, graph);
         var tokenizer = runner.Package.Tokenizer;
         var sequences = NllData.Load(data, split, tokenizer, framesPerQuarter, runner.Package.Meters);
         if (sequences.Count == 0)
