@@ -24,6 +24,15 @@ public sealed class BenchmarkSettings
     /// <summary>Primer length for time to first token (default 512).</summary>
     public int PrimerTokens { get; set; } = 512;
 
+    /// <summary>
+    /// Decoding before any measurement, in seconds (default 2): .NET compiles the engine's loops at full optimization
+    /// only after they have run a while (tiered compilation), and steps measured before that are up to 1.4x slower.
+    /// </summary>
+    public double WarmUpSeconds { get; set; } = 2;
+
+    /// <summary>Tokens of the long batch-1 decode that compares fast and portable graphs again (default 512, the <c>generate</c> default; 0 = skip).</summary>
+    public int LongTokens { get; set; } = 512;
+
     /// <summary>Seed of the benchmark's requests.</summary>
     public long Seed { get; set; } = 1;
 
@@ -56,6 +65,12 @@ public sealed class BenchmarkReport
     public double FastInt8Batch1TokensPerSecond { get; init; }
     /// <summary>Fast int8 graph, batch 1: tokens per second of process CPU time.</summary>
     public double FastInt8Batch1CpuTokensPerSecond { get; init; }
+    /// <summary>Decode length of the long batch-1 comparison (0 when skipped).</summary>
+    public int LongTokens { get; init; }
+    /// <summary>Fast graph, batch 1, over <see cref="LongTokens"/> tokens from the start token: tokens per second (NaN when skipped).</summary>
+    public double FastLongTokensPerSecond { get; init; } = double.NaN;
+    /// <summary>Portable graph, batch 1, over <see cref="LongTokens"/> tokens: tokens per second (NaN when skipped or absent).</summary>
+    public double PortableLongTokensPerSecond { get; init; } = double.NaN;
     /// <summary>Per-token latency percentiles at batch 1 (milliseconds): p50, p90, p99.</summary>
     public (double P50, double P90, double P99) LatencyMs { get; init; }
     /// <summary>Cached decode at <see cref="BenchmarkSettings.Context"/> tokens of context: milliseconds per token.</summary>
@@ -107,21 +122,40 @@ public static class EngineBenchmark
         bool hasPortable = pkg.Manifest.FindGraph(GraphVariants.Portable) is not null && fastVariant != GraphVariants.Lstm;
         int tokens = Math.Min(settings.Tokens, model.MaxSequenceLength - 2);
 
-        // Batch 1, fast vs portable, interleaved twice so both see the same machine load.
-        var fast = DecodeSteps(model, fastVariant, 1, tokens, settings.Seed);
+        bool hasInt8 = fastVariant == GraphVariants.Fast && model.Variants.Contains(GraphVariants.FastInt8);
+        int batchTokens = Math.Max(8, Math.Min(tokens, 64));
+        WarmUp(model, fastVariant, hasPortable, hasInt8, maxBatch, batchTokens, settings);
+        say("warmed up");
+
+        // Batch 1, fast vs portable, interleaved three times so both see the same machine load.
+        StepTimes fast = DecodeSteps(model, fastVariant, 1, tokens, settings.Seed);
         StepTimes? portable = hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed) : null;
-        fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, settings.Seed));
-        if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed));
+        for (int round = 1; round < 3; round++)
+        {
+            fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, settings.Seed));
+            if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed));
+        }
         var latencies = (double[])fast.StepMs.Clone();
         Array.Sort(latencies);
         say($"batch 1 ({fastVariant}): {fast.TokensPerSecond:F1} tokens/s" + (portable is null ? "" : $"; portable {portable.TokensPerSecond:F1} tokens/s"));
 
         // The int8-weight fast graph at batch 1, when the package has one (a separate row: other numerics).
         StepTimes? int8 = null;
-        if (fastVariant == GraphVariants.Fast && model.Variants.Contains(GraphVariants.FastInt8))
+        if (hasInt8)
         {
             int8 = StepTimes.Merge(DecodeSteps(model, GraphVariants.FastInt8, 1, tokens, settings.Seed), DecodeSteps(model, GraphVariants.FastInt8, 1, tokens, settings.Seed));
             say($"batch 1 (fast-int8): {int8.TokensPerSecond:F1} tokens/s");
+        }
+
+        // The same comparison over a whole default-length piece: the portable graph's per-step cost grows faster with
+        // the context (its attention concatenates and copies the cache), so the gap widens.
+        int longTokens = Math.Min(settings.LongTokens, model.MaxSequenceLength - 2);
+        StepTimes? fastLong = null, portableLong = null;
+        if (longTokens > 0)
+        {
+            fastLong = DecodeSteps(model, fastVariant, 1, longTokens, settings.Seed);
+            if (hasPortable) portableLong = DecodeSteps(model, GraphVariants.Portable, 1, longTokens, settings.Seed);
+            say($"batch 1 over {longTokens} tokens ({fastVariant}): {fastLong.TokensPerSecond:F1} tokens/s" + (portableLong is null ? "" : $"; portable {portableLong.TokensPerSecond:F1} tokens/s"));
         }
 
         // Cached vs recompute at the given context.
@@ -136,7 +170,6 @@ public static class EngineBenchmark
 
         // Throughput by batch size: up, then down again, merged.
         var bySize = new Dictionary<int, StepTimes>();
-        int batchTokens = Math.Max(8, Math.Min(tokens, 64));
         foreach (var b in settings.BatchSizes.Concat(settings.BatchSizes.Reverse()))
         {
             var t = DecodeSteps(model, fastVariant, b, batchTokens, settings.Seed);
@@ -173,6 +206,9 @@ public static class EngineBenchmark
             FastBatch1CpuTokensPerSecond = fast.CpuTokensPerSecond,
             PortableBatch1CpuTokensPerSecond = portable?.CpuTokensPerSecond ?? double.NaN,
             FastInt8Batch1TokensPerSecond = int8?.TokensPerSecond ?? double.NaN,
+            LongTokens = fastLong is null ? 0 : longTokens,
+            FastLongTokensPerSecond = fastLong?.TokensPerSecond ?? double.NaN,
+            PortableLongTokensPerSecond = portableLong?.TokensPerSecond ?? double.NaN,
             FastInt8Batch1CpuTokensPerSecond = int8?.CpuTokensPerSecond ?? double.NaN,
             LatencyMs = (Percentile(latencies, 0.5), Percentile(latencies, 0.9), Percentile(latencies, 0.99)),
             CachedMsPerTokenAtContext = cached,
@@ -188,6 +224,20 @@ public static class EngineBenchmark
             BytesPerToken = parameters * 4 + kvBytes,
             FlopsPerToken = 2 * parameters + attentionFlops,
         };
+    }
+
+    /// <summary>Decodes every configuration the measurements use until <see cref="BenchmarkSettings.WarmUpSeconds"/> have passed.</summary>
+    private static void WarmUp(MusicModel model, string fastVariant, bool hasPortable, bool hasInt8, int maxBatch, int batchTokens, BenchmarkSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < settings.WarmUpSeconds)
+        {
+            DecodeSteps(model, fastVariant, 1, batchTokens, settings.Seed);
+            if (hasPortable) DecodeSteps(model, GraphVariants.Portable, 1, batchTokens, settings.Seed);
+            if (hasInt8) DecodeSteps(model, GraphVariants.FastInt8, 1, batchTokens, settings.Seed);
+            DecodeSteps(model, fastVariant, Math.Min(8, maxBatch), batchTokens / 2, settings.Seed);
+            if (maxBatch >= 32) DecodeSteps(model, fastVariant, 32, 8, settings.Seed);
+        }
     }
 
     private static GenerationRequest Endless(long seed, int tokens) => new()

@@ -16,12 +16,14 @@ public static class BenchCommands
         var recompute = new Option<int>("--recompute-steps") { Description = "Steps measured without the cache.", DefaultValueFactory = _ => 4 };
         var batches = new Option<string>("--batches") { Description = "Batch sizes, comma separated.", DefaultValueFactory = _ => "1,8,32,128" };
         var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
+        var warmUp = new Option<double>("--warmup") { Description = "Seconds of decoding before measuring (the JIT optimizes the engine's loops only after they have run a while).", DefaultValueFactory = _ => 2.0 };
+        var longTokens = new Option<int>("--long-tokens") { Description = "Tokens of the long batch-1 fast vs portable decode (0 = skip).", DefaultValueFactory = _ => 512 };
         var device = GenerateCommands.DeviceOption();
         var threads = GenerateCommands.ThreadsOption();
         var (parallel, parallelMin) = GenerateCommands.ParallelOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
-            model, tokens, context, recompute, batches, primer, device, threads, parallel, parallelMin,
+            model, tokens, context, recompute, batches, primer, warmUp, longTokens, device, threads, parallel, parallelMin,
         };
         cmd.SetAction(parse => GenerateCommands.Guard(() =>
         {
@@ -35,6 +37,8 @@ public static class BenchCommands
                 RecomputeSteps = parse.GetValue(recompute),
                 BatchSizes = [.. parse.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))],
                 PrimerTokens = parse.GetValue(primer),
+                WarmUpSeconds = parse.GetValue(warmUp),
+                LongTokens = parse.GetValue(longTokens),
                 Progress = line => Console.Error.WriteLine("  .. " + line),
             };
             var r = EngineBenchmark.Run(GenerateCommands.ResolveModel(parse.GetValue(model)!), options, settings, new GenerateCommands.StderrLogger());
@@ -60,6 +64,13 @@ public static class BenchCommands
         if (!double.IsNaN(r.PortableBatch1TokensPerSecond))
             Row("portable graph, batch 1, KV cache", $"{r.PortableBatch1TokensPerSecond:F1} tok/s",
                 $"fast/portable = {r.FastBatch1TokensPerSecond / r.PortableBatch1TokensPerSecond:F2}x (per CPU-second: {r.PortableBatch1CpuTokensPerSecond:F1}, {r.FastBatch1CpuTokensPerSecond / r.PortableBatch1CpuTokensPerSecond:F2}x)");
+        if (r.LongTokens > 0)
+        {
+            Row($"fast graph, batch 1, {r.LongTokens} tokens", $"{r.FastLongTokensPerSecond:F1} tok/s");
+            if (!double.IsNaN(r.PortableLongTokensPerSecond))
+                Row($"portable graph, batch 1, {r.LongTokens} tokens", $"{r.PortableLongTokensPerSecond:F1} tok/s", $"fast/portable = {r.FastLongTokensPerSecond / r.PortableLongTokensPerSecond:F2}x");
+        }
+
         Row($"cached decode at {r.Context} context", $"{r.CachedMsPerTokenAtContext:F2} ms/tok");
         Row($"recompute (no cache) at {r.Context} context", $"{r.RecomputeMsPerTokenAtContext:F2} ms/tok", $"cached is {r.RecomputeMsPerTokenAtContext / r.CachedMsPerTokenAtContext:F1}x faster");
         Row($"time to first token, {r.PrimerTokens}-token primer", $"{r.TimeToFirstTokenMs:F1} ms");
@@ -78,7 +89,8 @@ public static class BenchCommands
         if (best.BatchSize > 0)
         {
             double gf = r.FlopsPerToken * best.TokensPerSecond / 1e9;
-            Row($"batch {best.BatchSize}: model FLOP/s", $"{gf:F1} GFLOP/s", $"{100 * gf / r.MatmulGflops:F0}% of measured FMA rate");
+            int cores = best.IntraOpThreads > 0 ? best.IntraOpThreads : Environment.ProcessorCount;
+            Row($"batch {best.BatchSize}: model FLOP/s", $"{gf:F1} GFLOP/s", $"{100 * gf / (cores * r.MatmulGflops):F0}% of {cores} core(s)' measured FMA rate");
         }
     }
 }
