@@ -33,7 +33,7 @@ public static class GenerateCommands
         var program = new Option<int?>("--program") { Description = "General MIDI program of the first note, 0-127 (forced token; no primer)." };
         var count = new Option<int>("--count") { Description = "How many pieces (generated together in one batch; seeds seed, seed+1, ...).", DefaultValueFactory = _ => 1 };
         var device = DeviceOption();
-        var graph = new Option<GraphPreference>("--graph") { Description = "Transformer graph: Auto, Fast or Portable.", DefaultValueFactory = _ => GraphPreference.Auto };
+        var graph = new Option<GraphPreference>("--graph") { Description = "Transformer graph: Auto, Fast, FastInt8 (int8 linear-layer weights, CPU) or Portable.", DefaultValueFactory = _ => GraphPreference.Auto };
         var threads = ThreadsOption();
         var (parallel, parallelMin) = ParallelOptions();
         var cmd = new Command("generate", "Generate MIDI with a model package (KV-cached ONNX Runtime engine).")
