@@ -33,6 +33,12 @@ public sealed class BenchmarkSettings
     /// <summary>Tokens of the long batch-1 decode that compares fast and portable graphs again (default 512, the <c>generate</c> default; 0 = skip).</summary>
     public int LongTokens { get; set; } = 512;
 
+    /// <summary>
+    /// Also measure batch 1 with ONNX Runtime's intra-op pool on every core (a second session), when the run itself
+    /// uses one intra-op thread on a machine with more than one core (default true).
+    /// </summary>
+    public bool AllCores { get; set; } = true;
+
     /// <summary>Seed of the benchmark's requests.</summary>
     public long Seed { get; set; } = 1;
 
@@ -47,6 +53,16 @@ public sealed class BenchmarkSettings
 /// <param name="CpuTokensPerSecond">Generated tokens per second of process CPU time (insensitive to other processes' load).</param>
 /// <param name="IntraOpThreads">ONNX Runtime intra-op threads the steps ran with (<see cref="MusicModel.DecodeThreads"/>; 0 = one per core).</param>
 public readonly record struct BatchThroughput(int BatchSize, double TokensPerSecond, double StepMilliseconds, double CpuTokensPerSecond, int IntraOpThreads);
+
+/// <summary>Batch 1 decoded with ONNX Runtime's intra-op thread pool on every core (tokens per second; NaN where absent).</summary>
+/// <param name="Threads">Intra-op threads (the core count).</param>
+/// <param name="Fast">Fast graph over <see cref="BenchmarkSettings.Tokens"/> tokens.</param>
+/// <param name="Portable">Portable graph over the same tokens.</param>
+/// <param name="FastLong">Fast graph over <see cref="BenchmarkSettings.LongTokens"/> tokens.</param>
+/// <param name="PortableLong">Portable graph over <see cref="BenchmarkSettings.LongTokens"/> tokens.</param>
+/// <param name="FastCpu">Fast graph: tokens per second of process CPU time (the pool's threads spin while they wait).</param>
+/// <param name="LatencyP99Ms">Fast graph: 99th percentile of the step time (milliseconds).</param>
+public readonly record struct AllCoresBatch1(int Threads, double Fast, double Portable, double FastLong, double PortableLong, double FastCpu, double LatencyP99Ms);
 
 /// <summary>What <see cref="EngineBenchmark.Run"/> measured; every figure is from one run on the same weights.</summary>
 public sealed class BenchmarkReport
@@ -71,6 +87,8 @@ public sealed class BenchmarkReport
     public double FastLongTokensPerSecond { get; init; } = double.NaN;
     /// <summary>Portable graph, batch 1, over <see cref="LongTokens"/> tokens: tokens per second (NaN when skipped or absent).</summary>
     public double PortableLongTokensPerSecond { get; init; } = double.NaN;
+    /// <summary>Batch 1 with the intra-op pool on every core (null when not measured).</summary>
+    public AllCoresBatch1? AllCores { get; init; }
     /// <summary>Per-token latency percentiles at batch 1 (milliseconds): p50, p90, p99.</summary>
     public (double P50, double P90, double P99) LatencyMs { get; init; }
     /// <summary>Cached decode at <see cref="BenchmarkSettings.Context"/> tokens of context: milliseconds per token.</summary>
@@ -158,6 +176,13 @@ public static class EngineBenchmark
             say($"batch 1 over {longTokens} tokens ({fastVariant}): {fastLong.TokensPerSecond:F1} tokens/s" + (portableLong is null ? "" : $"; portable {portableLong.TokensPerSecond:F1} tokens/s"));
         }
 
+        AllCoresBatch1? allCores = null;
+        if (settings.AllCores && opts.IntraOpThreads == 1 && Environment.ProcessorCount > 1)
+        {
+            allCores = MeasureAllCores(packageDirectory, opts, fastVariant, hasPortable, tokens, longTokens, batchTokens, settings, logger);
+            say($"batch 1 on {allCores.Value.Threads} intra-op threads ({fastVariant}): {allCores.Value.Fast:F1} tokens/s" + (hasPortable ? $"; portable {allCores.Value.Portable:F1} tokens/s" : ""));
+        }
+
         // Cached vs recompute at the given context.
         int context = Math.Min(settings.Context, model.MaxSequenceLength - settings.RecomputeSteps - 40);
         var (cached, recompute) = CachedVersusRecompute(model, fastVariant, context, Math.Max(1, settings.RecomputeSteps), vocab);
@@ -207,6 +232,7 @@ public static class EngineBenchmark
             PortableBatch1CpuTokensPerSecond = portable?.CpuTokensPerSecond ?? double.NaN,
             FastInt8Batch1TokensPerSecond = int8?.TokensPerSecond ?? double.NaN,
             LongTokens = fastLong is null ? 0 : longTokens,
+            AllCores = allCores,
             FastLongTokensPerSecond = fastLong?.TokensPerSecond ?? double.NaN,
             PortableLongTokensPerSecond = portableLong?.TokensPerSecond ?? double.NaN,
             FastInt8Batch1CpuTokensPerSecond = int8?.CpuTokensPerSecond ?? double.NaN,
@@ -224,6 +250,36 @@ public static class EngineBenchmark
             BytesPerToken = parameters * 4 + kvBytes,
             FlopsPerToken = 2 * parameters + attentionFlops,
         };
+    }
+
+    /// <summary>
+    /// Batch 1 in a second session whose intra-op pool has a thread per core: what one request at a time gets when it
+    /// may use the whole machine. Warmed, then fast and portable interleaved three times, then the long decode.
+    /// </summary>
+    private static AllCoresBatch1 MeasureAllCores(string packageDirectory, InferenceOptions opts, string fastVariant, bool hasPortable, int tokens, int longTokens, int batchTokens, BenchmarkSettings settings, Microsoft.Extensions.Logging.ILogger? logger)
+    {
+        var wide = opts.Clone();
+        wide.IntraOpThreads = 0;
+        wide.ParallelDecodeThreads = 1;
+        using var model = MusicModel.Load(packageDirectory, wide, logger);
+        WarmUp(model, fastVariant, hasPortable, false, 1, batchTokens, settings);
+        StepTimes fast = DecodeSteps(model, fastVariant, 1, tokens, settings.Seed);
+        StepTimes? portable = hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed) : null;
+        for (int round = 1; round < 3; round++)
+        {
+            fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, settings.Seed));
+            if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed));
+        }
+        double fastLong = double.NaN, portableLong = double.NaN;
+        if (longTokens > 0)
+        {
+            fastLong = DecodeSteps(model, fastVariant, 1, longTokens, settings.Seed).TokensPerSecond;
+            if (hasPortable) portableLong = DecodeSteps(model, GraphVariants.Portable, 1, longTokens, settings.Seed).TokensPerSecond;
+        }
+        var sorted = (double[])fast.StepMs.Clone();
+        Array.Sort(sorted);
+        return new AllCoresBatch1(Environment.ProcessorCount, fast.TokensPerSecond, portable?.TokensPerSecond ?? double.NaN,
+            fastLong, portableLong, fast.CpuTokensPerSecond, Percentile(sorted, 0.99));
     }
 
     /// <summary>Decodes every configuration the measurements use until <see cref="BenchmarkSettings.WarmUpSeconds"/> have passed.</summary>

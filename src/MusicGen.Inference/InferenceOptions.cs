@@ -50,9 +50,11 @@ public sealed class InferenceOptions
     public bool RequireGpu { get; set; }
 
     /// <summary>
-    /// Intra-op threads per session (default 1: a single decode step of a small model is too short to split, and
-    /// more threads were measured slower at batch 1). Raise it for large batches or large models; 0 lets ONNX
-    /// Runtime pick one thread per core.
+    /// Intra-op threads per session (default 1; 0 lets ONNX Runtime pick one thread per core). On an idle 2-core
+    /// machine 0 made batch 1 of a d-256 model 1.5-1.6x faster (the bundled pop model about 5%), but the pool's
+    /// threads spin between operators: with other work on the same cores (a service and its clients) it was up to
+    /// 1.7x slower, and steps of many rows gain more from <see cref="ParallelDecodeThreads"/>, which needs 1 here.
+    /// See docs/inference.md.
     /// </summary>
     public int IntraOpThreads { get; set; } = 1;
 

@@ -33,14 +33,21 @@ public sealed class EngineBenchmarkTests
         Assert.Equal([1, 8], report.Batches.Select(b => b.BatchSize));
         Assert.All(report.Batches, b => Assert.True(b.TokensPerSecond > 0 && b.StepMilliseconds > 0));
         Assert.Equal(0, report.AllocatedBytesPerStep);
+        if (Environment.ProcessorCount > 1)
+        {
+            var all = Assert.NotNull(report.AllCores);
+            Assert.Equal(Environment.ProcessorCount, all.Threads);
+            Assert.All(new[] { all.Fast, all.Portable, all.FastLong, all.PortableLong, all.FastCpu, all.LatencyP99Ms }, f => Assert.True(double.IsFinite(f) && f > 0, $"figure {f}"));
+        }
     }
 
     [Fact]
-    public void The_long_comparison_can_be_skipped()
+    public void The_long_and_all_core_comparisons_can_be_skipped()
     {
-        var settings = new BenchmarkSettings { Tokens = 16, Context = 64, RecomputeSteps = 1, BatchSizes = [1], PrimerTokens = 16, WarmUpSeconds = 0, LongTokens = 0 };
+        var settings = new BenchmarkSettings { Tokens = 16, Context = 64, RecomputeSteps = 1, BatchSizes = [1], PrimerTokens = 16, WarmUpSeconds = 0, LongTokens = 0, AllCores = false };
         var report = EngineBenchmark.Run(TestPackages.Transformer(), new InferenceOptions(), settings);
         Assert.Equal(0, report.LongTokens);
         Assert.True(double.IsNaN(report.FastLongTokensPerSecond));
+        Assert.Null(report.AllCores);
     }
 }

@@ -17,13 +17,14 @@ public static class BenchCommands
         var batches = new Option<string>("--batches") { Description = "Batch sizes, comma separated.", DefaultValueFactory = _ => "1,8,32,128" };
         var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds of decoding before measuring (the JIT optimizes the engine's loops only after they have run a while).", DefaultValueFactory = _ => 2.0 };
+        var noAllCores = new Option<bool>("--no-all-cores") { Description = "Skip batch 1 with ONNX Runtime's intra-op pool on every core." };
         var longTokens = new Option<int>("--long-tokens") { Description = "Tokens of the long batch-1 fast vs portable decode (0 = skip).", DefaultValueFactory = _ => 512 };
         var device = GenerateCommands.DeviceOption();
         var threads = GenerateCommands.ThreadsOption();
         var (parallel, parallelMin) = GenerateCommands.ParallelOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
-            model, tokens, context, recompute, batches, primer, warmUp, longTokens, device, threads, parallel, parallelMin,
+            model, tokens, context, recompute, batches, primer, warmUp, longTokens, noAllCores, device, threads, parallel, parallelMin,
         };
         cmd.SetAction(parse => GenerateCommands.Guard(() =>
         {
@@ -39,6 +40,7 @@ public static class BenchCommands
                 PrimerTokens = parse.GetValue(primer),
                 WarmUpSeconds = parse.GetValue(warmUp),
                 LongTokens = parse.GetValue(longTokens),
+                AllCores = !parse.GetValue(noAllCores),
                 Progress = line => Console.Error.WriteLine("  .. " + line),
             };
             var r = EngineBenchmark.Run(GenerateCommands.ResolveModel(parse.GetValue(model)!), options, settings, new GenerateCommands.StderrLogger());
@@ -69,6 +71,18 @@ public static class BenchCommands
             Row($"fast graph, batch 1, {r.LongTokens} tokens", $"{r.FastLongTokensPerSecond:F1} tok/s");
             if (!double.IsNaN(r.PortableLongTokensPerSecond))
                 Row($"portable graph, batch 1, {r.LongTokens} tokens", $"{r.PortableLongTokensPerSecond:F1} tok/s", $"fast/portable = {r.FastLongTokensPerSecond / r.PortableLongTokensPerSecond:F2}x");
+        }
+
+        if (r.AllCores is { } all)
+        {
+            string t = $"{all.Threads} intra-op threads";
+            Row($"fast graph, batch 1, {t}", $"{all.Fast:F1} tok/s", $"{all.Fast / r.FastBatch1TokensPerSecond:F2}x one thread (per CPU-second: {all.FastCpu:F1}; p99 step {all.LatencyP99Ms:F2} ms)");
+            if (!double.IsNaN(all.Portable))
+                Row($"portable graph, batch 1, {t}", $"{all.Portable:F1} tok/s", $"fast/portable = {all.Fast / all.Portable:F2}x");
+            if (!double.IsNaN(all.FastLong))
+                Row($"fast graph, batch 1, {t}, {r.LongTokens} tokens", $"{all.FastLong:F1} tok/s");
+            if (!double.IsNaN(all.PortableLong))
+                Row($"portable graph, batch 1, {t}, {r.LongTokens} tokens", $"{all.PortableLong:F1} tok/s", $"fast/portable = {all.FastLong / all.PortableLong:F2}x");
         }
 
         Row($"cached decode at {r.Context} context", $"{r.CachedMsPerTokenAtContext:F2} ms/tok");
