@@ -22,7 +22,7 @@ for proj in tests/*/*.Tests.csproj; do
   if [[ $name == MusicGen.Training.Tests && $host != dotnet ]]; then
     extra=(-- "RunConfiguration.DotNetHostPath=$host")
   fi
-  if ! dotnet test "$proj" -c "$config" --no-build --nologo -v q "${extra[@]}" 2>&1 | tee -a "$log"; then
+  if ! dotnet test "$proj" -c "$config" --no-build --nologo -v q --logger "console;verbosity=minimal" "${extra[@]}" 2>&1 | tee -a "$log"; then
     status=1
   fi
 done

@@ -22,7 +22,7 @@ public sealed class EngineBenchmarkTests
         {
             report.FastBatch1TokensPerSecond, report.PortableBatch1TokensPerSecond, report.FastInt8Batch1TokensPerSecond,
             report.FastLongTokensPerSecond, report.PortableLongTokensPerSecond, report.CachedMsPerTokenAtContext,
-            report.RecomputeMsPerTokenAtContext, report.TimeToFirstTokenMs, report.MemoryBandwidthGBs, report.MatmulGflops,
+            report.RecomputeMsPerTokenAtContext, report.TimeToFirstTokenMs, report.MemoryBandwidthGBs, report.CacheBandwidthGBs, report.MatmulGflops,
         })
         {
             Assert.True(double.IsFinite(figure) && figure > 0, $"figure {figure}");

@@ -96,9 +96,10 @@ public static class BenchCommands
         Row("managed allocation per decode step (batch 8)", $"{r.AllocatedBytesPerStep:F1} B");
         Row("one sampling step (top-k/p, penalty, grammar)", $"{r.SamplingStepMicroseconds:F2} us");
         Row("machine: copy bandwidth, 1 thread", $"{r.MemoryBandwidthGBs:F1} GB/s");
+        Row("machine: copy bandwidth in cache (4 MiB), 1 thread", $"{r.CacheBandwidthGBs:F1} GB/s");
         Row("machine: FMA rate, 1 core", $"{r.MatmulGflops:F1} GFLOP/s");
         double bwUsed = r.BytesPerToken * r.FastBatch1TokensPerSecond / 1e9;
-        Row("batch 1: weight+KV bytes read per second", $"{bwUsed:F1} GB/s", $"{100 * bwUsed / r.MemoryBandwidthGBs:F0}% of measured bandwidth");
+        Row("batch 1: weight+KV bytes read per second", $"{bwUsed:F1} GB/s", $"{100 * bwUsed / r.MemoryBandwidthGBs:F0}% of the memory and {100 * bwUsed / r.CacheBandwidthGBs:F0}% of the cache copy bandwidth");
         var best = r.Batches.OrderByDescending(b => b.TokensPerSecond).FirstOrDefault();
         if (best.BatchSize > 0)
         {
