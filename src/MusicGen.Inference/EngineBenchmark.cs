@@ -148,15 +148,8 @@ public static class EngineBenchmark
         say("warmed up");
 
         // Batch 1, fast vs portable, interleaved three times so both see the same machine load.
-        StepTimes fast = DecodeSteps(model, fastVariant, 1, tokens, settings.Seed);
-        StepTimes? portable = hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed) : null;
-        for (int round = 1; round < 3; round++)
-        {
-            fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, settings.Seed));
-            if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed));
-        }
-        var latencies = (double[])fast.StepMs.Clone();
-        Array.Sort(latencies);
+        var (fast, portable) = FastVersusPortable(model, fastVariant, hasPortable, tokens, settings.Seed);
+        var latencies = fast.SortedStepMs();
         say($"batch 1 ({fastVariant}): {fast.TokensPerSecond:F1} tokens/s" + (portable is null ? "" : $"; portable {portable.TokensPerSecond:F1} tokens/s"));
 
         // The int8-weight fast graph at batch 1, when the package has one (a separate row: other numerics).
@@ -173,8 +166,7 @@ public static class EngineBenchmark
         StepTimes? fastLong = null, portableLong = null;
         if (longTokens > 0)
         {
-            fastLong = DecodeSteps(model, fastVariant, 1, longTokens, settings.Seed);
-            if (hasPortable) portableLong = DecodeSteps(model, GraphVariants.Portable, 1, longTokens, settings.Seed);
+            (fastLong, portableLong) = LongDecode(model, fastVariant, hasPortable, longTokens, settings.Seed);
             say($"batch 1 over {longTokens} tokens ({fastVariant}): {fastLong.TokensPerSecond:F1} tokens/s" + (portableLong is null ? "" : $"; portable {portableLong.TokensPerSecond:F1} tokens/s"));
         }
 
@@ -267,24 +259,29 @@ public static class EngineBenchmark
         wide.ParallelDecodeThreads = 1;
         using var model = MusicModel.Load(packageDirectory, wide, logger);
         WarmUp(model, fastVariant, hasPortable, false, 1, batchTokens, settings);
-        StepTimes fast = DecodeSteps(model, fastVariant, 1, tokens, settings.Seed);
-        StepTimes? portable = hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed) : null;
+        var (fast, portable) = FastVersusPortable(model, fastVariant, hasPortable, tokens, settings.Seed);
+        var (fastLong, portableLong) = longTokens > 0 ? LongDecode(model, fastVariant, hasPortable, longTokens, settings.Seed) : (null, null);
+        return new AllCoresBatch1(Environment.ProcessorCount, fast.TokensPerSecond, portable?.TokensPerSecond ?? double.NaN,
+            fastLong?.TokensPerSecond ?? double.NaN, portableLong?.TokensPerSecond ?? double.NaN, fast.CpuTokensPerSecond,
+            Percentile(fast.SortedStepMs(), 0.99));
+    }
+
+    /// <summary>Batch 1 over <paramref name="tokens"/> tokens, the fast and the portable graph interleaved three times.</summary>
+    private static (StepTimes Fast, StepTimes? Portable) FastVersusPortable(MusicModel model, string fastVariant, bool hasPortable, int tokens, long seed)
+    {
+        StepTimes fast = DecodeSteps(model, fastVariant, 1, tokens, seed);
+        StepTimes? portable = hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, seed) : null;
         for (int round = 1; round < 3; round++)
         {
-            fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, settings.Seed));
-            if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, settings.Seed));
+            fast = StepTimes.Merge(fast, DecodeSteps(model, fastVariant, 1, tokens, seed));
+            if (hasPortable) portable = StepTimes.Merge(portable!, DecodeSteps(model, GraphVariants.Portable, 1, tokens, seed));
         }
-        double fastLong = double.NaN, portableLong = double.NaN;
-        if (longTokens > 0)
-        {
-            fastLong = DecodeSteps(model, fastVariant, 1, longTokens, settings.Seed).TokensPerSecond;
-            if (hasPortable) portableLong = DecodeSteps(model, GraphVariants.Portable, 1, longTokens, settings.Seed).TokensPerSecond;
-        }
-        var sorted = (double[])fast.StepMs.Clone();
-        Array.Sort(sorted);
-        return new AllCoresBatch1(Environment.ProcessorCount, fast.TokensPerSecond, portable?.TokensPerSecond ?? double.NaN,
-            fastLong, portableLong, fast.CpuTokensPerSecond, Percentile(sorted, 0.99));
+        return (fast, portable);
     }
+
+    /// <summary>Batch 1 over a whole piece of <paramref name="tokens"/> tokens, once per graph.</summary>
+    private static (StepTimes Fast, StepTimes? Portable) LongDecode(MusicModel model, string fastVariant, bool hasPortable, int tokens, long seed) =>
+        (DecodeSteps(model, fastVariant, 1, tokens, seed), hasPortable ? DecodeSteps(model, GraphVariants.Portable, 1, tokens, seed) : null);
 
     /// <summary>Decodes every configuration the measurements use until <see cref="BenchmarkSettings.WarmUpSeconds"/> have passed.</summary>
     private static void WarmUp(MusicModel model, string fastVariant, bool hasPortable, bool hasInt8, int maxBatch, int batchTokens, BenchmarkSettings settings)
@@ -339,6 +336,13 @@ public static class EngineBenchmark
         public double MedianMs => Median(StepMs);
         public double TokensPerSecond => BatchSize * 1000.0 / MedianMs;
         public double CpuTokensPerSecond => BatchSize * 1000.0 / CpuMsPerStep;
+
+        public double[] SortedStepMs()
+        {
+            var sorted = (double[])StepMs.Clone();
+            Array.Sort(sorted);
+            return sorted;
+        }
 
         public static StepTimes Merge(StepTimes a, StepTimes b) => new(a.BatchSize, [.. a.StepMs, .. b.StepMs], (a.CpuMsPerStep + b.CpuMsPerStep) / 2);
     }

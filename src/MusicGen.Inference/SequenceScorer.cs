@@ -17,7 +17,6 @@ public sealed class SequenceScorer : IDisposable
 {
     private readonly InferenceSession? _session;
     private readonly MusicModel? _model;
-    private readonly string _stepVariant = "";
     private readonly bool _lstm;
     private readonly string[] _inputNames = [];
     private readonly int[][] _inputDims = [];
@@ -47,7 +46,6 @@ public sealed class SequenceScorer : IDisposable
         _model = model;
         Package = model.Package;
         Graph = graph;
-        _stepVariant = graph.Variant;
         _outputWidth = model.Package.VocabularySize;
     }
 
@@ -176,7 +174,7 @@ public sealed class SequenceScorer : IDisposable
     private void RunStepwise(ReadOnlySpan<int> tokens, Span<float> logits)
     {
         int v = _outputWidth;
-        using var decoder = _model!.CreateDecoder(1, _stepVariant, tokens.Length + 1);
+        using var decoder = _model!.CreateDecoder(1, Graph.Variant, tokens.Length + 1);
         decoder.Prefill(tokens[..1])[..v].CopyTo(logits);
         Span<int> next = stackalloc int[1];
         for (int t = 1; t < tokens.Length; t++)
