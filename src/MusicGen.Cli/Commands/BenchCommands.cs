@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MusicGen.Bench;
 using MusicGen.Inference;
 
 namespace MusicGen.Cli.Commands;

@@ -1,4 +1,6 @@
-namespace MusicGen.Inference.Tests;
+using MusicGen.Bench;
+
+namespace MusicGen.Inference.Tests.Bench;
 
 /// <summary>
 /// The engine benchmark (<c>musicgen bench</c>) runs every measurement on a tiny package and reports figures that
