@@ -6,6 +6,7 @@ using MusicGen.Core.Midi;
 using MusicGen.Core.Music;
 using MusicGen.Core.Packaging;
 using MusicGen.Core.Tokenization;
+using MusicGen.Inference.Errors;
 using MusicGen.Inference.Runtime;
 
 namespace MusicGen.Inference;
@@ -186,7 +187,9 @@ public sealed class MusicModel : IDisposable
     /// Prepares a request: validates it, encodes its primer, appends forced prefix tokens, and sets up its sampler
     /// and stop conditions. The prompt is BOS + primer (without its EOS) + prefix.
     /// </summary>
-    /// <exception cref="ArgumentException">The request is invalid (the message names the field), or its primer is not valid MIDI.</exception>
+    /// <exception cref="ArgumentException">The request is invalid (the message names the field).</exception>
+    /// <exception cref="PrimerException">The primer is empty, not valid MIDI (with the byte offset), or does not fit the context.</exception>
+    /// <exception cref="MusicGen.Core.Limits.InputLimitExceededException">The primer exceeds an input limit of the tokenizer or MIDI reader.</exception>
     public GenerationSequence CreateSequence(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -195,7 +198,11 @@ public sealed class MusicModel : IDisposable
         var tokenizer = Tokenizer;
         var prompt = BuildPrompt(request, out _);
         if (prompt.Count >= MaxSequenceLength)
-            throw new ArgumentException($"The prompt (BOS + primer + prefix) has {prompt.Count} tokens; at most {MaxSequenceLength - 1} fit this model's context. Set MaxPrimerTokens.", nameof(request));
+        {
+            var message = $"The prompt (BOS + primer + prefix) has {prompt.Count} tokens; at most {MaxSequenceLength - 1} fit this model's context. Set MaxPrimerTokens.";
+            if (request.PrimerMidi is not null || request.Primer is not null) throw new PrimerException(message);
+            throw new ArgumentException(message, nameof(request));
+        }
         int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
         long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
         return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed);
@@ -207,13 +214,14 @@ public sealed class MusicModel : IDisposable
         Score? primer = request.Primer;
         if (request.PrimerMidi is not null)
         {
+            if (request.PrimerMidi.Length == 0) throw new PrimerException("The primer is empty (0 bytes): give a MIDI file, or no primer.", 0);
             try
             {
                 primer = MidiScore.Read(request.PrimerMidi);
             }
             catch (MidiFormatException e)
             {
-                throw new ArgumentException($"The primer is not a valid MIDI file: {e.Message}", nameof(request), e);
+                throw new PrimerException(e);
             }
         }
         var prompt = new List<int> { tokenizer.Bos };

@@ -154,8 +154,17 @@ public sealed class ValidationTests
     public void A_malformed_primer_reports_the_reader_message()
     {
         using var model = MusicModel.Load(TestPackages.Transformer());
-        var e = Assert.Throws<ArgumentException>(() => model.CreateSequence(new GenerationRequest { PrimerMidi = "MThd\0\0\0\u0006garbage"u8.ToArray() }));
+        var e = Assert.Throws<MusicGen.Inference.Errors.PrimerException>(() => model.CreateSequence(new GenerationRequest { PrimerMidi = "MThd\0\0\0\u0006garbage"u8.ToArray() }));
         Assert.Contains("primer", e.Message);
+        Assert.NotNull(e.Offset);
+    }
+
+    [Fact]
+    public void An_empty_primer_is_refused_not_ignored()
+    {
+        using var model = MusicModel.Load(TestPackages.Transformer());
+        var e = Assert.Throws<MusicGen.Inference.Errors.PrimerException>(() => model.CreateSequence(new GenerationRequest { PrimerMidi = [] }));
+        Assert.Contains("empty", e.Message);
     }
 
     private static string EditManifest(Action<JsonNode> edit)

@@ -132,6 +132,15 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     [InlineData("""{"primer":"not base64!"}""", "primer")]
     [InlineData("""{"tokenBias":{"NoSuchToken":1}}""", "tokenBias")]
     [InlineData("""{"temperature":"hot"}""", "temperature")]
+    [InlineData("""{"tokenz":12}""", "tokenz")]
+    [InlineData("""{"tokens":"abc"}""", "tokens")]
+    [InlineData("""{"tokens":1.5}""", "tokens")]
+    [InlineData("""{"greedy":"yes"}""", "greedy")]
+    [InlineData("""{"tokenBias":{"EOS":"low"}}""", "tokenBias")]
+    [InlineData("""null""", "body")]
+    [InlineData("""[1, 2]""", "body")]
+    [InlineData("""{"tokens": 12""", "body")]
+    [InlineData("""{"primer":""}""", "primer")]
     public async Task Bad_fields_get_a_problem_details_naming_the_field(string body, string field)
     {
         var resp = await Client.PostAsync("/v1/generate", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
@@ -141,6 +150,29 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
         Assert.Equal(400, problem.GetProperty("status").GetInt32());
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out var messages), $"errors has no '{field}': {problem}");
         Assert.False(string.IsNullOrWhiteSpace(messages[0].GetString()));
+        Assert.DoesNotContain("System.", problem.ToString());
+        Assert.DoesNotContain("Nullable", problem.ToString());
+        Assert.DoesNotContain("MusicGen.", problem.ToString());
+    }
+
+    [Fact]
+    public async Task Type_errors_say_the_field_and_the_expected_type_in_words()
+    {
+        var resp = await Client.PostAsync("/v1/generate", new StringContent("""{"tokens":"abc","tokenz":12}""", System.Text.Encoding.UTF8, "application/json"));
+        var problem = await resp.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.BadRequest, resp.StatusCode);
+        Assert.Contains("whole number", problem.GetProperty("errors").GetProperty("tokens")[0].GetString());
+        Assert.Contains("unknown field 'tokenz'", problem.GetProperty("errors").GetProperty("tokenz")[0].GetString());
+    }
+
+    [Fact]
+    public async Task An_empty_primer_file_in_a_form_is_a_400()
+    {
+        using var form = new MultipartFormDataContent { { new StringContent("8"), "tokens" }, { new ByteArrayContent([]), "primer", "empty.mid" } };
+        var resp = await Client.PostAsync("/v1/generate", form);
+        Assert.Equal(HttpStatusCode.BadRequest, resp.StatusCode);
+        var problem = await resp.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("empty", problem.GetProperty("errors").GetProperty("primer")[0].GetString());
     }
 
     [Fact]

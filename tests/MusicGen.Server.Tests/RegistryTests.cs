@@ -11,7 +11,7 @@ public sealed class RegistryTests
     private static JsonElement Model(JsonElement models, string name) =>
         models.GetProperty("models").EnumerateArray().First(m => m.GetProperty("name").GetString() == name);
 
-    private static string? VersionState(JsonElement models, string name, string version) =>
+    internal static string? VersionState(JsonElement models, string name, string version) =>
         Model(models, name).GetProperty("versions").EnumerateArray()
             .Where(v => v.GetProperty("version").GetString() == version).Select(v => v.GetProperty("state").GetString()).FirstOrDefault();
 

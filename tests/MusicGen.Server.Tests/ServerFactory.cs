@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MusicGen.Server.Tests;
 
@@ -9,10 +10,12 @@ namespace MusicGen.Server.Tests;
 public sealed class ServerFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public ServerFactory(string modelsPath, Dictionary<string, string?>? settings = null)
+    public ServerFactory(string modelsPath, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         ModelsPath = modelsPath;
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["MusicGen:ModelsPath"] = modelsPath,
@@ -29,6 +32,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
+        if (_services is not null) builder.ConfigureServices(_services);
     }
 
     /// <summary>Waits until /readyz answers 200 (the default model loaded and smoke-tested).</summary>

@@ -178,7 +178,8 @@ public static class GenerateCommands
             return body();
         }
         catch (Exception e) when (e is ModelPackageException or ArgumentException or InvalidOperationException or IOException
-                                      or UnauthorizedAccessException or Microsoft.Extensions.Options.OptionsValidationException)
+                                      or UnauthorizedAccessException or Microsoft.Extensions.Options.OptionsValidationException
+                                      or MusicGen.Inference.Errors.PrimerException or MusicGen.Core.Limits.InputLimitExceededException)
         {
             Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
             return 1;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using MusicGen.Inference;
 using MusicGen.Server.Engine;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
@@ -15,7 +16,7 @@ internal static class GenerateEndpoints
     public const string RateLimitPolicy = "generate";
     public const string TimeoutPolicy = "generate";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() };
 
     public static void MapMusicGenApi(this WebApplication app)
     {
@@ -82,27 +83,24 @@ internal static class GenerateEndpoints
         if (problem is not null) return problem;
         using var job = prepared!.Job;
         JobResult result;
+        GenerationResult generated;
         try
         {
             result = await job.Completion.Task;
+            generated = prepared.Version.Runtime.Finish(job.Sequence); // decode + MIDI, on this request's thread
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
             return Results.Empty; // the client went away; its slot is already free
         }
-        catch (DeadlineExceededException ex)
-        {
-            return TypedResults.Problem(statusCode: 504, title: "Deadline exceeded", detail: ex.Message);
-        }
         catch (Exception ex)
         {
-            return TypedResults.Problem(statusCode: 500, title: "Generation failed", detail: ex.Message);
+            return Problems.Result(ctx, Problems.From(ex, options.Value), options.Value);
         }
 
         var runtime = prepared.Version.Runtime;
-        var all = Concat(prepared.Prompt, result.Tokens);
-        var score = runtime.Decode(all);
-        var midi = runtime.ToMidi(score);
+        var score = generated.Score;
+        var midi = generated.Midi;
         ctx.Response.Headers["X-MusicGen-Model"] = result.Model;
         ctx.Response.Headers["X-MusicGen-Version"] = result.Version;
         ctx.Response.Headers["X-MusicGen-Seed"] = prepared.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -162,8 +160,9 @@ internal static class GenerateEndpoints
                 if (idle || decode) await response.Body.FlushAsync(aborted);
             }
             var result = await job.Completion.Task;
-            var score = runtime.Decode(Concat(prepared.Prompt, result.Tokens));
-            var midi = runtime.ToMidi(score);
+            var generated = runtime.Finish(job.Sequence);
+            var score = generated.Score;
+            var midi = generated.Midi;
             await WriteEventAsync(response, "done", new
             {
                 model = result.Model, version = result.Version, seed = prepared.Seed, finishReason = result.FinishReason,
@@ -177,8 +176,8 @@ internal static class GenerateEndpoints
         }
         catch (Exception ex)
         {
-            var status = ex is DeadlineExceededException ? 504 : 500;
-            try { await WriteEventAsync(response, "error", new { status, title = status == 504 ? "Deadline exceeded" : "Generation failed", detail = ex.Message }, CancellationToken.None); }
+            var failure = Problems.From(ex, options.Value);
+            try { await WriteEventAsync(response, "error", failure, CancellationToken.None); }
             catch (Exception) when (aborted.IsCancellationRequested) { }
         }
         finally
@@ -203,7 +202,7 @@ internal static class GenerateEndpoints
         var known = registry.List();
         if (!known.Any(m => m.Name == name))
             errors["model"] = [$"unknown model '{name}'; known: {(known.Count == 0 ? "(none)" : string.Join(", ", known.Select(m => m.Name)))}"];
-        if (errors.Count > 0) return (null, TypedResults.ValidationProblem(errors, title: "Invalid generation request"));
+        if (errors.Count > 0) return (null, TypedResults.Problem(Problems.Validation(errors)));
 
         ModelVersion? version;
         if (request.Version is { } pinned)
@@ -243,13 +242,12 @@ internal static class GenerateEndpoints
             IDecodeSequence sequence;
             try
             {
-                sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, maxTokens, request.Bars, request.Seconds, seed, primer is { Length: > 0 } ? primer : null, bias));
+                sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, maxTokens, request.Bars, request.Seconds, seed, primer, bias));
             }
-            catch (PrimerException ex)
+            catch (Exception ex)
             {
-                var primerProblem = new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["primer"] = [ex.Message] }) { Status = 400, Title = "Invalid primer MIDI" };
-                if (ex.Offset is { } offset) primerProblem.Extensions["offset"] = offset;
-                return (null, TypedResults.Problem(primerProblem));
+                // Typed: a bad primer or input limit is a 400 naming the field, out of memory a 503, ...
+                return (null, Problems.Result(ctx, Problems.From(ex, options, input: true), options));
             }
 
             var job = new GenerationJob(version, sequence, options.RequestDeadline, ctx.RequestAborted);
@@ -257,11 +255,10 @@ internal static class GenerateEndpoints
             {
                 scheduler.Submit(job);
             }
-            catch (QueueFullException ex)
+            catch (Exception ex) when (ex is QueueFullException or ServiceStoppingException)
             {
                 job.Dispose();
-                ctx.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return (null, TypedResults.Problem(statusCode: 429, title: "Too many requests", detail: $"{ex.Message}; retry after {options.RetryAfterSeconds}s"));
+                return (null, Problems.Result(ctx, Problems.From(ex, options), options));
             }
             owned = false; // the job holds the reference now
             return (new Prepared(job, version, sequence.Prompt, seed), null);
@@ -277,34 +274,40 @@ internal static class GenerateEndpoints
         var req = ctx.Request;
         if (req.ContentLength is { } len && len > options.MaxRequestBodyBytes)
             return (null, null, TooLarge(options));
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         try
         {
             if (req.HasFormContentType)
             {
                 var form = await req.ReadFormAsync(ctx.RequestAborted);
-                var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
                 var r = RequestValidation.FromForm(form, errors, out var file);
-                return errors.Count > 0 ? (null, null, TypedResults.ValidationProblem(errors, title: "Invalid generation request")) : (r, file, null);
+                return errors.Count > 0 ? (null, null, TypedResults.Problem(Problems.Validation(errors))) : (r, file, null);
             }
             if (req.ContentLength == 0 || (req.ContentLength is null && !req.Headers.ContainsKey(HeaderNames.TransferEncoding)))
                 return (new GenerateRequest(), null, null);
             if (!req.HasJsonContentType())
                 return (null, null, TypedResults.Problem(statusCode: 415, title: "Unsupported media type", detail: "send application/json or multipart/form-data"));
-            var body = await JsonSerializer.DeserializeAsync<GenerateRequest>(req.Body, Json, ctx.RequestAborted);
-            return (body ?? new GenerateRequest(), null, null);
+            using var doc = await JsonDocument.ParseAsync(req.Body, new JsonDocumentOptions { MaxDepth = 16 }, ctx.RequestAborted);
+            var body = StrictJson.Bind<GenerateRequest>(doc.RootElement, Json, errors);
+            return body is null ? (null, null, TypedResults.Problem(Problems.Validation(errors))) : (body, null, null);
         }
         catch (JsonException ex)
         {
-            var field = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : "body";
-            return (null, null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"malformed JSON: {ex.Message}"] }, title: "Invalid generation request"));
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : "";
+            return (null, null, TypedResults.Problem(Problems.Field("body", $"the body is not valid JSON{where}")));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return (null, null, TooLarge(options));
         }
+        catch (Exception ex) when (ctx.RequestAborted.IsCancellationRequested || ex is BadHttpRequestException or IOException)
+        {
+            // The client went away or stopped sending mid-body: nothing to log as a server error.
+            return (null, null, TypedResults.Problem(Problems.Field("body", "the request body ended before it was complete")));
+        }
         catch (InvalidDataException ex)
         {
-            return (null, null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [ex.Message] }, title: "Invalid generation request"));
+            return (null, null, TypedResults.Problem(Problems.Field("body", ex.Message)));
         }
     }
 
@@ -320,14 +323,6 @@ internal static class GenerateEndpoints
         foreach (var a in request.GetTypedHeaders().Accept)
             if (a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)) return true;
         return false;
-    }
-
-    private static int[] Concat(int[] prompt, int[] generated)
-    {
-        var all = new int[prompt.Length + generated.Length];
-        prompt.CopyTo(all, 0);
-        generated.CopyTo(all, prompt.Length);
-        return all;
     }
 
     private static TimingView Timing(JobResult r)

@@ -80,7 +80,7 @@ internal static class RequestValidation
         if (r.RepetitionPenalty is { } rp && (!float.IsFinite(rp) || rp < 1 || rp > 100))
             Add("repetitionPenalty", $"repetitionPenalty must be in [1, 100] (1 = off); got {rp.ToString(CultureInfo.InvariantCulture)}");
         primer = null;
-        if (!string.IsNullOrEmpty(r.Primer))
+        if (r.Primer is not null) // an empty string is an empty primer: the engine answers 400, it is never ignored
         {
             try { primer = Convert.FromBase64String(r.Primer); }
             catch (FormatException) { Add("primer", "primer must be a base64-encoded MIDI file"); }

@@ -17,7 +17,7 @@ internal static class EngineRegistration
             .Validate(o => o.Validate().Count == 0, "invalid MusicGen:Inference options (ExecutionProvider cpu|cuda, threads >= 0, GraphOptimization all|extended|basic|disabled)")
             .ValidateOnStart();
         services.AddSingleton<IModelLoader>(sp => new InferenceModelLoader(
-            sp.GetRequiredService<IOptions<InferenceOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<IOptions<InferenceOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), sp.GetService<GenerationObserver>()));
         return services;
     }
 }

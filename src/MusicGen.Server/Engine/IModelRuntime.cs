@@ -44,15 +44,17 @@ internal interface IModelRuntime : IDisposable
 
     /// <summary>
     /// Prepares a sequence (validates, encodes the primer, sets up its seeded sampler and stop conditions); thread-safe.
-    /// Throws <see cref="PrimerException"/> for an unreadable primer or one that does not fit the context.
+    /// Throws <see cref="MusicGen.Inference.Errors.PrimerException"/> for an empty or unreadable primer or one that does
+    /// not fit the context, <see cref="MusicGen.Core.Limits.InputLimitExceededException"/> past an input limit, and
+    /// <see cref="ArgumentException"/> for an invalid request.
     /// </summary>
     IDecodeSequence CreateSequence(GenerationSpec spec);
 
     /// <summary>Decodes tokens into a score (total: never throws); thread-safe.</summary>
     Score Decode(ReadOnlySpan<int> tokens);
 
-    /// <summary>Writes a score as a Standard MIDI File.</summary>
-    byte[] ToMidi(Score score);
+    /// <summary>The result of a finished sequence: its score and MIDI file (decoded on the calling thread).</summary>
+    MusicGen.Inference.GenerationResult Finish(IDecodeSequence sequence);
 
     /// <summary>A batch that can hold up to <paramref name="capacity"/> sequences at once.</summary>
     IDecodeBatch CreateBatch(int capacity);
@@ -104,11 +106,4 @@ internal interface IModelLoader
 {
     /// <summary>Reads and validates the package in <paramref name="directory"/>; throws with a reason when it is bad.</summary>
     IModelRuntime Load(string directory);
-}
-
-/// <summary>A primer MIDI file that could not be used; the message says why (the reader's byte offset included).</summary>
-internal sealed class PrimerException(string message, long? offset = null, Exception? inner = null) : Exception(message, inner)
-{
-    /// <summary>Byte offset in the primer file where the reader failed, when known.</summary>
-    public long? Offset { get; } = offset;
 }

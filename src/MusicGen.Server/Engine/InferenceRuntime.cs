@@ -1,24 +1,25 @@
-using MusicGen.Core.Midi;
 using MusicGen.Core.Music;
 using MusicGen.Inference;
 
 namespace MusicGen.Server.Engine;
 
 /// <summary>Loads packages with MusicGen.Inference (<see cref="MusicModel.Load"/>: manifest, sha256, sessions).</summary>
-internal sealed class InferenceModelLoader(InferenceOptions options, ILoggerFactory loggers) : IModelLoader
+internal sealed class InferenceModelLoader(InferenceOptions options, ILoggerFactory loggers, GenerationObserver? observer) : IModelLoader
 {
     public IModelRuntime Load(string directory) =>
-        new InferenceRuntime(MusicModel.Load(directory, options, loggers.CreateLogger<MusicModel>()));
+        new InferenceRuntime(MusicModel.Load(directory, options, loggers.CreateLogger<MusicModel>()), observer);
 }
 
 /// <summary>A <see cref="MusicModel"/> behind the scheduler's seam.</summary>
 internal sealed class InferenceRuntime : IModelRuntime
 {
     private readonly MusicModel _model;
+    private readonly GenerationObserver? _observer;
 
-    public InferenceRuntime(MusicModel model)
+    public InferenceRuntime(MusicModel model, GenerationObserver? observer = null)
     {
         _model = model;
+        _observer = observer;
         var p = model.Package;
         Description = new ModelDescription(p.Name, p.Version, p.Architecture, model.MaxSequenceLength, model.Tokenizer.Kind,
             p.VocabularySize, model.DefaultVariant, model.ExecutionProvider);
@@ -55,21 +56,19 @@ internal sealed class InferenceRuntime : IModelRuntime
                 TokenBias = spec.TokenBias,
             },
         };
-        try
-        {
-            return new Sequence(_model.CreateSequence(request));
-        }
-        catch (ArgumentException ex) when (spec.PrimerMidi is not null && (ex.InnerException is MidiFormatException || ex.Message.Contains("prompt", StringComparison.OrdinalIgnoreCase)))
-        {
-            throw new PrimerException(ex.Message, (ex.InnerException as MidiFormatException)?.Offset, ex);
-        }
+        return new Sequence(_model.CreateSequence(request));
     }
 
     public Score Decode(ReadOnlySpan<int> tokens) => _model.Tokenizer.Decode(tokens);
 
-    public byte[] ToMidi(Score score) => MidiScore.ToBytes(score);
+    public GenerationResult Finish(IDecodeSequence sequence)
+    {
+        var inner = ((Sequence)sequence).Inner;
+        _observer?.Finishing(_model, inner);
+        return inner.ToResult();
+    }
 
-    public IDecodeBatch CreateBatch(int capacity) => new Batch(_model.CreateBatch(capacity));
+    public IDecodeBatch CreateBatch(int capacity) => new Batch(_model, _model.CreateBatch(capacity), _observer);
 
     public void Dispose() => _model.Dispose();
 
@@ -94,13 +93,26 @@ internal sealed class InferenceRuntime : IModelRuntime
         };
     }
 
-    private sealed class Batch(GenerationBatch inner) : IDecodeBatch
+    private sealed class Batch(MusicModel model, GenerationBatch inner, GenerationObserver? observer) : IDecodeBatch
     {
         public int Count => inner.Count;
         public int Capacity => inner.Capacity;
-        public void Join(IDecodeSequence sequence) => inner.Add(((Sequence)sequence).Inner);
+
+        public void Join(IDecodeSequence sequence)
+        {
+            var s = ((Sequence)sequence).Inner;
+            observer?.Admitting(model, s);
+            inner.Add(s);
+        }
+
         public void Leave(IDecodeSequence sequence) => inner.Remove(((Sequence)sequence).Inner);
-        public void Step() => inner.Step();
+
+        public void Step()
+        {
+            observer?.Stepping(model, inner.Count);
+            inner.Step();
+        }
+
         public void Dispose() => inner.Dispose();
     }
 }

@@ -266,12 +266,9 @@ internal sealed class ModelRegistry : IDisposable
         var seq = runtime.CreateSequence(new GenerationSpec(new SamplingSettings(1f, 0, 1f, 0f, 1f, Greedy: false), _options.SmokeTokens, null, null, Seed: 1, PrimerMidi: null));
         batch.Join(seq);
         for (var i = 0; i < _options.SmokeTokens && !seq.IsFinished; i++) batch.Step();
-        var tokens = new int[seq.Prompt.Length + seq.Generated];
-        seq.Prompt.CopyTo(tokens, 0);
-        for (var i = 0; i < seq.Generated; i++) tokens[seq.Prompt.Length + i] = seq.TokenAt(i);
         batch.Leave(seq);
         if (seq.Generated == 0) throw new InvalidOperationException("smoke test: the model generated no token");
-        _ = runtime.ToMidi(runtime.Decode(tokens));
+        _ = runtime.Finish(seq).Midi;
     }
 
     private void Reject(string dir, string reason)

@@ -12,6 +12,9 @@ internal sealed class QueueFullException(int length) : Exception($"the generatio
     public int Length { get; } = length;
 }
 
+/// <summary>The service is shutting down and takes no new work: the caller answers 503.</summary>
+internal sealed class ServiceStoppingException() : Exception("the service is stopping");
+
 /// <summary>
 /// Continuous batching. One background thread owns every batch: per loaded model version a lane with a queue and a
 /// batch. Each turn picks the next lane with work (round-robin over lanes, so every model gets its step in turn),
@@ -30,6 +33,7 @@ internal sealed class GenerationScheduler : BackgroundService
     private static readonly TimeSpan IdleBatchLifetime = TimeSpan.FromSeconds(30);
     private int _queued;
     private int _next;
+    private bool _stopped;
 
     public GenerationScheduler(IOptions<ServerOptions> options, ServerMetrics metrics, ILogger<GenerationScheduler> log)
     {
@@ -46,6 +50,7 @@ internal sealed class GenerationScheduler : BackgroundService
     {
         lock (_gate)
         {
+            if (_stopped) throw new ServiceStoppingException();
             if (_queued >= _options.MaxQueueLength) throw new QueueFullException(_queued);
             if (!_lanes.TryGetValue(job.Model, out var lanes)) _lanes[job.Model] = lanes = [];
             // One lane (one batch) per version; with DecodeWorkers > 1 up to that many, each request going to the
@@ -92,25 +97,39 @@ internal sealed class GenerationScheduler : BackgroundService
     {
         while (!stop.IsCancellationRequested)
         {
-            var lane = NextLaneWithWork();
+            Lane? lane;
+            try
+            {
+                lane = NextLaneWithWork();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Only disposing an idle batch can fail here; the loop keeps serving.
+                _log.LogError(ex, "Releasing an idle batch failed");
+                continue;
+            }
             if (lane is null)
             {
                 // Wake on a new job, or now and then to drop queued jobs whose client left.
                 _signal.Wait(TimeSpan.FromMilliseconds(100), stop);
                 continue;
             }
+            // Every job taken out of the queue or the batch this turn lands in `finished` and is completed below,
+            // whatever fails: no path leaves a request unanswered or its model version held.
+            List<(GenerationJob Job, Exception? Error, string? Reason)> finished = [];
             try
             {
-                Turn(lane);
+                Turn(lane, finished);
             }
             catch (Exception ex)
             {
-                // An engine failure fails that lane's requests, never the service.
+                // A failed decode step fails the requests it touched (the lane's batch), never the service.
                 _log.LogError(ex, "Decode step of {Model} {Version} failed; failing its {Count} request(s)", lane.Model.Name, lane.Model.Version, lane.Active.Count);
-                FailLane(lane, ex);
+                FailLane(lane, ex, finished);
             }
             finally
             {
+                Complete(finished);
                 lock (_gate) lane.Busy = false;
             }
             if (_options.DecodeWorkers > 1) _signal.Release(); // another worker may take the lane's next turn
@@ -145,10 +164,8 @@ internal sealed class GenerationScheduler : BackgroundService
         }
     }
 
-    private void Turn(Lane lane)
+    private void Turn(Lane lane, List<(GenerationJob Job, Exception? Error, string? Reason)> finished)
     {
-        List<(GenerationJob Job, Exception? Error, string? Reason)> finished = [];
-
         // 1. Retire cancelled / expired sequences before spending a step on them.
         for (var i = lane.Active.Count - 1; i >= 0; i--)
         {
@@ -210,8 +227,12 @@ internal sealed class GenerationScheduler : BackgroundService
                 _metrics.ActiveChanged(1);
                 admitted++;
             }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // A failed admission touched only this request (its prefill row); take it out if it got in.
+                _log.LogWarning(ex, "Admitting a request to {Model} {Version} failed", lane.Model.Name, lane.Model.Version);
+                try { lane.Batch?.Leave(job.Sequence); }
+                catch (Exception lex) { _log.LogWarning(lex, "Removing a failed admission"); }
                 finished.Add((job, ex, null));
             }
         }
@@ -247,7 +268,6 @@ internal sealed class GenerationScheduler : BackgroundService
         }
 
         lane.LastUsed = Stopwatch.GetTimestamp();
-        Complete(finished);
     }
 
     private void Complete(List<(GenerationJob Job, Exception? Error, string? Reason)> finished)
@@ -267,14 +287,12 @@ internal sealed class GenerationScheduler : BackgroundService
         }
     }
 
-    private void FailLane(Lane lane, Exception ex)
+    private void FailLane(Lane lane, Exception ex, List<(GenerationJob, Exception?, string?)> finished)
     {
-        List<(GenerationJob, Exception?, string?)> finished = [];
-        foreach (var job in lane.Active) finished.Add((job, new InvalidOperationException($"generation failed: {ex.Message}", ex), null));
+        foreach (var job in lane.Active) finished.Add((job, ex, null));
         _metrics.ActiveChanged(-lane.Active.Count);
         lane.Active.Clear();
         try { DisposeBatch(lane); } catch (Exception dex) { _log.LogWarning(dex, "Disposing a failed batch"); }
-        Complete(finished);
     }
 
     // Under _gate.
@@ -298,13 +316,14 @@ internal sealed class GenerationScheduler : BackgroundService
         List<(GenerationJob, Exception?, string?)> finished = [];
         lock (_gate)
         {
+            _stopped = true;
             foreach (var lane in _order)
             {
                 foreach (var job in lane.Active) finished.Add((job, new OperationCanceledException("the server is stopping"), null));
                 while (lane.Queue.TryDequeue(out var job)) finished.Add((job, new OperationCanceledException("the server is stopping"), null));
                 _metrics.ActiveChanged(-lane.Active.Count);
                 lane.Active.Clear();
-                DisposeBatch(lane);
+                try { DisposeBatch(lane); } catch (Exception ex) { _log.LogWarning(ex, "Disposing a batch at shutdown"); }
             }
             _metrics.QueueChanged(-_queued);
             _queued = 0;
