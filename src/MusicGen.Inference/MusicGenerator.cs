@@ -204,13 +204,13 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
                         continue;
                     }
                     for (int i = 0; i < batch.Count; i++) Publish((Job)batch[i].Tag!);
+                    ActiveCount = batch.Count; // before completing: a caller that saw its result sees its slot free
                     foreach (var done in batch.Finished)
                     {
                         var job = (Job)done.Tag!;
                         Publish(job);
                         Complete(job);
                     }
-                    ActiveCount = batch.Count;
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
