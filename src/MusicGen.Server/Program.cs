@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using MusicGen.Server;
 using MusicGen.Server.Api;
 using MusicGen.Server.Engine;
+using MusicGen.Server.Listening;
 using MusicGen.Server.LoadTest;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
@@ -44,6 +45,7 @@ builder.Services.AddSingleton<ModelRegistry>();
 builder.Services.AddHostedService<ModelWatcher>();
 builder.Services.AddSingleton<GenerationScheduler>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<GenerationScheduler>());
+builder.Services.AddListeningTest(builder.Configuration);
 
 builder.Services.AddRateLimiter(o =>
 {
@@ -104,6 +106,7 @@ app.UseRequestTimeouts();
 app.MapOpenApi();
 app.MapPrometheusScrapingEndpoint();
 app.MapMusicGenApi();
+app.MapListeningTest();
 
 await app.RunAsync();
 return 0;

@@ -23,6 +23,7 @@ public static class EvalCommands
         eval.Subcommands.Add(C2st());
         eval.Subcommands.Add(Report());
         eval.Subcommands.Add(Nll());
+        eval.Subcommands.Add(ListeningCommand.Create());
         return eval;
     }
 

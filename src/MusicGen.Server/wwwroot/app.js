@@ -1,5 +1,5 @@
 // MusicGen web page: settings -> POST /v1/generate/stream (SSE over fetch), piano roll as notes arrive,
-// Web Audio playback with a small synth, download of the .mid from the final event. No build step.
+// Web Audio playback with the shared synth (synth.js), download of the .mid from the final event. No build step.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -7,7 +7,7 @@ const roll = $("roll");
 const ctx2d = roll.getContext("2d");
 let notes = [];          // { pitch, start, end, velocity, drum } in seconds
 let midiUrl = null;
-let audio = null;        // { ctx, nodes }
+let audio = null;        // the synth handle of what is playing
 let running = null;      // AbortController of the stream in progress
 
 async function loadModels() {
@@ -189,54 +189,20 @@ function setDownload(url, name) {
   else { a.removeAttribute("href"); a.classList.add("disabled"); a.setAttribute("aria-disabled", "true"); }
 }
 
-// Web Audio: one triangle oscillator per note through a short attack/decay envelope; drums as noise bursts.
+// Playback through the shared synth (synth.js).
 function play() {
   stopPlayback();
-  const ac = new (window.AudioContext || window.webkitAudioContext)();
-  const master = ac.createGain();
-  master.gain.value = 0.2;
-  master.connect(ac.destination);
-  const t0 = ac.currentTime + 0.1;
-  const nodes = [];
-  let last = 0;
-  for (const n of notes) {
-    const start = t0 + n.start, end = t0 + Math.max(n.end, n.start + 0.05);
-    const g = ac.createGain();
-    const peak = 0.1 + 0.5 * (n.velocity / 127);
-    g.gain.setValueAtTime(0, start);
-    g.gain.linearRampToValueAtTime(peak, start + 0.01);
-    g.gain.exponentialRampToValueAtTime(peak * 0.4, Math.max(start + 0.02, end - 0.02));
-    g.gain.linearRampToValueAtTime(0, end + 0.05);
-    g.connect(master);
-    let src;
-    if (n.drum) {
-      const buf = ac.createBuffer(1, ac.sampleRate * 0.1, ac.sampleRate);
-      const d = buf.getChannelData(0);
-      for (let i = 0; i < d.length; i++) d[i] = (Math.random() * 2 - 1) * (1 - i / d.length);
-      src = ac.createBufferSource();
-      src.buffer = buf;
-    } else {
-      src = ac.createOscillator();
-      src.type = "triangle";
-      src.frequency.value = 440 * Math.pow(2, (n.pitch - 69) / 12);
-    }
-    src.connect(g);
-    src.start(start);
-    src.stop(end + 0.1);
-    nodes.push(src);
-    last = Math.max(last, end + 0.1);
-  }
-  audio = { ac, nodes };
+  const handle = MusicGenSynth.play(notes);
+  audio = handle;
   $("stop").disabled = false;
   setStatus(`Playing ${notes.length} notes…`);
-  window.musicgenPlayback = { notes: notes.length, state: ac.state, scheduled: nodes.length };
-  setTimeout(() => { if (audio && audio.ac === ac) stopPlayback(); }, (last - ac.currentTime) * 1000 + 200);
+  window.musicgenPlayback = { notes: notes.length, state: handle.ac.state, scheduled: handle.nodes.length };
+  setTimeout(() => { if (audio === handle) stopPlayback(); }, handle.remainingMs());
 }
 
 function stopPlayback() {
   if (!audio) return;
-  for (const n of audio.nodes) { try { n.stop(); } catch { /* already stopped */ } }
-  audio.ac.close();
+  audio.stop();
   audio = null;
   $("stop").disabled = true;
 }

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Options;
+using MusicGen.Core.Music;
+using MusicGen.Server.Api;
+using MusicGen.Server.Engine;
+using MusicGen.Server.Models;
+using MusicGen.Server.Scheduling;
+
+namespace MusicGen.Server.Listening;
+
+/// <summary>The model named has no active version (not loaded yet, or its package was removed).</summary>
+internal sealed class ModelUnavailableException(string model) : Exception($"model '{model}' has no active version yet")
+{
+    public string Model { get; } = model;
+}
+
+/// <summary>
+/// Generates the listening test's pieces through the service's own path: the request defaults and checks of
+/// <c>POST /v1/generate</c> (<see cref="RequestValidation"/>), the active model version from the registry, and a job
+/// in the shared <see cref="GenerationScheduler"/> (so listening sessions queue and batch with API requests).
+/// </summary>
+internal sealed class ListeningGenerator(ModelRegistry registry, GenerationScheduler scheduler, IOptions<ServerOptions> options)
+{
+    /// <summary>Generates <paramref name="bars"/> bars with <paramref name="model"/> and <paramref name="seed"/>; returns the score and the version that made it.</summary>
+    public async Task<(Score Score, string Version)> GenerateAsync(string model, int bars, long seed, CancellationToken cancel)
+    {
+        var o = options.Value;
+        var errors = RequestValidation.Validate(new GenerateRequest { Model = model, Bars = bars, Seed = seed }, o, out var sampling, out _, out _);
+        if (errors.Count > 0)
+            throw new InvalidOperationException("listening generation request is invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
+
+        var version = registry.AcquireActive(model) ?? throw new ModelUnavailableException(model);
+        GenerationJob job;
+        try
+        {
+            var limit = Math.Min(o.MaxTokens, version.Description.ContextLength);
+            var sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, limit, bars, null, seed, null));
+            job = new GenerationJob(version, sequence, o.RequestDeadline, cancel);
+            try
+            {
+                scheduler.Submit(job);
+            }
+            catch
+            {
+                job.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            version.Release();
+            throw;
+        }
+
+        // From here the job holds the version reference and releases it when it completes.
+        try
+        {
+            var result = await job.Completion.Task;
+            var prompt = job.Sequence.Prompt;
+            var all = new int[prompt.Length + result.Tokens.Length];
+            prompt.CopyTo(all, 0);
+            result.Tokens.CopyTo(all, prompt.Length);
+            return (version.Runtime.Decode(all), result.Version);
+        }
+        finally
+        {
+            try { await job.Completion.Task; } catch (Exception) { /* reported above */ }
+            job.Dispose();
+        }
+    }
+}
