@@ -3,20 +3,34 @@ using MusicGen.Core.Music;
 namespace MusicGen.Inference;
 
 /// <summary>
-/// One generation: length, sampling, seed and conditioning. Lengths combine: generation stops at whichever of
-/// <see cref="MaxTokens"/>, <see cref="Bars"/>, <see cref="Seconds"/> or the end-of-sequence token comes first; with
-/// none set, the engine's default token count applies.
+/// One generation: length, sampling, seed and conditioning. Lengths are honest: with <see cref="Bars"/> the piece
+/// has exactly that many bars of new music, with <see cref="Seconds"/> it runs to the first bar line at or after that
+/// time; the end-of-sequence token (or a bar left silent) cannot end it sooner unless <see cref="AllowEarlyEnd"/> is
+/// set. <see cref="MaxTokens"/> is an upper bound in every case; with no length set, the engine's default token
+/// count applies and the model may end the piece whenever it likes.
 /// </summary>
 public sealed class GenerationRequest
 {
     /// <summary>Most tokens to generate (not counting primer and prefix).</summary>
     public int? MaxTokens { get; set; }
 
-    /// <summary>Stop once this many bars of new music are complete (counted by the tokenizer's grammar).</summary>
+    /// <summary>
+    /// Bars of new music (counted by the tokenizer's grammar): the piece ends cleanly at the end of the last one, no
+    /// note sounding past it, and every bar has a note sounding in it.
+    /// </summary>
     public int? Bars { get; set; }
 
-    /// <summary>Stop once this many seconds of new music are written (counted by the tokenizer's grammar).</summary>
+    /// <summary>
+    /// Seconds of new music at least (counted by the tokenizer's grammar): the piece ends at the first bar line at or
+    /// after this time, every bar with a note sounding in it.
+    /// </summary>
     public double? Seconds { get; set; }
+
+    /// <summary>
+    /// Let the model end the piece before <see cref="Bars"/> or <see cref="Seconds"/> are reached (its end-of-sequence
+    /// token and silent bars are then allowed; default false). Without a length it changes nothing.
+    /// </summary>
+    public bool AllowEarlyEnd { get; set; }
 
     /// <summary>Sampling settings (default: temperature 1, grammar on).</summary>
     public SamplingOptions Sampling { get; set; } = new();

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MusicGen.Core.Music;
+using MusicGen.Inference.Errors;
 
 namespace MusicGen.Inference;
 
@@ -245,7 +246,8 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
             {
                 var result = job.Sequence.ToResult();
                 job.Tokens?.TryComplete();
-                job.Completion.TrySetResult(result);
+                if (result.NoteCount > 0) job.Completion.TrySetResult(result);
+                else job.Completion.TrySetException(new EmptyPieceException(result)); // never an empty piece, silently
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using MusicGen.Core.Packaging;
 using MusicGen.Inference;
+using MusicGen.Inference.Errors;
 using Spectre.Console;
 
 namespace MusicGen.Cli.Commands;
@@ -15,8 +16,9 @@ public static class GenerateCommands
         var model = ModelOption();
         var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the MIDI file (with --count N: name-1.mid ... name-N.mid).", Required = true };
         var tokens = new Option<int?>("--tokens") { Description = "Tokens to generate (default 512 when no --bars/--seconds)." };
-        var bars = new Option<int?>("--bars") { Description = "Stop after this many bars of new music." };
-        var seconds = new Option<double?>("--seconds") { Description = "Stop after this many seconds of new music." };
+        var bars = new Option<int?>("--bars") { Description = "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless --allow-early-end)." };
+        var seconds = new Option<double?>("--seconds") { Description = "Seconds of new music at least: the piece ends at the first bar line at or after them (unless --allow-early-end)." };
+        var allowEarlyEnd = new Option<bool>("--allow-early-end") { Description = "Let the model end the piece before --bars/--seconds are reached." };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (> 0).", DefaultValueFactory = _ => 1.0f };
         var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = off).", DefaultValueFactory = _ => 0 };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass in (0, 1] (1 = off).", DefaultValueFactory = _ => 1.0f };
@@ -38,7 +40,7 @@ public static class GenerateCommands
         var (parallel, parallelMin) = ParallelOptions();
         var cmd = new Command("generate", "Generate MIDI with a model package (KV-cached ONNX Runtime engine).")
         {
-            model, output, tokens, bars, seconds, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads, parallel, parallelMin,
+            model, output, tokens, bars, seconds, allowEarlyEnd, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads, parallel, parallelMin,
         };
         cmd.SetAction(parse => Guard(() =>
         {
@@ -59,6 +61,7 @@ public static class GenerateCommands
                     MaxTokens = parse.GetValue(tokens),
                     Bars = parse.GetValue(bars),
                     Seconds = parse.GetValue(seconds),
+                    AllowEarlyEnd = parse.GetValue(allowEarlyEnd),
                     Seed = baseSeed + i,
                     PrimerMidi = primerBytes,
                     PrefixTokens = parse.GetValue(prefix) is { Length: > 0 } names ? names : null,
@@ -78,18 +81,25 @@ public static class GenerateCommands
             var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var outFile = parse.GetValue(output)!;
             long generated = 0;
+            int exit = 0;
             for (int i = 0; i < n; i++)
             {
                 var result = sequences[i].ToResult();
                 generated += result.Timing.GeneratedTokens;
                 var path = n == 1 ? outFile.FullName
                     : Path.Combine(outFile.DirectoryName ?? ".", $"{Path.GetFileNameWithoutExtension(outFile.Name)}-{i + 1}{outFile.Extension}");
+                if (result.NoteCount == 0)
+                {
+                    Console.Error.WriteLine($"error: {path} not written: {new EmptyPieceException(result).Message}");
+                    exit = 1;
+                    continue;
+                }
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.WriteAllBytes(path, result.Midi);
                 Console.WriteLine($"wrote {path}: {result.NoteCount} notes, {result.DurationSeconds:F1} s of music, {result.Timing.GeneratedTokens} tokens ({result.StopReason}), seed {result.Seed}");
             }
             Console.WriteLine($"{generated} tokens in {elapsed:F2} s = {generated / elapsed:F1} tokens/s ({loaded.Package.Name}, graph {loaded.DefaultVariant}, {loaded.ExecutionProvider}, batch {n})");
-            return 0;
+            return exit;
         }));
         return cmd;
     }

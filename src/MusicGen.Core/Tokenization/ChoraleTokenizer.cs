@@ -60,7 +60,7 @@ public sealed class ChoraleTokenizer : IMusicTokenizer
     /// <summary>Kind name.</summary>
     public const string KindName = "chorale";
 
-    private const int FirstPitchId = 4;
+    internal const int FirstPitchId = 4;
     private readonly Vocabulary _vocab;
 
     /// <summary>Creates the tokenizer.</summary>
@@ -299,88 +299,5 @@ public sealed class ChoraleTokenizer : IMusicTokenizer
         }
 
         return result.ToArray();
-    }
-
-    private sealed class ChoraleGrammar : ITokenGrammar
-    {
-        private readonly ChoraleTokenizer _t;
-        private readonly LogitMask _mask = new();
-        private bool _started;
-        private int _lastPitchId;
-        private int _frames;
-
-        public ChoraleGrammar(ChoraleTokenizer tokenizer)
-        {
-            _t = tokenizer;
-            Reset();
-        }
-
-        public int Bars => _frames / (4 * _t.Config.FramesPerQuarter);
-
-        public double Seconds => _frames * 0.5 / _t.Config.FramesPerQuarter;
-
-        public bool IsFinished { get; private set; }
-
-        public void Reset()
-        {
-            _started = false;
-            _lastPitchId = -1;
-            _frames = 0;
-            IsFinished = false;
-        }
-
-        public void Accept(int token)
-        {
-            if (IsFinished)
-            {
-                return;
-            }
-
-            if (token == _t.Bos)
-            {
-                _started = true;
-                return;
-            }
-
-            _started = true;
-            if (token == _t.Eos)
-            {
-                IsFinished = true;
-            }
-            else if (token == _t.FrameEnd)
-            {
-                _frames++;
-                _lastPitchId = -1;
-            }
-            else if (token >= FirstPitchId && token < _t.VocabularySize && token > _lastPitchId)
-            {
-                _lastPitchId = token;
-            }
-        }
-
-        public void MaskLogits(Span<float> logits)
-        {
-            _mask.Clear();
-            if (IsFinished)
-            {
-                _mask.Allow(_t.Pad);
-            }
-            else if (!_started)
-            {
-                _mask.Allow(_t.Bos);
-            }
-            else if (_lastPitchId < 0)
-            {
-                _mask.Allow(_t.Eos);
-                _mask.Allow(_t.FrameEnd, _t.VocabularySize);
-            }
-            else
-            {
-                _mask.Allow(_t.FrameEnd);
-                _mask.Allow(_lastPitchId + 1, _t.VocabularySize);
-            }
-
-            _mask.Apply(logits);
-        }
     }
 }

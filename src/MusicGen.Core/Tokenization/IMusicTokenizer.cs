@@ -74,4 +74,13 @@ public interface ITokenGrammar
 
     /// <summary>True once EOS has been accepted.</summary>
     bool IsFinished { get; }
+
+    /// <summary>
+    /// The length the piece must reach, in bars counted like <see cref="Bars"/>. Null (the default) lets it end
+    /// whenever the grammar allows. Otherwise, until <see cref="Bars"/> reaches it, EOS is illegal and so is closing a
+    /// bar in which no note sounds; and no note may sound past the end of that bar, so the piece ends cleanly at its
+    /// bar line. <see cref="int.MaxValue"/> keeps the piece going while its last bar is not yet known (a length in
+    /// seconds). <see cref="Reset"/> clears it.
+    /// </summary>
+    int? TargetBars { get; set; }
 }

@@ -23,6 +23,7 @@ internal sealed class PerformanceGrammar : ITokenGrammar
     private bool _afterShift;
     private bool _afterMaxShift;
     private long _steps;
+    private int? _targetBars;
 
     public PerformanceGrammar(PerformanceTokenizer tokenizer)
     {
@@ -35,6 +36,16 @@ internal sealed class PerformanceGrammar : ITokenGrammar
     public double Seconds => _steps * _t.Config.TimeShiftMs / 1000.0;
 
     public bool IsFinished { get; private set; }
+
+    public int? TargetBars
+    {
+        get => _targetBars;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value ?? 0, nameof(value));
+            _targetBars = value;
+        }
+    }
 
     public void Reset()
     {
@@ -49,6 +60,7 @@ internal sealed class PerformanceGrammar : ITokenGrammar
         _afterShift = false;
         _afterMaxShift = false;
         _steps = 0;
+        _targetBars = null;
         IsFinished = false;
     }
 
@@ -184,6 +196,11 @@ internal sealed class PerformanceGrammar : ITokenGrammar
         {
             MaskSounding(_activeLo, 0, logits);
             MaskSounding(_activeHi, 64, logits);
+        }
+
+        if (_targetBars is int target && !IsFinished && Bars < target)
+        {
+            logits[t.Eos] = float.NegativeInfinity; // a length target: no end yet (EOS is never the only legal token)
         }
     }
 

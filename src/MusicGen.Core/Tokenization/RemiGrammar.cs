@@ -12,7 +12,7 @@ namespace MusicGen.Core.Tokenization;
 /// <item>After EOS only PAD.</item>
 /// </list>
 /// </summary>
-internal sealed class RemiGrammar : ITokenGrammar
+internal sealed partial class RemiGrammar : ITokenGrammar
 {
     private enum Phase
     {
@@ -79,6 +79,7 @@ internal sealed class RemiGrammar : ITokenGrammar
         _tempoStep = 0;
         _tempoSeconds = 0;
         _microsecondsPerQuarter = 500_000;
+        ResetLength();
     }
 
     public void Accept(int token)
@@ -155,6 +156,7 @@ internal sealed class RemiGrammar : ITokenGrammar
         {
             _lastPitchId = token;
             _notesAtPosition = true;
+            StartNote();
             if (_program < 0)
             {
                 _program = 0;
@@ -173,6 +175,7 @@ internal sealed class RemiGrammar : ITokenGrammar
         if (token < _t.TempoFirst)
         {
             _lastDurationId = token;
+            ExtendNote(token - _t.DurationFirst);
             _phase = Phase.AfterDuration;
             return;
         }
@@ -264,6 +267,7 @@ internal sealed class RemiGrammar : ITokenGrammar
         }
 
         m.Apply(logits);
+        ApplyLengthRules(logits);
     }
 
     private void AllowPositionsAfter(int pos) => _mask.Allow(_t.PositionFirst + pos + 1, _t.PositionFirst + BarSteps);

@@ -43,6 +43,12 @@ public sealed class GenerationSequence
         foreach (var t in prompt) _grammar.Accept(t);
         _barsAtPrompt = _grammar.Bars;
         _secondsAtPrompt = _grammar.Seconds;
+        if (!request.AllowEarlyEnd)
+        {
+            // Honest lengths: the grammar keeps the piece going until the target bar (seconds: until it is known).
+            if (_bars is int bars) _grammar.TargetBars = _barsAtPrompt + bars;
+            else if (_seconds is not null) _grammar.TargetBars = int.MaxValue;
+        }
         _sampler = new TokenSampler(request.Sampling, tokenizer.VocabularySize, seed, tokenizer.Eos);
         _created = Stopwatch.GetTimestamp();
         _lengthLimit = maxLength;
@@ -109,15 +115,36 @@ public sealed class GenerationSequence
     /// <summary>Samples the next token from <paramref name="logits"/>, appends it and checks the stop conditions.</summary>
     internal void SampleAndAppend(ReadOnlySpan<float> logits)
     {
-        var token = _sampler.Next(logits, Tokens, _grammar);
+        var barsBefore = _grammar.Bars;
+        var token = _sampler.Next(logits, Tokens, _grammar, banEndOfSequence: LengthPending);
         _tokens[Length++] = token;
         _grammar.Accept(token);
         if (_firstToken == 0) _firstToken = Stopwatch.GetTimestamp();
         if (token == _eos) Finish(StopReason.EndOfSequence);
         else if (GeneratedCount >= _maxTokens) Finish(StopReason.MaxTokens);
         else if (_bars is int b && Bars >= b) Finish(StopReason.Bars);
-        else if (_seconds is double s && Seconds >= s) Finish(StopReason.Seconds);
+        else if (_seconds is double s && SecondsReached(s, _grammar.Bars > barsBefore)) Finish(StopReason.Seconds);
         else if (Length >= (Request.SlideWindow ? _tokens.Length : _lengthLimit)) Finish(StopReason.ContextFull);
+    }
+
+    /// <summary>True while a length target holds the end-of-sequence token back.</summary>
+    private bool LengthPending => _grammar.TargetBars is int target && _grammar.Bars < target;
+
+    /// <summary>
+    /// Whether a length in seconds is complete. With an early end allowed: once the music reaches it. Otherwise at the
+    /// first bar line at or after it: when a bar just closed there, now; else the bar in progress becomes the last.
+    /// </summary>
+    private bool SecondsReached(double seconds, bool barJustClosed)
+    {
+        if (Seconds < seconds) return false;
+        if (_grammar.TargetBars is not int target) return true;
+        if (target == int.MaxValue)
+        {
+            if (barJustClosed) return true;
+            _grammar.TargetBars = _grammar.Bars + 1;
+            return false;
+        }
+        return _grammar.Bars >= target;
     }
 
     internal void Finish(StopReason reason)

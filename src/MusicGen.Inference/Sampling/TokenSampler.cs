@@ -17,10 +17,10 @@ internal sealed class TokenSampler
     private readonly ulong[] _keys;
     private readonly int[] _seen;
     private readonly SeededRandom _random;
-    private readonly int _fallbackToken;
+    private readonly int _eos;
     private int _stamp;
 
-    public TokenSampler(SamplingOptions options, int vocabularySize, long seed, int fallbackToken)
+    public TokenSampler(SamplingOptions options, int vocabularySize, long seed, int endOfSequence)
     {
         _options = options;
         _vocab = vocabularySize;
@@ -29,7 +29,7 @@ internal sealed class TokenSampler
         _keys = new ulong[vocabularySize];
         _seen = new int[vocabularySize];
         _random = new SeededRandom(seed);
-        _fallbackToken = fallbackToken;
+        _eos = endOfSequence;
         if (options.TokenBias is { Count: > 0 } bias)
         {
             _bias = new float[vocabularySize];
@@ -37,8 +37,12 @@ internal sealed class TokenSampler
         }
     }
 
-    /// <summary>The next token after <paramref name="history"/> given the model's <paramref name="logits"/> (length = vocabulary).</summary>
-    public int Next(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, ITokenGrammar? grammar)
+    /// <summary>
+    /// The next token after <paramref name="history"/> given the model's <paramref name="logits"/> (length =
+    /// vocabulary). <paramref name="banEndOfSequence"/> holds the end-of-sequence token back (a length target not yet
+    /// reached; the grammar does the same when it is used).
+    /// </summary>
+    public int Next(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, ITokenGrammar? grammar, bool banEndOfSequence = false)
     {
         if (logits.Length != _vocab)
             throw new ArgumentException($"Expected {_vocab} logits, got {logits.Length}.", nameof(logits));
@@ -48,13 +52,15 @@ internal sealed class TokenSampler
         ApplyRepetitionPenalty(work, history);
         ApplyNoRepeatNgram(work, history);
         if (grammar is not null && _options.UseGrammar) grammar.MaskLogits(work);
+        if (banEndOfSequence) work[_eos] = float.NegativeInfinity;
 
         if (float.IsNegativeInfinity(TensorPrimitives.Max(work)) || float.IsNaN(TensorPrimitives.Max(work)))
         {
             // Penalties and bans left nothing: fall back to the grammar alone, then to end-of-sequence.
             logits.CopyTo(work);
             if (grammar is not null && _options.UseGrammar) grammar.MaskLogits(work);
-            if (!float.IsFinite(TensorPrimitives.Max(work))) return _fallbackToken;
+            if (banEndOfSequence) work[_eos] = float.NegativeInfinity;
+            if (!float.IsFinite(TensorPrimitives.Max(work))) return _eos;
         }
 
         if (_options.Greedy) return TensorPrimitives.IndexOfMax(work);
