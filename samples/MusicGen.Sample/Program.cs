@@ -1,29 +1,34 @@
-// A .NET app that embeds MusicGen: register the engine with dependency injection, stream one piece note by note,
-// then generate four variations concurrently (they share one batched decode loop) and write them as MIDI files.
+// A .NET app that embeds MusicGen with two models side by side: each is a keyed IMusicGenerator registered with
+// dependency injection and wrapped in the library's decorators (a log line per generation, OpenTelemetry spans and
+// metrics). It streams one pop piece note by note, then writes four variations from each model at once (each
+// model batches its own concurrent requests) as MIDI files.
 //
-//   dotnet run --project samples/MusicGen.Sample -- onnx/<model> [out-folder]
+//   dotnet run --project samples/MusicGen.Sample -- [pop-package] [folk-package] [out-folder]
+//   (defaults: onnx/pop909-transformer onnx/nottingham-lstm sample-out)
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using MusicGen.Inference;
 
-if (args.Length < 1)
-{
-    Console.Error.WriteLine("usage: MusicGen.Sample <model-package-folder> [out-folder]");
-    return 2;
-}
-var outDir = args.Length > 1 ? args[1] : "sample-out";
+var popPath = args.Length > 0 ? args[0] : "onnx/pop909-transformer";
+var folkPath = args.Length > 1 ? args[1] : "onnx/nottingham-lstm";
+var outDir = args.Length > 2 ? args[2] : "sample-out";
 Directory.CreateDirectory(outDir);
 
 var builder = Host.CreateApplicationBuilder();
-builder.Services.AddMusicGeneration(o =>
-{
-    o.ModelPath = args[0];
-    o.MaxBatchSize = 8;
-});
+// Two models, one key each. The options of a key are named options, so they can be bound from configuration too:
+// builder.Services.Configure<InferenceOptions>("pop", builder.Configuration.GetSection("Models:Pop")).
+builder.Services.AddKeyedMusicGenerator("pop", o => { o.ModelPath = popPath; o.MaxBatchSize = 8; })
+    .UseLogging()        // outermost: one log line per generation (model, tokens, duration, finish reason, seed)
+    .UseOpenTelemetry(); // a span and metrics per generation on ActivitySource/Meter "MusicGen"
+builder.Services.AddKeyedMusicGenerator("folk", o => { o.ModelPath = folkPath; o.MaxBatchSize = 8; })
+    .UseLogging()
+    .UseOpenTelemetry();
 using var host = builder.Build();
-await host.StartAsync(); // options are validated here (ValidateOnStart)
-var generator = host.Services.GetRequiredService<IMusicGenerator>();
-Console.WriteLine($"model {generator.Package.Name} {generator.Package.Version} ({generator.Package.Architecture}, {generator.Package.Tokenizer.Kind} tokens)");
+await host.StartAsync(); // both models' options are validated here (ValidateOnStart)
+var pop = host.Services.GetRequiredKeyedService<IMusicGenerator>("pop");
+var folk = host.Services.GetRequiredKeyedService<IMusicGenerator>("folk");
+foreach (var (key, g) in new[] { ("pop", pop), ("folk", folk) })
+    Console.WriteLine($"{key}: model {g.Package.Name} {g.Package.Version} ({g.Package.Architecture}, {g.Package.Tokenizer.Kind} tokens)");
 
 // 1. Streaming: notes arrive while the model is still writing.
 var request = new GenerationRequest
@@ -34,7 +39,7 @@ var request = new GenerationRequest
     Sampling = new SamplingOptions { Temperature = 0.95f, TopP = 0.95f, RepetitionPenalty = 1.05f },
 };
 int notes = 0;
-await foreach (var e in generator.StreamAsync(request))
+await foreach (var e in pop.StreamAsync(request))
 {
     switch (e.Kind)
     {
@@ -43,25 +48,29 @@ await foreach (var e in generator.StreamAsync(request))
             break;
         case GenerationEventKind.Completed:
             var r = e.Result!;
-            var path = Path.Combine(outDir, "streamed.mid");
+            var path = Path.Combine(outDir, "pop-streamed.mid");
             await File.WriteAllBytesAsync(path, r.Midi);
             Console.WriteLine($"streamed: {r.NoteCount} notes, {r.DurationSeconds:F1} s, {r.Timing.GeneratedTokens} tokens at {r.Timing.TokensPerSecond:F0} tok/s ({r.StopReason}) -> {path}");
             break;
     }
 }
 
-// 2. Concurrent callers: each request keeps its own seed, so results do not depend on what else is running.
-var variations = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => generator.GenerateAsync(new GenerationRequest
+// 2. Concurrent callers on both models: each request keeps its own seed, so results do not depend on what else runs.
+var jobs = new[] { ("pop", pop), ("folk", folk) }
+    .SelectMany(m => Enumerable.Range(0, 4).Select(i => (Key: m.Item1, Index: i, Task: m.Item2.GenerateAsync(new GenerationRequest
+    {
+        MaxTokens = 512,
+        Seed = 100 + i,
+        Sampling = new SamplingOptions { Temperature = 1.0f, TopK = 40 },
+    }))))
+    .ToList();
+await Task.WhenAll(jobs.Select(j => j.Task));
+foreach (var (key, index, task) in jobs)
 {
-    MaxTokens = 512,
-    Seed = 100 + i,
-    Sampling = new SamplingOptions { Temperature = 1.0f, TopK = 40 },
-})));
-for (int i = 0; i < variations.Length; i++)
-{
-    var path = Path.Combine(outDir, $"variation-{i + 1}.mid");
-    await File.WriteAllBytesAsync(path, variations[i].Midi);
-    Console.WriteLine($"variation {i + 1}: {variations[i].NoteCount} notes, {variations[i].DurationSeconds:F1} s (seed {variations[i].Seed}) -> {path}");
+    var result = task.Result;
+    var path = Path.Combine(outDir, $"{key}-variation-{index + 1}.mid");
+    await File.WriteAllBytesAsync(path, result.Midi);
+    Console.WriteLine($"{key} variation {index + 1}: {result.NoteCount} notes, {result.DurationSeconds:F1} s (seed {result.Seed}) -> {path}");
 }
 
 await host.StopAsync();

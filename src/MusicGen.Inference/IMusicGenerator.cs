@@ -19,4 +19,14 @@ public interface IMusicGenerator
     /// result (<see cref="GenerationEventKind.Completed"/>). Stopping the enumeration cancels the generation.
     /// </summary>
     IAsyncEnumerable<GenerationEvent> StreamAsync(GenerationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// An object of type <paramref name="serviceType"/> this generator holds or is (for example the
+    /// <see cref="MusicGenerator"/> inside a chain of <see cref="DelegatingMusicGenerator"/>s), or null.
+    /// </summary>
+    object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+    }
 }
