@@ -22,6 +22,11 @@ public sealed class SequenceScorer : IDisposable
     private readonly int[][] _inputDims = [];
     private readonly int _outputWidth;
 
+    // Kept in a field for the scorer's lifetime: ONNX Runtime reads the options during the native run, and an
+    // instance passed inline (`Run(new RunOptions(), ...)`) is unreachable once its handle is read, so the GC may
+    // finalize (free) it mid-run: that was a SIGSEGV inside InferenceSession::Run under allocation pressure.
+    private readonly RunOptions _runOptions = new();
+
     private SequenceScorer(ModelPackage package, GraphEntry graph, int intraOpThreads)
     {
         Package = package;
@@ -150,7 +155,7 @@ public sealed class SequenceScorer : IDisposable
                 });
             }
 
-            using var outputs = _session!.Run(new RunOptions(), _inputNames, inputs, ["logits"]);
+            using var outputs = _session!.Run(_runOptions, _inputNames, inputs, ["logits"]);
             var result = outputs[0].GetTensorDataAsSpan<float>();
             result[..(s * _outputWidth)].CopyTo(logits);
         }
@@ -168,6 +173,7 @@ public sealed class SequenceScorer : IDisposable
     {
         _session?.Dispose();
         _model?.Dispose();
+        _runOptions.Dispose();
     }
 
     /// <summary>Teacher forcing through the KV-cached decoder: the first token prefilled, then one token per run.</summary>

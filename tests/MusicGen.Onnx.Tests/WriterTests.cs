@@ -19,7 +19,8 @@ public sealed class WriterTests
 
         using var session = OrtHarness.CreateClean(g.ToModelBytes());
         using var input = OrtValue.CreateTensorValueFromMemory(new float[] { 1, 0, -1, 2, 1, 0 }, [2, 3]);
-        using var outputs = session.Run(new RunOptions(), ["x"], [input], ["y"]);
+        using var runOptions = new RunOptions(); // alive until the run returns (an inline instance may be finalized mid-run)
+        using var outputs = session.Run(runOptions, ["x"], [input], ["y"]);
         var r = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         // row 0: [1,0,-1] @ w + b = [1-5+0.5, 2-6-0.5] = [-3.5, -4.5]
         float e0 = MathF.Exp(-3.5f), e1 = MathF.Exp(-4.5f);
