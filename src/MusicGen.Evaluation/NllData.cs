@@ -51,7 +51,7 @@ public static class NllData
             {
                 sequences[i] = chorale is not null ? chorale.EncodeFrames(frames[i]) : tokenizer.Encode(toScore!.FramesToScore(frames[i]));
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or MusicGen.Core.Limits.InputLimitExceededException)
             {
                 throw new InvalidDataException($"{path}: {split}[{i}]: {e.Message} The model's tokenizer cannot encode this piece.", e);
             }

@@ -48,6 +48,14 @@ public sealed class GenerationRequest
     public Score? Primer { get; set; }
 
     /// <summary>
+    /// How <see cref="PrimerMidi"/> is read. False (the default): strictly, so a damaged file (truncated, a wrong chunk
+    /// length, fewer tracks than the header claims, ...) is refused with a <see cref="Errors.PrimerException"/> that
+    /// gives the byte offset and what was wrong. True: leniently, repairing what can be repaired; the repairs are
+    /// listed in <see cref="GenerationResult.PrimerRepairs"/>.
+    /// </summary>
+    public bool LenientPrimer { get; set; }
+
+    /// <summary>
     /// Longest primer kept, in tokens; a longer primer keeps its last tokens (default: no limit beyond the context).
     /// </summary>
     public int? MaxPrimerTokens { get; set; }

@@ -70,6 +70,12 @@ public sealed class GenerationResult
     /// <summary>Where the time went.</summary>
     public required GenerationTiming Timing { get; init; }
 
+    /// <summary>
+    /// What lenient reading repaired in the primer file (<see cref="GenerationRequest.LenientPrimer"/>), one line each
+    /// with its byte offset (the first 100; the last line counts the rest); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> PrimerRepairs { get; init; } = [];
+
     /// <summary>Number of notes in <see cref="Score"/>.</summary>
     public int NoteCount => Score.Tracks.Sum(t => t.Notes.Count);
 

@@ -97,6 +97,13 @@ public sealed class InferenceOptions
     /// <summary>When set, ONNX Runtime writes a per-node profile (JSON) for each session to files starting with this path.</summary>
     public string? ProfilePrefix { get; set; }
 
+    /// <summary>
+    /// Bounds on a primer (bytes, notes, length in ticks and on the tokenizer's grid, tokens per bar), checked before
+    /// the work they bound; a primer over one is refused with <see cref="MusicGen.Core.Limits.InputLimitExceededException"/>
+    /// naming it. Defaults: <see cref="MusicGen.Core.Limits.InputLimits"/>.
+    /// </summary>
+    public MusicGen.Core.Limits.InputLimits InputLimits { get; set; } = new();
+
     /// <summary>Checks every field; returns the problems found (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -115,6 +122,8 @@ public sealed class InferenceOptions
         if (DefaultMaxTokens < 1) errors.Add($"{nameof(DefaultMaxTokens)} must be >= 1 (got {DefaultMaxTokens}).");
         if (MaxTokensLimit < 1) errors.Add($"{nameof(MaxTokensLimit)} must be >= 1 (got {MaxTokensLimit}).");
         if (ModelPath is not null && string.IsNullOrWhiteSpace(ModelPath)) errors.Add($"{nameof(ModelPath)} is blank.");
+        if (InputLimits is null) errors.Add($"{nameof(InputLimits)} is missing.");
+        else errors.AddRange(InputLimits.Validate().Select(e => $"{nameof(InputLimits)}.{e}"));
         return errors;
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
+using MusicGen.Core.Limits;
 using MusicGen.Core.Midi;
 using MusicGen.Core.Music;
 using MusicGen.Core.Packaging;
@@ -188,15 +189,15 @@ public sealed class MusicModel : IDisposable
     /// and stop conditions. The prompt is BOS + primer (without its EOS) + prefix.
     /// </summary>
     /// <exception cref="ArgumentException">The request is invalid (the message names the field).</exception>
-    /// <exception cref="PrimerException">The primer is empty, not valid MIDI (with the byte offset), or does not fit the context.</exception>
-    /// <exception cref="MusicGen.Core.Limits.InputLimitExceededException">The primer exceeds an input limit of the tokenizer or MIDI reader.</exception>
+    /// <exception cref="PrimerException">The primer file is empty or damaged (strict reading; the byte offset and what was wrong).</exception>
+    /// <exception cref="InputLimitExceededException">The primer exceeds one of <see cref="InferenceOptions.InputLimits"/>.</exception>
     public GenerationSequence CreateSequence(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var errors = request.Validate(Options.MaxTokensLimit, Package.VocabularySize);
         if (errors.Count > 0) throw new ArgumentException("Invalid generation request: " + string.Join(" ", errors), nameof(request));
         var tokenizer = Tokenizer;
-        var prompt = BuildPrompt(request, out _);
+        var prompt = BuildPrompt(request, out _, out var repairs);
         if (prompt.Count >= MaxSequenceLength)
         {
             var message = $"The prompt (BOS + primer + prefix) has {prompt.Count} tokens; at most {MaxSequenceLength - 1} fit this model's context. Set MaxPrimerTokens.";
@@ -205,30 +206,22 @@ public sealed class MusicModel : IDisposable
         }
         int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
         long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
-        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed);
+        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed) { PrimerRepairs = repairs };
     }
 
-    private List<int> BuildPrompt(GenerationRequest request, out int primerTokens)
+    private List<int> BuildPrompt(GenerationRequest request, out int primerTokens, out IReadOnlyList<string> repairs)
     {
         var tokenizer = Tokenizer;
+        var limits = Options.InputLimits;
         Score? primer = request.Primer;
-        if (request.PrimerMidi is not null)
-        {
-            if (request.PrimerMidi.Length == 0) throw new PrimerException("The primer is empty (0 bytes): give a MIDI file, or no primer.", 0);
-            try
-            {
-                primer = MidiScore.Read(request.PrimerMidi);
-            }
-            catch (MidiFormatException e)
-            {
-                throw new PrimerException(e);
-            }
-        }
+        repairs = [];
+        if (request.PrimerMidi is not null) primer = PrimerReader.Read(request.PrimerMidi, request.LenientPrimer, limits, out repairs);
         var prompt = new List<int> { tokenizer.Bos };
         primerTokens = 0;
         if (primer is not null)
         {
-            var encoded = tokenizer.Encode(Package.Meters.Rewrite(primer));
+            limits.CheckScore(primer); // before the meter rewrite copies it
+            var encoded = tokenizer.Encode(Package.Meters.Rewrite(primer), limits);
             int start = encoded.Length > 0 && encoded[0] == tokenizer.Bos ? 1 : 0;
             int end = encoded.Length;
             while (end > start && (encoded[end - 1] == tokenizer.Eos || encoded[end - 1] == tokenizer.Pad)) end--;

@@ -479,7 +479,7 @@ public static class EvalCommands
         {
             return Task.FromResult(body());
         }
-        catch (Exception e) when (e is MidiFormatException or ModelPackageException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or InvalidDataException or JsonException or KeyNotFoundException)
+        catch (Exception e) when (e is MidiFormatException or ModelPackageException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or InvalidDataException or JsonException or KeyNotFoundException or MusicGen.Core.Limits.InputLimitExceededException)
         {
             Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
             return Task.FromResult(1);

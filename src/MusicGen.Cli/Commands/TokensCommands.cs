@@ -198,7 +198,7 @@ public static class TokensCommands
             {
                 results[i] = (RoundTrip.Measure(t, MidiScore.Load(files[i])), null);
             }
-            catch (Exception e) when (e is MidiFormatException or IOException or ArgumentException or InvalidDataException)
+            catch (Exception e) when (e is MidiFormatException or IOException or ArgumentException or InvalidDataException or MusicGen.Core.Limits.InputLimitExceededException)
             {
                 results[i] = (null, e.Message.ReplaceLineEndings(" "));
             }
@@ -523,7 +523,8 @@ public static class TokensCommands
         {
             return body();
         }
-        catch (Exception e) when (e is MidiFormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException or InvalidDataException)
+        catch (Exception e) when (e is MidiFormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException or KeyNotFoundException or InvalidDataException
+                                      or MusicGen.Core.Limits.InputLimitExceededException)
         {
             Console.Error.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
             return 1;

@@ -1,3 +1,4 @@
+using MusicGen.Core.Limits;
 using MusicGen.Core.Music;
 
 namespace MusicGen.Core.Tokenization;
@@ -232,14 +233,30 @@ public sealed class ChoraleTokenizer : IMusicTokenizer
     /// Samples a score into frames of 1/FramesPerQuarter quarter note: a frame holds the pitches (in range, drums
     /// excluded) of notes with start &lt;= frame middle &lt; end.
     /// </summary>
-    public List<int[]> ScoreToFrames(Score score)
+    /// <exception cref="InputLimitExceededException">The score exceeds <see cref="InputLimits.Default"/>.</exception>
+    public List<int[]> ScoreToFrames(Score score) => ScoreToFrames(score, InputLimits.Default);
+
+    /// <summary>As <see cref="ScoreToFrames(Score)"/>, within <paramref name="limits"/> (checked before any frame is made).</summary>
+    /// <exception cref="InputLimitExceededException">Too many notes, ticks or frames.</exception>
+    public List<int[]> ScoreToFrames(Score score, InputLimits limits)
     {
         ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.CheckScore(score);
         var tpq = (long)Math.Max(1, score.TicksPerQuarter);
         var fpq = (long)Config.FramesPerQuarter;
 
         // Frame k's middle is (2k+1) * tpq / (2 fpq) ticks; compare in units of 1/(2 fpq) ticks to stay exact.
-        var sets = new List<SortedSet<int>>();
+        // Frames up to the last sounding note's end: counted (and limited) before one is made.
+        long frames = 0;
+        foreach (var track in score.Tracks)
+        {
+            if (track.IsDrum) continue;
+            foreach (var n in track.Notes)
+                if (PitchId(n.Pitch) >= 0 && n.End > n.Start) frames = Math.Max(frames, CeilDiv(2 * fpq * n.End - tpq, 2 * tpq));
+        }
+        limits.CheckFrames(frames, $"chorale frames ({fpq} per quarter, {tpq} ticks per quarter)");
+        var sets = new List<SortedSet<int>>((int)frames);
         foreach (var track in score.Tracks)
         {
             if (track.IsDrum)
@@ -273,7 +290,10 @@ public sealed class ChoraleTokenizer : IMusicTokenizer
     }
 
     /// <inheritdoc />
-    public int[] Encode(Score score) => EncodeFrames(ScoreToFrames(score));
+    public int[] Encode(Score score) => Encode(score, InputLimits.Default);
+
+    /// <inheritdoc />
+    public int[] Encode(Score score, InputLimits limits) => EncodeFrames(ScoreToFrames(score, limits));
 
     /// <inheritdoc />
     public Score Decode(ReadOnlySpan<int> ids) => FramesToScore(DecodeFrames(ids));

@@ -1,3 +1,4 @@
+using MusicGen.Core.Limits;
 using MusicGen.Core.Music;
 
 namespace MusicGen.Core.Tokenization;
@@ -31,8 +32,17 @@ public interface IMusicTokenizer
     /// <summary>End-of-sequence token id.</summary>
     int Eos { get; }
 
-    /// <summary>Encodes a score as <c>BOS ... EOS</c>.</summary>
+    /// <summary>Encodes a score as <c>BOS ... EOS</c> within <see cref="InputLimits.Default"/>.</summary>
+    /// <exception cref="InputLimitExceededException">The score exceeds a limit (checked before encoding allocates).</exception>
     int[] Encode(Score score);
+
+    /// <summary>
+    /// Encodes a score as <c>BOS ... EOS</c>. Notes and length in ticks (<see cref="InputLimits.CheckScore"/>) and
+    /// the length on the tokenizer's time grid (<see cref="InputLimits.MaxFrames"/>; REMI also
+    /// <see cref="InputLimits.MaxTokensPerBar"/>) are checked before the work they bound is done.
+    /// </summary>
+    /// <exception cref="InputLimitExceededException">The score exceeds one of <paramref name="limits"/>.</exception>
+    int[] Encode(Score score, InputLimits limits);
 
     /// <summary>
     /// Decodes any id sequence into a valid score. Total: never throws; ids outside the vocabulary and tokens that

@@ -1,3 +1,4 @@
+using MusicGen.Core.Limits;
 using MusicGen.Core.Music;
 
 namespace MusicGen.Core.Tokenization;
@@ -143,10 +144,16 @@ public sealed class PerformanceTokenizer : IMusicTokenizer
     public ITokenGrammar CreateGrammar() => new PerformanceGrammar(this);
 
     /// <summary>Encodes the score's non-drum notes in the pitch range.</summary>
-    /// <exception cref="ArgumentException">The score has no positive ticks per quarter, or is absurdly long.</exception>
-    public int[] Encode(Score score)
+    /// <exception cref="ArgumentException">The score has no positive ticks per quarter.</exception>
+    /// <exception cref="InputLimitExceededException">The score exceeds <see cref="InputLimits.Default"/>.</exception>
+    public int[] Encode(Score score) => Encode(score, InputLimits.Default);
+
+    /// <inheritdoc />
+    public int[] Encode(Score score, InputLimits limits)
     {
         ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(limits);
+        long lengthTicks = limits.CheckScore(score);
         if (score.TicksPerQuarter <= 0)
         {
             throw new ArgumentException($"Score ticks per quarter must be positive (is {score.TicksPerQuarter}).", nameof(score));
@@ -154,6 +161,8 @@ public sealed class PerformanceTokenizer : IMusicTokenizer
 
         var clock = new TempoClock(score);
         var stepUs = Config.TimeShiftMs * 1000.0;
+        limits.CheckFrames((long)Math.Ceiling(clock.Microseconds(lengthTicks) / stepUs),
+            $"performance time steps ({Config.TimeShiftMs} ms each)");
         var perPitch = new List<(long Start, long End, int Vel)>[128];
         foreach (var track in score.Tracks)
         {
@@ -204,11 +213,6 @@ public sealed class PerformanceTokenizer : IMusicTokenizer
         }
 
         events.Sort();
-        if (events.Count > 0 && events[^1].Time / MaxShiftSteps > 50_000_000)
-        {
-            throw new ArgumentException("Score is too long to tokenize as performance events.", nameof(score));
-        }
-
         var ids = new List<int>(events.Count * 2) { Bos };
         long time = 0;
         var vel = -1;

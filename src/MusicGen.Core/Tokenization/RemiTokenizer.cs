@@ -1,3 +1,4 @@
+using MusicGen.Core.Limits;
 using MusicGen.Core.Music;
 
 namespace MusicGen.Core.Tokenization;
@@ -192,10 +193,16 @@ public sealed class RemiTokenizer : IMusicTokenizer
     /// Encodes a score. Notes outside the pitch range are left out; a time signature without a token is written as
     /// 4/4; a tempo outside the token range is clamped to it.
     /// </summary>
-    /// <exception cref="ArgumentException">The score has no positive ticks per quarter, or is absurdly long.</exception>
-    public int[] Encode(Score score)
+    /// <exception cref="ArgumentException">The score has no positive ticks per quarter.</exception>
+    /// <exception cref="InputLimitExceededException">The score exceeds <see cref="InputLimits.Default"/>.</exception>
+    public int[] Encode(Score score) => Encode(score, InputLimits.Default);
+
+    /// <inheritdoc />
+    public int[] Encode(Score score, InputLimits limits)
     {
         ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(limits);
+        long lengthTicks = limits.CheckScore(score);
         if (score.TicksPerQuarter <= 0)
         {
             throw new ArgumentException($"Score ticks per quarter must be positive (is {score.TicksPerQuarter}).", nameof(score));
@@ -204,6 +211,7 @@ public sealed class RemiTokenizer : IMusicTokenizer
         var tpq = score.TicksPerQuarter;
         var res = Config.PositionsPerQuarter;
         var maxDur = (long)Config.MaxNoteQuarters * res;
+        limits.CheckFrames(ToStep(lengthTicks, tpq, res) + 1, $"REMI positions ({res} per quarter, {tpq} ticks per quarter)");
 
         var notes = new List<(long Step, int Key, int Pitch, int Vel, long Dur)>();
         foreach (var track in score.Tracks)
@@ -242,18 +250,14 @@ public sealed class RemiTokenizer : IMusicTokenizer
             last = Math.Max(last, sigs[^1].Step);
         }
 
-        if (last > 4_000_000L * res)
-        {
-            throw new ArgumentException($"Score is too long to tokenize: an event lies {last / res} quarter notes in.", nameof(score));
-        }
-
         var ids = new List<int>(16 + (notes.Count * 4)) { Bos };
         long barStart = 0;
         var ts = _defaultTimeSig;
         int ni = 0, ti = 0, si = 0;
         var program = -1;
-        while (barStart <= last)
+        for (long bar = 0; barStart <= last; bar++)
         {
+            int barFirstToken = ids.Count;
             ids.Add(BarId);
             if (si < sigs.Count && sigs[si].Step == barStart)
             {
@@ -292,6 +296,7 @@ public sealed class RemiTokenizer : IMusicTokenizer
                     ids.Add(PitchFirst + n.Pitch - Config.MinPitch);
                     ids.Add(VelocityFirst + n.Vel);
                     AddDurations(ids, n.Dur);
+                    limits.CheckTokensPerBar(ids.Count - barFirstToken, bar);
                 }
             }
 

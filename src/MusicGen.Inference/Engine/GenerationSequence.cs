@@ -54,6 +54,9 @@ public sealed class GenerationSequence
         _lengthLimit = maxLength;
     }
 
+    /// <summary>What lenient reading repaired in the primer file (empty when nothing was).</summary>
+    public IReadOnlyList<string> PrimerRepairs { get; init; } = [];
+
     /// <summary>The request this sequence serves.</summary>
     public GenerationRequest Request { get; }
 
@@ -179,6 +182,7 @@ public sealed class GenerationSequence
             StopReason = StopReason,
             Seed = Seed,
             Timing = timing,
+            PrimerRepairs = PrimerRepairs,
         };
     }
 }
