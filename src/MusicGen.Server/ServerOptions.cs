@@ -23,6 +23,12 @@ public sealed class ServerOptions
     /// <summary>Quiet time after the last file change before a package is looked at (copies in progress settle).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")] public TimeSpan ChangeDebounce { get; set; } = TimeSpan.FromMilliseconds(750);
 
+    /// <summary>
+    /// A package folder is considered only once neither it nor any of its files was modified for this long: a copy in
+    /// progress (even a slow one in chunks, with pauses shorter than this) is neither loaded nor rejected.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")] public TimeSpan PackageSettleTime { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Older versions of a name kept loaded for instant rollback; older ones unload once drained.</summary>
     [Range(0, 16)] public int RetainedVersions { get; set; } = 1;
 

@@ -21,6 +21,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
             ["MusicGen:ModelsPath"] = modelsPath,
             ["MusicGen:RescanInterval"] = "00:00:00.500",
             ["MusicGen:ChangeDebounce"] = "00:00:00.200",
+            ["MusicGen:PackageSettleTime"] = "00:00:00.300",
             ["Logging:LogLevel:Default"] = "Warning",
             ["MusicGen:DefaultModel"] = "",   // appsettings.json names the bundled model; test folders hold others
         };

@@ -1,7 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MusicGen.Server.Engine;
 using MusicGen.Server.Telemetry;
@@ -40,7 +37,7 @@ internal sealed class ModelRegistry : IDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _loadLock = new(1, 1); // ONNX Runtime session creation one at a time
     private readonly Dictionary<string, Entry> _models = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, OnDisk> _disk = new(StringComparer.Ordinal); // by full directory path
+    private readonly Dictionary<string, PackageFolder> _disk = new(StringComparer.Ordinal); // by full directory path
     private readonly List<RejectedPackage> _rejected = [];
     private bool _initialScanDone;
 
@@ -152,11 +149,18 @@ internal sealed class ModelRegistry : IDisposable
         }
     }
 
-    /// <summary>Looks at the models folder: loads, checks and activates new or changed packages.</summary>
-    public async Task ScanAsync(CancellationToken cancel)
+    /// <summary>
+    /// Looks at the models folder: loads, checks and activates new or changed packages whose copy is complete, that
+    /// is, whose folder and files were not modified for <see cref="ServerOptions.PackageSettleTime"/> (a copy in
+    /// progress is neither loaded nor counted as rejected). Returns when to look again for a package still settling
+    /// (null when none is).
+    /// </summary>
+    public async Task<TimeSpan?> ScanAsync(CancellationToken cancel)
     {
-        var found = FindPackageFolders();
+        var found = PackageFolders.Find(Root);
         var initial = !_initialScanDone;
+        var now = DateTime.UtcNow;
+        TimeSpan? again = null;
         List<(string Dir, string Name, string Version, string Fingerprint)> toLoad = [];
         lock (_gate)
         {
@@ -168,6 +172,13 @@ internal sealed class ModelRegistry : IDisposable
             foreach (var (dir, pkg) in found)
             {
                 if (_disk.TryGetValue(dir, out var known) && known.Fingerprint == pkg.Fingerprint && known.Seen) continue;
+                var settling = PackageFolders.SettlingFor(pkg, now, _options.PackageSettleTime);
+                if (settling > TimeSpan.Zero)
+                {
+                    if (again is null || settling < again) again = settling;
+                    _log.LogDebug("Package folder {Directory} changed {Age} ago; looked at once it settles", dir, now - pkg.LastWriteUtc);
+                    continue;
+                }
                 _disk[dir] = pkg with { Seen = true };
                 if (pkg.Fingerprint is null) { Reject(dir, pkg.Error ?? "unreadable manifest"); continue; }
                 toLoad.Add((dir, pkg.Name, pkg.Version, pkg.Fingerprint));
@@ -190,12 +201,13 @@ internal sealed class ModelRegistry : IDisposable
         }
         lock (_gate) _initialScanDone = true;
         Changed?.Invoke();
+        return again;
     }
 
     /// <summary>Makes <paramref name="version"/> the active version of <paramref name="name"/> (rollback), loading it if needed.</summary>
     public async Task<(ActivationOutcome Outcome, string? Error)> ActivateAsync(string name, string version, CancellationToken cancel)
     {
-        OnDisk? disk;
+        PackageFolder? disk;
         lock (_gate)
         {
             var loaded = _models.TryGetValue(name, out var e) ? e.Loaded.FirstOrDefault(v => v.Version == version) : null;
@@ -319,50 +331,6 @@ internal sealed class ModelRegistry : IDisposable
         }
     }
 
-    private Dictionary<string, OnDisk> FindPackageFolders()
-    {
-        var result = new Dictionary<string, OnDisk>(StringComparer.Ordinal);
-        if (!Directory.Exists(Root)) return result;
-        foreach (var dir in Directory.EnumerateDirectories(Root))
-        {
-            // Hidden folders (".name.tmp-...") are packages being written; they are looked at once renamed into place.
-            if (Path.GetFileName(dir).StartsWith('.')) continue;
-            var manifest = Path.Combine(dir, "musicgen.json");
-            if (!File.Exists(manifest)) continue;
-            try
-            {
-                var text = File.ReadAllBytes(manifest);
-                using var doc = JsonDocument.Parse(text);
-                var name = doc.RootElement.GetProperty("name").GetString() ?? throw new InvalidDataException("manifest: 'name' is null");
-                var version = doc.RootElement.TryGetProperty("version", out var ver) ? ver.ToString() : "0";
-                result[dir] = new OnDisk(dir, name, version, Fingerprint(dir, text), null, false);
-            }
-            catch (Exception ex) when (ex is IOException or JsonException or KeyNotFoundException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException)
-            {
-                result[dir] = new OnDisk(dir, Path.GetFileName(dir), "?", null, $"manifest {manifest}: {ex.Message}", false);
-            }
-        }
-        return result;
-    }
-
-    private static string Fingerprint(string dir, byte[] manifest)
-    {
-        var sb = new StringBuilder(Convert.ToHexString(SHA256.HashData(manifest)));
-        sb.Append(SafeListing(dir));
-        return sb.ToString();
-    }
-
-    private static string SafeListing(string dir)
-    {
-        var sb = new StringBuilder();
-        foreach (var f in Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
-        {
-            var info = new FileInfo(f);
-            sb.Append('|').Append(info.Name).Append(':').Append(info.Length).Append(':').Append(info.LastWriteTimeUtc.Ticks);
-        }
-        return sb.ToString();
-    }
-
     private static string StateName(VersionState s) => s switch
     {
         VersionState.Active => "active",
@@ -387,24 +355,5 @@ internal sealed class ModelRegistry : IDisposable
         public ModelVersion? Active;
         public readonly List<ModelVersion> Loaded = []; // active first, then standby, newest first
         public readonly List<ModelVersion> Draining = [];
-    }
-
-    private sealed record OnDisk(string Directory, string Name, string Version, string? Fingerprint, string? Error, bool Seen)
-    {
-        public bool Rejected { get; init; }
-    }
-}
-
-/// <summary>Orders versions numerically where they parse as numbers or dotted numbers, else ordinally.</summary>
-internal sealed class VersionComparer : IComparer<string>
-{
-    public static readonly VersionComparer Instance = new();
-
-    public int Compare(string? x, string? y)
-    {
-        if (x is null || y is null) return string.CompareOrdinal(x, y);
-        if (long.TryParse(x, out var a) && long.TryParse(y, out var b)) return a.CompareTo(b);
-        if (System.Version.TryParse(x, out var va) && System.Version.TryParse(y, out var vb)) return va.CompareTo(vb);
-        return string.CompareOrdinal(x, y);
     }
 }

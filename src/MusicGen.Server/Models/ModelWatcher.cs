@@ -4,8 +4,9 @@ namespace MusicGen.Server.Models;
 
 /// <summary>
 /// Drives the registry: the first scan at start, then a rescan after file changes under the models folder
-/// (FileSystemWatcher, debounced until the folder is quiet) and periodically (a watcher can miss events, e.g. on
-/// network file systems, and a folder created later is picked up).
+/// (FileSystemWatcher, debounced until the folder is quiet), when a package still being copied has settled
+/// (<see cref="ServerOptions.PackageSettleTime"/>), and periodically (a watcher can miss events, e.g. on network file
+/// systems, and a folder created later is picked up).
 /// </summary>
 internal sealed class ModelWatcher(ModelRegistry registry, IOptions<ServerOptions> options, ILogger<ModelWatcher> log) : BackgroundService
 {
@@ -21,9 +22,11 @@ internal sealed class ModelWatcher(ModelRegistry registry, IOptions<ServerOption
         while (!stoppingToken.IsCancellationRequested)
         {
             EnsureWatcher();
+            var wait = _options.RescanInterval;
             try
             {
-                await registry.ScanAsync(stoppingToken);
+                // A package still being copied is looked at again once it has settled (or at the next change).
+                if (await registry.ScanAsync(stoppingToken) is { } settling && settling < wait) wait = settling;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception ex)
@@ -33,7 +36,7 @@ internal sealed class ModelWatcher(ModelRegistry registry, IOptions<ServerOption
 
             try
             {
-                var signalled = await _changed.WaitAsync(_options.RescanInterval, stoppingToken);
+                var signalled = await _changed.WaitAsync(wait, stoppingToken);
                 if (signalled) await DebounceAsync(stoppingToken);
             }
             catch (OperationCanceledException) { return; }
