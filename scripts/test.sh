@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run). Builds the solution once, then runs every test project.
+# The project's test command (README, .ci/run). Builds the solution once, then runs every test project, then the
+# package test (scripts/package-test.sh).
 # TorchSharp tests run under the patched dotnet host made by training/setup-torch-runtime.sh (a no-op where the
 # system's libstdc++ is new enough). Ends with one summary line: "N passed, N failed, N skipped".
 set -euo pipefail
@@ -26,6 +27,17 @@ for proj in tests/*/*.Tests.csproj; do
     status=1
   fi
 done
+
+# What a user gets: pack the NuGet packages, restore them into samples/MusicGen.FromPackages from a folder feed and
+# generate a piece with them. It counts as one test.
+echo "== package test (scripts/package-test.sh)"
+if bash scripts/package-test.sh --no-build; then
+  echo "Passed:     1" >>"$log"
+else
+  echo "package test FAILED"
+  echo "Failed:     1" >>"$log"
+  status=1
+fi
 
 sum() { grep -oE "$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
 echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
