@@ -11,27 +11,27 @@ namespace MusicGen.Listening;
 public readonly record struct ClipNote(int Pitch, int Velocity, double Start, double End, bool Drum);
 
 /// <summary>
-/// Cuts real and generated pieces the same way, so that only the music tells them apart: from the bar line at or
-/// before the first note (leading empty bars dropped), <c>bars</c> bars; notes that start inside are kept and
-/// clipped at the end; names, programs, key signatures and the tick grid are not carried into the clip.
+/// Cuts real and generated pieces the same way, so that only the music tells them apart: from the first note's
+/// onset, <c>seconds</c> seconds of music (through each piece's tempo map); notes that start inside are kept and
+/// clipped at the end. Time is the measure, not bars, because bar lines are only as good as a file's time
+/// signatures (POP909's say 1/4) and a clip's length must not give it away. Names, programs, key signatures and the
+/// tick grid are not carried into the clip.
 /// </summary>
 public static class Excerpt
 {
-    /// <summary>The excerpt of <paramref name="score"/>: <paramref name="bars"/> bars from its first sounding bar, rebased to tick 0.</summary>
-    public static Score Cut(Score score, int bars)
+    /// <summary>The excerpt of <paramref name="score"/>: <paramref name="seconds"/> seconds from its first note, rebased to tick 0.</summary>
+    public static Score Cut(Score score, double seconds)
     {
         ArgumentNullException.ThrowIfNull(score);
-        ArgumentOutOfRangeException.ThrowIfLessThan(bars, 1);
+        if (!double.IsFinite(seconds) || seconds <= 0) throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "an excerpt lasts a positive number of seconds");
         var result = new Score { TicksPerQuarter = score.TicksPerQuarter, Format = 1 };
-        long first = long.MaxValue;
+        long from = long.MaxValue;
         foreach (var n in score.AllNotes)
-            if (n.End > n.Start && n.Start < first) first = n.Start;
-        if (first == long.MaxValue) return result;
+            if (n.End > n.Start && n.Start < from) from = n.Start;
+        if (from == long.MaxValue) return result;
 
-        var meter = MeterMap.For(score);
-        var startBar = Math.Floor(meter.BarsAt(first) + 1e-9);
-        long from = TickOfBar(meter, startBar, first), to = TickOfBar(meter, startBar + bars, first);
-
+        var tempo = new TempoMap(score.TicksPerQuarter, score.Tempos);
+        long to = Math.Max(from + 1, tempo.ToTick(tempo.ToSeconds(from) + seconds));
         foreach (var track in score.Tracks)
         {
             var copy = new ScoreTrack { Index = result.Tracks.Count, IsDrum = track.IsDrum };
@@ -42,7 +42,6 @@ public static class Excerpt
             }
             if (copy.Notes.Count > 0) result.Tracks.Add(copy);
         }
-        var tempo = new TempoMap(score.TicksPerQuarter, score.Tempos);
         result.Tempos.Add(new TempoChange(0, tempo.MicrosecondsPerQuarterAt(from)));
         foreach (var t in score.Tempos)
             if (t.Tick > from && t.Tick < to) result.Tempos.Add(t with { Tick = t.Tick - from });
@@ -67,22 +66,5 @@ public static class Excerpt
                 list.Add(new ClipNote(n.Pitch, n.Velocity, Math.Round(tempo.ToSeconds(n.Start), 3), Math.Round(tempo.ToSeconds(n.End), 3), track.IsDrum || n.Channel == 9));
         list.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Pitch != b.Pitch ? a.Pitch.CompareTo(b.Pitch) : a.End.CompareTo(b.End));
         return list;
-    }
-
-    /// <summary>The first tick at which <paramref name="bar"/> bars have passed (searching from <paramref name="near"/>).</summary>
-    private static long TickOfBar(MeterMap meter, double bar, long near)
-    {
-        long lo = 0, hi = Math.Max(1, near);
-        while (meter.BarsAt(hi) < bar - 1e-9)
-        {
-            lo = hi;
-            hi = checked(hi * 2);
-        }
-        while (lo < hi)
-        {
-            long mid = lo + (hi - lo) / 2;
-            if (meter.BarsAt(mid) < bar - 1e-9) lo = mid + 1; else hi = mid;
-        }
-        return lo;
     }
 }

@@ -18,7 +18,7 @@ public sealed class ListeningDatabase
             id            TEXT PRIMARY KEY,
             listener      TEXT NOT NULL,
             seed          INTEGER NOT NULL,
-            excerpt_bars  INTEGER NOT NULL,
+            excerpt_seconds REAL NOT NULL,
             pair_count    INTEGER NOT NULL,
             created_utc   TEXT NOT NULL
         );
@@ -104,8 +104,8 @@ public sealed class ListeningDatabase
         ArgumentNullException.ThrowIfNull(pairs);
         await using var c = await OpenAsync(cancel);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancel);
-        await Execute(c, tx, "INSERT INTO sessions (id, listener, seed, excerpt_bars, pair_count, created_utc) VALUES ($id, $listener, $seed, $bars, $count, $created)", cancel,
-            ("$id", session.Id), ("$listener", session.Listener), ("$seed", session.Seed), ("$bars", session.ExcerptBars),
+        await Execute(c, tx, "INSERT INTO sessions (id, listener, seed, excerpt_seconds, pair_count, created_utc) VALUES ($id, $listener, $seed, $seconds, $count, $created)", cancel,
+            ("$id", session.Id), ("$listener", session.Listener), ("$seed", session.Seed), ("$seconds", session.ExcerptSeconds),
             ("$count", session.PairCount), ("$created", Time(session.CreatedUtc)));
         foreach (var p in pairs)
         {
@@ -172,11 +172,11 @@ public sealed class ListeningDatabase
     {
         await using var c = await OpenAsync(cancel);
         var sessions = new List<ListeningSession>();
-        await using (var cmd = Command(c, null, "SELECT id, listener, seed, excerpt_bars, pair_count, created_utc FROM sessions ORDER BY created_utc, id"))
+        await using (var cmd = Command(c, null, "SELECT id, listener, seed, excerpt_seconds, pair_count, created_utc FROM sessions ORDER BY created_utc, id"))
         await using (var r = await cmd.ExecuteReaderAsync(cancel))
         {
             while (await r.ReadAsync(cancel))
-                sessions.Add(new ListeningSession(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), ParseTime(r.GetString(5))));
+                sessions.Add(new ListeningSession(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetDouble(3), r.GetInt32(4), ParseTime(r.GetString(5))));
         }
         await using var pairs = Command(c, null, $"SELECT {PairColumns} FROM pairs ORDER BY session_id, position");
         return (sessions, await ReadPairs(pairs, cancel));

@@ -4,10 +4,10 @@ namespace MusicGen.Listening;
 /// <param name="Id">Opaque random id (not derived from the seed).</param>
 /// <param name="Listener">The name the listener gave (trimmed; "anonymous" when none).</param>
 /// <param name="Seed">Seed of the assignment: models, real files, generation seeds and which clip is real.</param>
-/// <param name="ExcerptBars">Bars each excerpt was cut to.</param>
+/// <param name="ExcerptSeconds">Seconds each excerpt was cut to.</param>
 /// <param name="PairCount">Pairs in the session.</param>
 /// <param name="CreatedUtc">When the session started.</param>
-public sealed record ListeningSession(string Id, string Listener, int Seed, int ExcerptBars, int PairCount, DateTimeOffset CreatedUtc);
+public sealed record ListeningSession(string Id, string Listener, int Seed, double ExcerptSeconds, int PairCount, DateTimeOffset CreatedUtc);
 
 /// <summary>
 /// One pair of a session: a real excerpt and a generated one, and the listener's answer once given. Which clip is

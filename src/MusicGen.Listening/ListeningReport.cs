@@ -26,7 +26,7 @@ public sealed record ListeningReport(
     public sealed record ListenerRow(string Listener, int Sessions, Proportion Accuracy);
 
     /// <summary>One session: who, when, how far, and how often the real excerpt was picked.</summary>
-    public sealed record SessionRow(string Id, string Listener, DateTimeOffset CreatedUtc, int Seed, int ExcerptBars, int Pairs, Proportion Accuracy);
+    public sealed record SessionRow(string Id, string Listener, DateTimeOffset CreatedUtc, int Seed, double ExcerptSeconds, int Pairs, Proportion Accuracy);
 
     /// <summary>The report of what a database holds.</summary>
     public static async Task<ListeningReport> LoadAsync(ListeningDatabase database, CancellationToken cancel)
@@ -67,7 +67,7 @@ public sealed record ListeningReport(
             .ToList();
         var bySession = pairs.ToLookup(p => p.SessionId, StringComparer.Ordinal);
         var rows = sessions.OrderBy(s => s.CreatedUtc).ThenBy(s => s.Id, StringComparer.Ordinal)
-            .Select(s => new SessionRow(s.Id, s.Listener, s.CreatedUtc, s.Seed, s.ExcerptBars, s.PairCount, Score(bySession[s.Id])))
+            .Select(s => new SessionRow(s.Id, s.Listener, s.CreatedUtc, s.Seed, s.ExcerptSeconds, s.PairCount, Score(bySession[s.Id])))
             .ToList();
         return new ListeningReport(Score(pairs), models, listeners, rows);
     }

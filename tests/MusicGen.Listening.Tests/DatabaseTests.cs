@@ -18,7 +18,7 @@ public sealed class DatabaseTests : IDisposable
     private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     private static (ListeningSession, List<ListeningPair>) Session(string id, string listener, params (string Model, char Real)[] pairs) =>
-        (new ListeningSession(id, listener, 7, 4, pairs.Length, T0),
+        (new ListeningSession(id, listener, 7, 4.5, pairs.Length, T0),
          [.. pairs.Select((p, i) => new ListeningPair($"{id}-p{i}", id, i, p.Model, 100 + i, $"real/{i}.mid", p.Real))]);
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class ListeningApiTests
     [Fact]
     public async Task No_real_file_is_downloadable_and_clips_name_nothing()
     {
-        using var setup = new ListeningSetup(files: 6, pairs: 4, bars: 2);
+        using var setup = new ListeningSetup(files: 6, pairs: 4, seconds: 3);
         var (factory, client) = await StartAsync(setup);
         await using var _ = factory;
         var session = await StartSessionAsync(client);
@@ -42,12 +42,14 @@ public sealed class ListeningApiTests
         Assert.Equal("application/json", res.Content.Headers.ContentType?.MediaType);
         var body = await res.Content.ReadAsStringAsync();
         var json = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(["pair", "position", "pairs", "bars", "clips"], json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["pair", "position", "pairs", "seconds", "clips"], json.EnumerateObject().Select(p => p.Name));
         var clips = json.GetProperty("clips").EnumerateArray().ToList();
         Assert.Equal(["A", "B"], clips.Select(c => c.GetProperty("label").GetString()));
         foreach (var c in clips)
         {
             Assert.Equal(["label", "format", "seconds", "notes"], c.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(3.0, c.GetProperty("seconds").GetDouble()); // both cut to ExcerptSeconds
+            Assert.All(c.GetProperty("notes").EnumerateArray(), n => Assert.InRange(n.GetProperty("end").GetDouble(), 0, 3.0));
             foreach (var n in c.GetProperty("notes").EnumerateArray())
                 Assert.Equal(["pitch", "velocity", "start", "end", "drum"], n.EnumerateObject().Select(p => p.Name));
         }
@@ -102,7 +104,7 @@ public sealed class ListeningApiTests
     [Fact]
     public async Task Clips_of_a_pair_are_the_same_each_time_it_is_fetched()
     {
-        using var setup = new ListeningSetup(files: 3, pairs: 2, bars: 2);
+        using var setup = new ListeningSetup(files: 3, pairs: 2, seconds: 3);
         var (factory, client) = await StartAsync(setup);
         await using var _ = factory;
         var session = await StartSessionAsync(client);

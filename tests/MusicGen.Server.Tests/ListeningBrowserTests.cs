@@ -16,7 +16,7 @@ public sealed class ListeningBrowserTests
     public async Task A_session_of_10_pairs_is_answered_on_the_page_stored_and_reported()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
-        using var setup = new ListeningSetup(pairs: 10, bars: 4);
+        using var setup = new ListeningSetup(pairs: 10, seconds: 6);
         await using var factory = new ServerFactory(setup.ModelsPath, setup.Settings);
         factory.UseKestrel(0);
         factory.StartServer();
@@ -36,7 +36,7 @@ public sealed class ListeningBrowserTests
         page.Download += (_, _) => downloads++;
         await page.GotoAsync(baseUrl + "listen.html");
 
-        await Assertions.Expect(page.Locator("#shape")).ToContainTextAsync("10 pairs, each excerpt 4 bars");
+        await Assertions.Expect(page.Locator("#shape")).ToContainTextAsync("10 pairs, each excerpt 6 seconds");
         await page.FillAsync("#listener", "alice");
         await page.ClickAsync("#start");
         await Assertions.Expect(page.Locator("#intro")).ToBeHiddenAsync();

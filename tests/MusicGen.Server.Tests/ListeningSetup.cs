@@ -17,7 +17,7 @@ internal sealed class ListeningSetup : IDisposable
 
     private readonly TempDir _dir = new();
 
-    public ListeningSetup(int files = 12, int pairs = 10, int bars = 4)
+    public ListeningSetup(int files = 12, int pairs = 10, double seconds = 6)
     {
         ModelsPath = Path.Combine(_dir.Path, "models");
         TestPackages.Write(Path.Combine(ModelsPath, Model), Model, "1", seed: 1);
@@ -37,7 +37,7 @@ internal sealed class ListeningSetup : IDisposable
             ["MusicGen:Listening:Models:0"] = Model,
             ["MusicGen:Listening:DatabasePath"] = DatabasePath,
             ["MusicGen:Listening:PairsPerSession"] = pairs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["MusicGen:Listening:ExcerptBars"] = bars.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MusicGen:Listening:ExcerptSeconds"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 

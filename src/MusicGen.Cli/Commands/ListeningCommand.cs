@@ -69,9 +69,9 @@ public static class ListeningCommand
         Table(output, listeners, left: 1);
         output.WriteLine();
 
-        var sessions = new List<string[]> { new[] { "session", "listener", "started (UTC)", "seed", "bars", "pairs", "answered", "correct", "accuracy", "95% Wilson CI" } };
+        var sessions = new List<string[]> { new[] { "session", "listener", "started (UTC)", "seed", "seconds", "pairs", "answered", "correct", "accuracy", "95% Wilson CI" } };
         foreach (var s in report.Sessions)
-            sessions.Add([s.Id[..Math.Min(8, s.Id.Length)], s.Listener, s.CreatedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", Ci), N(s.Seed), N(s.ExcerptBars), N(s.Pairs), .. Cells(s.Accuracy)]);
+            sessions.Add([s.Id[..Math.Min(8, s.Id.Length)], s.Listener, s.CreatedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", Ci), N(s.Seed), s.ExcerptSeconds.ToString("0.###", Ci), N(s.Pairs), .. Cells(s.Accuracy)]);
         Table(output, sessions, left: 3);
     }
 
@@ -95,7 +95,7 @@ public static class ListeningCommand
             ["sessions"] = new JsonArray([.. report.Sessions.Select(s => (JsonNode)new JsonObject
             {
                 ["session"] = s.Id, ["listener"] = s.Listener, ["createdUtc"] = s.CreatedUtc.ToString("O", Ci), ["seed"] = s.Seed,
-                ["excerptBars"] = s.ExcerptBars, ["pairs"] = s.Pairs, ["accuracy"] = Prop(s.Accuracy),
+                ["excerptSeconds"] = s.ExcerptSeconds, ["pairs"] = s.Pairs, ["accuracy"] = Prop(s.Accuracy),
             })]),
         };
     }

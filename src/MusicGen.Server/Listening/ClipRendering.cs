@@ -9,7 +9,7 @@ namespace MusicGen.Server.Listening;
 /// </summary>
 /// <param name="Label">'A' or 'B'.</param>
 /// <param name="Format">The renderer's format: <c>notes</c> (note events for the page's synth) or another registered one.</param>
-/// <param name="Seconds">Length of the clip in seconds (last note end).</param>
+/// <param name="Seconds">Length of the clip in seconds (the excerpt length, the same for both clips).</param>
 /// <param name="Notes">Note events (format <c>notes</c>).</param>
 /// <param name="MediaType">Media type of <paramref name="Data"/> (formats that render audio, e.g. <c>audio/wav</c>).</param>
 /// <param name="Data">Rendered audio, base64 (formats that render audio).</param>
@@ -25,8 +25,8 @@ public interface IClipRenderer
     /// <summary>Name of the format (the <c>format</c> query value).</summary>
     string Format { get; }
 
-    /// <summary>Renders one excerpt (already cut by <see cref="Excerpt.Cut"/>) as the clip labelled <paramref name="label"/>.</summary>
-    Task<ClipView> RenderAsync(string label, Score excerpt, CancellationToken cancel);
+    /// <summary>Renders one excerpt (already cut by <see cref="Excerpt.Cut"/> to <paramref name="seconds"/>) as the clip labelled <paramref name="label"/>.</summary>
+    Task<ClipView> RenderAsync(string label, Score excerpt, double seconds, CancellationToken cancel);
 }
 
 /// <summary>The built-in renderer: note events in seconds for the page's Web Audio synth.</summary>
@@ -36,10 +36,6 @@ internal sealed class NoteEventRenderer : IClipRenderer
 
     public string Format => Name;
 
-    public Task<ClipView> RenderAsync(string label, Score excerpt, CancellationToken cancel)
-    {
-        var notes = Excerpt.Notes(excerpt);
-        var seconds = notes.Count == 0 ? 0 : notes.Max(n => n.End);
-        return Task.FromResult(new ClipView(label, Format, seconds, notes));
-    }
+    public Task<ClipView> RenderAsync(string label, Score excerpt, double seconds, CancellationToken cancel) =>
+        Task.FromResult(new ClipView(label, Format, seconds, Excerpt.Notes(excerpt)));
 }

@@ -10,7 +10,7 @@ namespace MusicGen.Server.Listening;
 public sealed record StartSessionRequest(string? Listener);
 
 /// <summary>Answer of <c>POST /v1/listening/sessions</c>: the session and its pairs' opaque ids, in order.</summary>
-public sealed record StartSessionResponse(string Session, string Listener, int ExcerptBars, IReadOnlyList<string> Pairs);
+public sealed record StartSessionResponse(string Session, string Listener, double ExcerptSeconds, IReadOnlyList<string> Pairs);
 
 /// <summary>Body of <c>POST /v1/listening/pairs/{pair}/answer</c>: the clip the listener thinks is real.</summary>
 public sealed record AnswerRequest(string? Choice);
@@ -30,7 +30,7 @@ internal static class ListeningEndpoints
     {
         var g = app.MapGroup("/v1/listening").WithTags("listening");
         g.MapGet("", IResult (ListeningTest t) => t.Service is { } s
-                ? Results.Ok(new { pairsPerSession = s.Options.PairsPerSession, excerptBars = s.Options.ExcerptBars, formats = s.Formats })
+                ? Results.Ok(new { pairsPerSession = s.Options.PairsPerSession, excerptSeconds = s.Options.ExcerptSeconds, formats = s.Formats })
                 : NotConfigured())
             .WithName("ListeningInfo").WithSummary("Whether the listening test is configured, and its session shape.");
 
@@ -40,7 +40,7 @@ internal static class ListeningEndpoints
                 if (body?.Listener is { Length: > ListeningService.MaxListenerLength * 4 })
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["listener"] = [$"listener is too long (at most {ListeningService.MaxListenerLength} characters are kept)"] });
                 var (session, pairs) = await s.StartAsync(body?.Listener, cancel);
-                return TypedResults.Json(new StartSessionResponse(session.Id, session.Listener, session.ExcerptBars, [.. pairs.Select(p => p.Id)]), Json, statusCode: 201);
+                return TypedResults.Json(new StartSessionResponse(session.Id, session.Listener, session.ExcerptSeconds, [.. pairs.Select(p => p.Id)]), Json, statusCode: 201);
             })
             .WithName("StartListeningSession").WithSummary("Starts a blind listening session: a seeded assignment of real and generated pairs.");
 

@@ -20,11 +20,14 @@ internal sealed class ModelUnavailableException(string model) : Exception($"mode
 /// </summary>
 internal sealed class ListeningGenerator(ModelRegistry registry, GenerationScheduler scheduler, IOptions<ServerOptions> options)
 {
-    /// <summary>Generates <paramref name="bars"/> bars with <paramref name="model"/> and <paramref name="seed"/>; returns the score and the version that made it.</summary>
-    public async Task<(Score Score, string Version)> GenerateAsync(string model, int bars, long seed, CancellationToken cancel)
+    /// <summary>
+    /// Generates at least <paramref name="seconds"/> seconds (the engine ends at the bar line at or after them) with
+    /// <paramref name="model"/> and <paramref name="seed"/>; returns the score and the version that made it.
+    /// </summary>
+    public async Task<(Score Score, string Version)> GenerateAsync(string model, double seconds, long seed, CancellationToken cancel)
     {
         var o = options.Value;
-        var errors = RequestValidation.Validate(new GenerateRequest { Model = model, Bars = bars, Seed = seed }, o, out var sampling, out _, out _);
+        var errors = RequestValidation.Validate(new GenerateRequest { Model = model, Seconds = seconds, Seed = seed }, o, out var sampling, out _, out _);
         if (errors.Count > 0)
             throw new InvalidOperationException("listening generation request is invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
 
@@ -33,7 +36,7 @@ internal sealed class ListeningGenerator(ModelRegistry registry, GenerationSched
         try
         {
             var limit = Math.Min(o.MaxTokens, version.Description.ContextLength);
-            var sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, limit, bars, null, seed, null));
+            var sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, limit, null, seconds, seed, null));
             job = new GenerationJob(version, sequence, o.RequestDeadline, cancel);
             try
             {

@@ -24,8 +24,11 @@ public sealed class ListeningOptions
     /// <summary>Pairs in one session.</summary>
     [Range(1, 100)] public int PairsPerSession { get; set; } = 10;
 
-    /// <summary>Length of every excerpt, real and generated, in bars (from the first bar with a note).</summary>
-    [Range(1, 64)] public int ExcerptBars { get; set; } = 8;
+    /// <summary>
+    /// Length of every excerpt, real and generated, in seconds from its first note. Generated pieces are asked for
+    /// this many seconds (the engine ends them at the next bar line), so it must fit the models' context.
+    /// </summary>
+    [Range(1.0, 120.0)] public double ExcerptSeconds { get; set; } = 20;
 
     /// <summary>True when the test is configured.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(RealMidiPath);

@@ -7,9 +7,9 @@ namespace MusicGen.Server.Listening;
 /// <param name="Pair">The pair's opaque id.</param>
 /// <param name="Position">1-based position in the session.</param>
 /// <param name="Pairs">Pairs in the session.</param>
-/// <param name="Bars">Bars each clip was cut to.</param>
+/// <param name="Seconds">Seconds each clip was cut to (both clips last this long).</param>
 /// <param name="Clips">Clip A, then clip B.</param>
-public sealed record PairClips(string Pair, int Position, int Pairs, int Bars, IReadOnlyList<ClipView> Clips);
+public sealed record PairClips(string Pair, int Position, int Pairs, double Seconds, IReadOnlyList<ClipView> Clips);
 
 /// <summary>One pair as the seed assigns it (before ids are given).</summary>
 internal sealed record PairAssignment(string Model, long GenerationSeed, string RealFile, char RealClip);
@@ -66,7 +66,7 @@ internal sealed class ListeningService(
         var name = string.IsNullOrWhiteSpace(listener) ? "anonymous" : listener.Trim();
         if (name.Length > MaxListenerLength) name = name[..MaxListenerLength];
         var seed = RandomNumberGenerator.GetInt32(int.MaxValue);
-        var session = new ListeningSession(NewId(), name, seed, options.ExcerptBars, options.PairsPerSession, time.GetUtcNow());
+        var session = new ListeningSession(NewId(), name, seed, options.ExcerptSeconds, options.PairsPerSession, time.GetUtcNow());
         var pairs = Assign(seed, options.PairsPerSession, options.Models, folder.Files)
             .Select((a, i) => new ListeningPair(NewId(), session.Id, i, a.Model, a.GenerationSeed, a.RealFile, a.RealClip))
             .ToList();
@@ -82,13 +82,13 @@ internal sealed class ListeningService(
         if (pair is null) return (null, PairProblem.UnknownPair);
         if (pair.Choice is not null) return (null, PairProblem.Answered);
 
-        var (generated, version) = await generator.GenerateAsync(pair.Model, options.ExcerptBars + 1, pair.GenerationSeed, cancel);
+        var (generated, version) = await generator.GenerateAsync(pair.Model, options.ExcerptSeconds, pair.GenerationSeed, cancel);
         var real = folder.Load(pair.RealFile);
-        var realClip = await renderer.RenderAsync(pair.RealClip.ToString(), Excerpt.Cut(real, options.ExcerptBars), cancel);
-        var fake = await renderer.RenderAsync(pair.RealClip == 'A' ? "B" : "A", Excerpt.Cut(generated, options.ExcerptBars), cancel);
+        var realClip = await renderer.RenderAsync(pair.RealClip.ToString(), Excerpt.Cut(real, options.ExcerptSeconds), options.ExcerptSeconds, cancel);
+        var fake = await renderer.RenderAsync(pair.RealClip == 'A' ? "B" : "A", Excerpt.Cut(generated, options.ExcerptSeconds), options.ExcerptSeconds, cancel);
         await database.MarkServedAsync(pair.Id, version, time.GetUtcNow(), cancel);
         var clips = pair.RealClip == 'A' ? new[] { realClip, fake } : [fake, realClip];
-        return (new PairClips(pair.Id, pair.Position + 1, await PairCountAsync(pair.SessionId, cancel), options.ExcerptBars, clips), PairProblem.None);
+        return (new PairClips(pair.Id, pair.Position + 1, await PairCountAsync(pair.SessionId, cancel), options.ExcerptSeconds, clips), PairProblem.None);
     }
 
     /// <summary>Stores the listener's pick.</summary>

@@ -9,6 +9,7 @@ let clips = null;        // { A: clip, B: clip }
 let played = { A: false, B: false };
 let playing = null;      // { stop(), ... } of what is sounding
 let progressTimer = 0;
+let prefetched = null;   // { index, result: Promise<{ body } | { error }> } of the next pair, fetched while this one plays
 
 function setStatus(text, error = false) {
   $("status").textContent = text;
@@ -25,7 +26,7 @@ async function init() {
   const res = await fetch("/v1/listening", { cache: "no-store" });
   if (!res.ok) { $("shape").textContent = await problem(res); return; }
   const info = await res.json();
-  $("shape").textContent = `${info.pairsPerSession} pairs, each excerpt ${info.excerptBars} bars.`;
+  $("shape").textContent = `${info.pairsPerSession} pairs, each excerpt ${info.excerptSeconds} seconds.`;
   $("start").disabled = false;
 }
 
@@ -39,6 +40,7 @@ async function start() {
   if (!res.ok) { setStatus(await problem(res), true); $("start").disabled = false; return; }
   session = await res.json();
   index = 0;
+  prefetched = null;
   $("intro").hidden = true; $("done").hidden = true; $("pair").hidden = false;
   await loadPair();
 }
@@ -51,14 +53,26 @@ async function loadPair() {
   for (const id of ["barA", "barB"]) $(id).style.width = "0";
   $("progress").textContent = `Pair ${index + 1} of ${session.pairs.length}`;
   setStatus("Preparing the pair…");
-  const res = await fetch(`/v1/listening/pairs/${encodeURIComponent(session.pairs[index])}`, { cache: "no-store" });
-  if (!res.ok) { setStatus(await problem(res) + " Reload the page to try again.", true); return; }
-  const body = await res.json();
+  const result = prefetched && prefetched.index === index ? await prefetched.result : await fetchPair(index);
+  prefetched = null;
+  if (result.error) { setStatus(result.error + " Reload the page to try again.", true); return; }
+  const body = result.body;
+  // The next pair is generated while the listener listens to this one.
+  if (index + 1 < session.pairs.length) prefetched = { index: index + 1, result: fetchPair(index + 1) };
   clips = {};
   for (const c of body.clips) clips[c.label] = c;
   $("playA").disabled = false; $("playB").disabled = false;
   setStatus("Listen to A and B.");
   window.musicgenListening = { pair: index, clips: body.clips.map((c) => ({ label: c.label, notes: c.notes ? c.notes.length : 0, seconds: c.seconds })) };
+}
+
+async function fetchPair(i) {
+  try {
+    const res = await fetch(`/v1/listening/pairs/${encodeURIComponent(session.pairs[i])}`, { cache: "no-store" });
+    return res.ok ? { body: await res.json() } : { error: await problem(res) };
+  } catch (e) {
+    return { error: "Could not reach the service: " + e };
+  }
 }
 
 function play(label) {
