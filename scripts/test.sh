@@ -2,7 +2,9 @@
 # The project's test command (README, .ci/run). Builds the solution once, then runs every test project, then the
 # package test (scripts/package-test.sh).
 # TorchSharp tests run under the patched dotnet host made by training/setup-torch-runtime.sh (a no-op where the
-# system's libstdc++ is new enough). Ends with one summary line: "N passed, N failed, N skipped".
+# system's libstdc++ is new enough). Then builds the GPU flavor (-p:OnnxRuntimeFlavor=Gpu: ONNX Runtime's CUDA package,
+# into bin-gpu/ and obj-gpu/) of the CLI, the service and their tests, and runs the inference and server tests on it
+# (its native library carries the CPU provider too). Ends with one summary line: "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${CONFIGURATION:-Release}
@@ -38,6 +40,20 @@ else
   echo "Failed:     1" >>"$log"
   status=1
 fi
+
+# The GPU flavor: keeps the CUDA package building and its CPU provider passing the engine and service tests.
+gpu=(-p:OnnxRuntimeFlavor=Gpu)
+echo "== GPU flavor (${gpu[*]})"
+for proj in src/MusicGen.Cli/MusicGen.Cli.csproj tests/MusicGen.Inference.Tests/MusicGen.Inference.Tests.csproj \
+            tests/MusicGen.Server.Tests/MusicGen.Server.Tests.csproj; do
+  dotnet build "$proj" -c "$config" "${gpu[@]}" -warnaserror -nologo -v q
+done
+for name in MusicGen.Inference.Tests MusicGen.Server.Tests; do
+  echo "== $name (GPU flavor)"
+  if ! dotnet test "tests/$name/$name.csproj" -c "$config" "${gpu[@]}" --no-build --nologo -v q --logger "console;verbosity=minimal" 2>&1 | tee -a "$log"; then
+    status=1
+  fi
+done
 
 sum() { grep -oE "$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
 echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using MusicGen.Core.Packaging;
+using MusicGen.Inference.Runtime;
 
 namespace MusicGen.Inference.Tests;
 
@@ -107,15 +108,33 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void Cuda_without_the_provider_falls_back_to_cpu_or_fails_when_required()
+    public void The_native_library_is_the_flavor_the_build_selected()
     {
-        if (Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider")) return; // GPU build: nothing to fall back from
+        // -p:OnnxRuntimeFlavor=Gpu must really load the GPU package's libonnxruntime.so (both packages together once
+        // copied the CPU one silently); the CPU flavor has no CUDA provider. Both carry the CPU provider.
+        var providers = SessionFactory.AvailableProviders();
+        Assert.Contains("CPUExecutionProvider", providers);
+        Assert.Equal(OnnxRuntimeBuild.IsGpuFlavor, providers.Contains("CUDAExecutionProvider"));
+        Assert.Equal("1.32.0", OnnxRuntimeBuild.Version);
+    }
+
+    [Fact]
+    public void Cuda_that_cannot_run_falls_back_to_cpu_with_one_line_or_fails_when_required()
+    {
         var logger = new ListLogger();
         using (var model = MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { ExecutionProvider = "cuda" }, logger))
         {
+            if (model.ExecutionProvider == "cuda")
+            {
+                // a GPU build on a machine with a working CUDA setup: nothing to fall back from
+                Assert.True(OnnxRuntimeBuild.IsGpuFlavor);
+                Assert.Empty(logger.Warnings);
+                return;
+            }
             Assert.Equal("cpu", model.ExecutionProvider);
             Assert.Single(logger.Warnings);
-            Assert.Contains("OnnxRuntimePackage=Microsoft.ML.OnnxRuntime.Gpu", logger.Warnings[0]);
+            // CPU build: says how to get CUDA; GPU build without CUDA libraries: says what failed to load
+            Assert.Contains(OnnxRuntimeBuild.IsGpuFlavor ? "the CUDA provider could not be set up" : "-p:OnnxRuntimeFlavor=Gpu", logger.Warnings[0]);
         }
         var e = Assert.Throws<InvalidOperationException>(() => MusicModel.Load(TestPackages.Transformer(), new InferenceOptions { ExecutionProvider = "cuda", RequireGpu = true }));
         Assert.Contains("RequireGpu", e.Message);

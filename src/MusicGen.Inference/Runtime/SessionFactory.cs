@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
+using MusicGen.Inference.Runtime;
 
 namespace MusicGen.Inference;
 
@@ -44,7 +45,7 @@ internal sealed class SessionFactory
         if (!string.Equals(_options.ExecutionProvider, ExecutionProviderNames.Cuda, StringComparison.OrdinalIgnoreCase)) return false;
         var available = AvailableProviders();
         if (available.Contains("CUDAExecutionProvider")) return true;
-        var reason = $"the native ONNX Runtime offers only [{string.Join(", ", available)}] (build with -p:OnnxRuntimePackage=Microsoft.ML.OnnxRuntime.Gpu for CUDA)";
+        var reason = $"this build's ONNX Runtime ({OnnxRuntimeBuild.Describe()}) offers only [{string.Join(", ", available)}] (build with -p:OnnxRuntimeFlavor=Gpu for CUDA)";
         return FallBack(reason, null);
     }
 
@@ -75,7 +76,7 @@ internal sealed class SessionFactory
             }
             catch (OnnxRuntimeException e) when (UseCuda && !_options.RequireGpu)
             {
-                FallBack($"creating the CUDA session failed ({e.Message})", e);
+                FallBack($"creating the CUDA session failed ({e.Message.Trim()})", e);
                 using var cpu = CreateOptions(false);
                 return new InferenceSession(modelPath, cpu);
             }
@@ -120,7 +121,7 @@ internal sealed class SessionFactory
                     options.Dispose();
                     throw new InvalidOperationException($"Execution provider 'cuda' was required (RequireGpu) but could not be set up: {e.Message}", e);
                 }
-                FallBack($"the CUDA provider could not be set up ({e.Message})", e);
+                FallBack($"the CUDA provider could not be set up ({e.Message.Trim()})", e);
             }
         }
         return options;
