@@ -43,6 +43,7 @@ fi
 
 # The GPU flavor: keeps the CUDA package building and its CPU provider passing the engine and service tests.
 gpu=(-p:OnnxRuntimeFlavor=Gpu)
+gpu_start=$SECONDS
 echo "== GPU flavor (${gpu[*]})"
 for proj in src/MusicGen.Cli/MusicGen.Cli.csproj tests/MusicGen.Inference.Tests/MusicGen.Inference.Tests.csproj \
             tests/MusicGen.Server.Tests/MusicGen.Server.Tests.csproj; do
@@ -54,6 +55,7 @@ for name in MusicGen.Inference.Tests MusicGen.Server.Tests; do
     status=1
   fi
 done
+echo "== GPU flavor: $((SECONDS - gpu_start)) s"
 
 sum() { grep -oE "$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
 echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
