@@ -35,6 +35,19 @@ public sealed class MusicModel : IDisposable
         var graph = package.Manifest.FindGraph(DefaultVariant)!;
         if (graph.KvLayout is { SharedBuffer: true, MaxLength: > 0 } kv) MaxSequenceLength = Math.Min(MaxSequenceLength, kv.MaxLength);
         GetSession(DefaultVariant); // load now: a broken graph fails here, not on the first request
+        if (!GraphChoice.Runs(DefaultVariant, _factory.UseCuda, package.Manifest.HyperParameters.HeadSize))
+        {
+            // creating the CUDA session fell back to the CPU (logged once): run the CPU's graph instead
+            lock (_lock)
+            {
+                _sessions.Remove(DefaultVariant, out var cudaGraphOnCpu);
+                cudaGraphOnCpu?.Dispose();
+            }
+            DefaultVariant = ChooseVariant(options.Graph);
+            GetSession(DefaultVariant);
+        }
+        _logger.LogInformation("{Model} {Version} runs graph {Variant} on {Provider} ({OnnxRuntime})",
+            package.Name, package.Version, DefaultVariant, ExecutionProvider, OnnxRuntimeBuild.Describe());
     }
 
     /// <summary>The package this model was loaded from.</summary>
@@ -46,7 +59,7 @@ public sealed class MusicModel : IDisposable
     /// <summary>The package's tokenizer.</summary>
     public IMusicTokenizer Tokenizer => Package.Tokenizer;
 
-    /// <summary>The graph batches run unless told otherwise: <c>fast</c>, <c>portable</c> or <c>lstm</c>.</summary>
+    /// <summary>The graph batches run unless told otherwise: <c>fast</c> (CPU), <c>fast-fp16</c> (CUDA), <c>fast-int8</c>, <c>portable</c> or <c>lstm</c>.</summary>
     public string DefaultVariant { get; }
 
     /// <summary>The execution provider sessions actually run on (<c>cpu</c> or <c>cuda</c>).</summary>
@@ -68,37 +81,14 @@ public sealed class MusicModel : IDisposable
 
     private string ChooseVariant(GraphPreference preference)
     {
-        var m = Package.Manifest;
         if (Package.IsLstm) return GraphVariants.Lstm;
-        bool hasFast = m.FindGraph(FastVariant) is not null, hasPortable = m.FindGraph(GraphVariants.Portable) is not null;
-        return preference switch
-        {
-            GraphPreference.Fast when !hasFast => throw new ModelPackageException($"Model package '{Package.Directory}' has no '{FastVariant}' graph (Graph = Fast was asked for)."),
-            GraphPreference.FastInt8 when m.FindGraph(GraphVariants.FastInt8) is null => throw new ModelPackageException(
-                $"Model package '{Package.Directory}' has no '{GraphVariants.FastInt8}' graph (Graph = FastInt8 was asked for); export it with musicgen-train export --variant all."),
-            GraphPreference.Portable when !hasPortable => throw new ModelPackageException($"Model package '{Package.Directory}' has no 'portable' graph (Graph = Portable was asked for)."),
-            GraphPreference.Fast or GraphPreference.FastInt8 when !FastSupported => throw new ModelPackageException(_factory.UseCuda
-                ? $"Model package '{Package.Directory}': the fast graph runs on the CPU provider only in this engine; use the portable graph on CUDA."
-                : $"Model package '{Package.Directory}': the fast graph needs headSize to be a multiple of 16 on the CPU (it is {Package.Manifest.HyperParameters.HeadSize}); use the portable graph."),
-            GraphPreference.Fast => FastVariant,
-            GraphPreference.FastInt8 => GraphVariants.FastInt8,
-            GraphPreference.Portable => GraphVariants.Portable,
-            _ => hasFast && (FastSupported || !hasPortable) ? FastVariant : GraphVariants.Portable,
-        };
+        return GraphChoice.Choose(preference, _factory.UseCuda, v => Package.Manifest.FindGraph(v) is not null,
+            Package.Manifest.HyperParameters.HeadSize, Package.Directory);
     }
-
-    /// <summary>
-    /// The fast graph runs on the CPU provider (ONNX Runtime's CPU GroupQueryAttention needs a head size that is a
-    /// multiple of 16). On CUDA the shared KV buffer would have to live in device memory, which this engine does not
-    /// allocate yet, so CUDA runs the portable graph.
-    /// </summary>
-    private bool FastSupported => !_factory.UseCuda && Package.Manifest.HyperParameters.HeadSize % 16 == 0;
-
-    private static string FastVariant => GraphVariants.Fast;
 
     /// <summary>Graph variants of this package the engine can run.</summary>
     public IReadOnlyList<string> Variants =>
-        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => v != GraphVariants.FastFp16 && (!IsCpuFast(v) || FastSupported))];
+        [.. Package.Manifest.Graphs.Select(g => g.Variant).Where(v => GraphChoice.Runs(v, _factory.UseCuda, Package.Manifest.HyperParameters.HeadSize))];
 
     /// <summary>The fast graphs this engine runs on the CPU (GroupQueryAttention on the shared KV buffer).</summary>
     private static bool IsCpuFast(string variant) => variant is GraphVariants.Fast or GraphVariants.FastInt8;
@@ -180,7 +170,8 @@ public sealed class MusicModel : IDisposable
             GraphVariants.Portable => new PortableTransformerDecoder(session, graph, Package.VocabularySize, capacity, maxLength),
             _ => new FastTransformerDecoder(session, graph, Package.VocabularySize, capacity,
                 graph.KvLayout is { MaxLength: > 0 } kv ? Math.Min(maxLength, kv.MaxLength) : maxLength,
-                ParallelSlices(variant, capacity), Options.ParallelDecodeMinRows),
+                ParallelSlices(variant, capacity), Options.ParallelDecodeMinRows,
+                _factory.UseCuda ? KvMemory.Cuda(session, Options.DeviceId) : null),
         };
     }
 

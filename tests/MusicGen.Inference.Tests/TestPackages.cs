@@ -44,7 +44,7 @@ internal static class TestPackages
 
     public static IMusicTokenizer Tokenizer() => new ChoraleTokenizer(new ChoraleConfig { MinPitch = 48, MaxPitch = 84, FramesPerQuarter = 2 });
 
-    /// <summary>A transformer package (portable + fast graphs) shared by the tests of one run; built once.</summary>
+    /// <summary>A transformer package (portable, fast, fast-int8 and fast-fp16 graphs) shared by the tests of one run; built once.</summary>
     public static string Transformer(string key = "tiny", int dModel = 32, int layers = 2, int heads = 2, int kvHeads = 1, int context = 512, int seed = 7, IMusicTokenizer? tokenizer = null)
     {
         lock (Gate)
@@ -73,7 +73,7 @@ internal static class TestPackages
             HeadSize = dModel / heads, FfnHidden = (dModel * 8 / 3 + 7) / 8 * 8, ContextLength = context,
         };
         var weights = TransformerWeights.Random(config, seed);
-        var graphs = new[] { TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights), TransformerGraphs.BuildFast(weights, int8: true) };
+        var graphs = new[] { TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights), TransformerGraphs.BuildFast(weights, int8: true), TransformerGraphs.BuildFast(weights, fp16: true) };
         foreach (var g in graphs)
         {
             File.WriteAllBytes(Path.Combine(dir, g.Entry.File), g.Model);

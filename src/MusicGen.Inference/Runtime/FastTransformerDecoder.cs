@@ -12,7 +12,8 @@ namespace MusicGen.Inference.Runtime;
 /// are made once per batch size, so a step allocates nothing. Rows are left-aligned (position 0 at slot 0) and
 /// ragged: <c>seqlens_k</c> gives each row's length. A decode step of many rows can be cut into contiguous slices
 /// that run at once on the same session, one per core (<see cref="StepWorker"/>): each slice is a complete step of
-/// its rows, so the result is identical to one run over all rows.
+/// its rows, so the result is identical to one run over all rows. On CUDA (<see cref="KvMemory"/>) the KV buffers are
+/// device memory and ids, lengths and logits pinned host memory: a step moves only those across the bus.
 /// </summary>
 internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
 {
@@ -37,6 +38,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     private readonly RunOptions _runOptions = new();
     private readonly bool _logitsLast;
     private readonly OrtMemoryInfo _cpu = OrtMemoryInfo.DefaultInstance;
+    private readonly KvMemory _memory;
 
     /// <param name="session">Runs prefills and decode steps (the one-thread session).</param>
     /// <param name="graph">The fast graph's manifest entry.</param>
@@ -45,9 +47,11 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
     /// <param name="maxLength">Positions per row in the KV buffers.</param>
     /// <param name="parallelSlices">Slices a large decode step is cut into, run at once (1 = off).</param>
     /// <param name="parallelMinRows">Fewest rows for a decode step to be cut into slices.</param>
+    /// <param name="memory">Where the KV buffers live (owned by the decoder from here); null for host memory.</param>
     public FastTransformerDecoder(InferenceSession session, GraphEntry graph, int vocabularySize, int capacity, int maxLength,
-        int parallelSlices = 1, int parallelMinRows = 0)
+        int parallelSlices = 1, int parallelMinRows = 0, KvMemory? memory = null)
     {
+        _memory = memory ?? KvMemory.Host();
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelSlices, 1);
         _session = session;
         bool parallel = parallelSlices > 1 && capacity >= Math.Max(parallelMinRows, parallelSlices);
@@ -71,13 +75,13 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         _values = new NativeBuffer[_kv.Layers];
         for (int i = 0; i < _kv.Layers; i++)
         {
-            _keys[i] = new NativeBuffer(capacity * _rowElements * _elementSize);
-            _values[i] = new NativeBuffer(capacity * _rowElements * _elementSize);
+            _keys[i] = _memory.AllocateKv(capacity * _rowElements * _elementSize);
+            _values[i] = _memory.AllocateKv(capacity * _rowElements * _elementSize);
         }
-        _ids = new NativeBuffer(capacity * 8L);
-        _seqlens = new NativeBuffer(capacity * 4L);
-        _total = new NativeBuffer(4);
-        _logits = new NativeBuffer((long)capacity * vocabularySize * 4);
+        _ids = _memory.AllocateHost(capacity * 8L);
+        _seqlens = _memory.AllocateHost(capacity * 4L);
+        _total = _memory.AllocateHost(4);
+        _logits = _memory.AllocateHost((long)capacity * vocabularySize * 4);
         _lengths = new int[capacity];
         _steps = new OwnedBinding?[capacity + 1];
         _sliceSteps = new OwnedBinding[]?[capacity + 1];
@@ -250,6 +254,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
                 CopyRow(_keys[layer], last, row, bytes, headStride);
                 CopyRow(_values[layer], last, row, bytes, headStride);
             }
+            _memory.FinishCopies();
             _lengths[row] = _lengths[last];
         }
         _lengths[last] = 0;
@@ -262,12 +267,12 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         {
             var src = buffer.Pointer + (nint)(from * _rowElements * _elementSize + h * headStride);
             var dst = buffer.Pointer + (nint)(to * _rowElements * _elementSize + h * headStride);
-            Buffer.MemoryCopy((void*)src, (void*)dst, bytes, bytes);
+            _memory.CopyKv(dst, src, bytes);
         }
     }
 
     private OrtValue RowView(NativeBuffer buffer, int firstRow, int rows) =>
-        OrtValue.CreateTensorValueWithData(_cpu, _kvType, [rows, _kv.KvHeads, MaxLength, _kv.HeadSize],
+        OrtValue.CreateTensorValueWithData(_memory.KvInfo, _kvType, [rows, _kv.KvHeads, MaxLength, _kv.HeadSize],
             buffer.Pointer + (nint)(firstRow * _rowElements * _elementSize), rows * _rowElements * _elementSize);
 
     public void Dispose()
@@ -282,6 +287,7 @@ internal sealed unsafe class FastTransformerDecoder : IBatchDecoder
         _seqlens.Dispose();
         _total.Dispose();
         _logits.Dispose();
+        _memory.Dispose();
         _runOptions.Dispose();
     }
 

@@ -44,7 +44,14 @@ internal sealed class SessionFactory
     {
         if (!string.Equals(_options.ExecutionProvider, ExecutionProviderNames.Cuda, StringComparison.OrdinalIgnoreCase)) return false;
         var available = AvailableProviders();
-        if (available.Contains("CUDAExecutionProvider")) return true;
+        if (available.Contains("CUDAExecutionProvider"))
+        {
+            // Load the CUDA provider now (it needs the CUDA 13 libraries): a bad setup falls back here, once, before
+            // a graph is chosen for the provider.
+            UseCuda = true;
+            using (CreateOptions(true)) { }
+            return UseCuda;
+        }
         var reason = $"this build's ONNX Runtime ({OnnxRuntimeBuild.Describe()}) offers only [{string.Join(", ", available)}] (build with -p:OnnxRuntimeFlavor=Gpu for CUDA)";
         return FallBack(reason, null);
     }
