@@ -3,7 +3,7 @@
 # package test (scripts/package-test.sh).
 # TorchSharp tests run under the patched dotnet host made by training/setup-torch-runtime.sh (a no-op where the
 # system's libstdc++ is new enough). Then builds the GPU flavor (-p:OnnxRuntimeFlavor=Gpu: ONNX Runtime's CUDA package,
-# into bin-gpu/ and obj-gpu/) of the CLI, the service and their tests, and runs the inference and server tests on it
+# into bin-gpu/ and obj-gpu/) of the library, the service and their tests, and runs the inference and server tests on it
 # (its native library carries the CPU provider too). Ends with one summary line: "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,12 +41,12 @@ else
   status=1
 fi
 
-# The GPU flavor: keeps the CUDA package building and its CPU provider passing the engine and service tests.
+# The GPU flavor: keeps the CUDA package building and its CPU provider passing the engine and service tests (the CLI's
+# GPU flavor is built by scripts/gpu-bundle.sh).
 gpu=(-p:OnnxRuntimeFlavor=Gpu)
 gpu_start=$SECONDS
 echo "== GPU flavor (${gpu[*]})"
-for proj in src/MusicGen.Cli/MusicGen.Cli.csproj tests/MusicGen.Inference.Tests/MusicGen.Inference.Tests.csproj \
-            tests/MusicGen.Server.Tests/MusicGen.Server.Tests.csproj; do
+for proj in tests/MusicGen.Inference.Tests/MusicGen.Inference.Tests.csproj tests/MusicGen.Server.Tests/MusicGen.Server.Tests.csproj; do
   dotnet build "$proj" -c "$config" "${gpu[@]}" -warnaserror -nologo -v q
 done
 for name in MusicGen.Inference.Tests MusicGen.Server.Tests; do
