@@ -8,8 +8,13 @@ public sealed class ServerOptions
     /// <summary>Configuration section name.</summary>
     public const string Section = "MusicGen";
 
-    /// <summary>Folder of model packages (<c>onnx/</c> by default, relative to the content root).</summary>
-    [Required] public string ModelsPath { get; set; } = "onnx";
+    /// <summary>
+    /// Folder of model packages, watched for new ones. Unset: the first of <c>$MUSICGEN_MODELS</c>, <c>./onnx</c> (from
+    /// inside a checkout, the repository's <c>onnx/</c>) and <c>onnx/</c> beside the server that holds a package
+    /// (<see cref="MusicGen.Inference.ModelLocator"/>). With none, the start logs a warning listing them and
+    /// <c>/readyz</c> is not ready.
+    /// </summary>
+    public string? ModelsPath { get; set; }
 
     /// <summary>
     /// Model name used when a request names none and checked by <c>/readyz</c>; null or blank = the first name found

@@ -12,6 +12,7 @@ public static class BenchCommands
     public static Command Create()
     {
         var model = GenerateCommands.ModelOption();
+        var models = GenerateCommands.ModelsOption();
         var tokens = new Option<int>("--tokens") { Description = "Tokens decoded per measurement.", DefaultValueFactory = _ => 128 };
         var context = new Option<int>("--context") { Description = "Context for cached vs recompute.", DefaultValueFactory = _ => 1024 };
         var recompute = new Option<int>("--recompute-steps") { Description = "Steps measured without the cache.", DefaultValueFactory = _ => 4 };
@@ -25,7 +26,7 @@ public static class BenchCommands
         var (parallel, parallelMin) = GenerateCommands.ParallelOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
-            model, tokens, context, recompute, batches, primer, warmUp, longTokens, noAllCores, device, threads, parallel, parallelMin,
+            model, models, tokens, context, recompute, batches, primer, warmUp, longTokens, noAllCores, device, threads, parallel, parallelMin,
         };
         cmd.SetAction(parse => GenerateCommands.Guard(() =>
         {
@@ -44,7 +45,7 @@ public static class BenchCommands
                 AllCores = !parse.GetValue(noAllCores),
                 Progress = line => Console.Error.WriteLine("  .. " + line),
             };
-            var r = EngineBenchmark.Run(GenerateCommands.ResolveModel(parse.GetValue(model)!), options, settings, new GenerateCommands.StderrLogger());
+            var r = EngineBenchmark.Run(ModelLocator.ResolvePackage(parse.GetValue(model)!, parse.GetValue(models)), options, settings, new GenerateCommands.StderrLogger());
             Print(r);
             return 0;
         }));

@@ -14,6 +14,7 @@ public static class GenerateCommands
     public static Command Create()
     {
         var model = ModelOption();
+        var models = ModelsOption();
         var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the MIDI file (with --count N: name-1.mid ... name-N.mid).", Required = true };
         var tokens = new Option<int?>("--tokens") { Description = "Tokens to generate (default 512 when no --bars/--seconds)." };
         var bars = new Option<int?>("--bars") { Description = "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless --allow-early-end)." };
@@ -40,7 +41,7 @@ public static class GenerateCommands
         var (parallel, parallelMin) = ParallelOptions();
         var cmd = new Command("generate", "Generate MIDI with a model package (KV-cached ONNX Runtime engine).")
         {
-            model, output, tokens, bars, seconds, allowEarlyEnd, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads, parallel, parallelMin,
+            model, models, output, tokens, bars, seconds, allowEarlyEnd, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads, parallel, parallelMin,
         };
         cmd.SetAction(parse => Guard(() =>
         {
@@ -50,7 +51,7 @@ public static class GenerateCommands
             int n = parse.GetValue(count);
             if (n < 1) throw new ArgumentException("--count must be >= 1.");
             options.MaxBatchSize = n;
-            using var loaded = MusicModel.Load(ResolveModel(parse.GetValue(model)!), options, new StderrLogger());
+            using var loaded = MusicModel.Load(ModelLocator.ResolvePackage(parse.GetValue(model)!, parse.GetValue(models)), options, new StderrLogger());
             long baseSeed = parse.GetValue(seed) ?? Random.Shared.NextInt64(1, 1L << 40);
             byte[]? primerBytes = parse.GetValue(primer) is { } p ? File.ReadAllBytes(p.FullName) : null;
             var sequences = new List<GenerationSequence>();
@@ -153,7 +154,13 @@ public static class GenerateCommands
         }
     }
 
-    internal static Option<string> ModelOption() => new("--model", "-m") { Description = "Model package folder (onnx/<name>) or name under onnx/.", Required = true };
+    internal static Option<string> ModelOption() => new("--model", "-m")
+    {
+        Description = $"Model package: its folder, or a name looked for in --models, ${ModelLocator.EnvironmentVariable}, ./onnx, then onnx/ beside musicgen.",
+        Required = true,
+    };
+
+    internal static Option<string?> ModelsOption() => new("--models") { Description = "Folder of model packages, searched first for a --model name." };
 
     internal static Option<string> DeviceOption() => new("--device") { Description = "Execution provider: cpu or cuda (falls back to cpu with a warning when the native library lacks CUDA).", DefaultValueFactory = _ => "cpu" };
 
@@ -171,14 +178,6 @@ public static class GenerateCommands
         IntraOpThreads = threads,
         Graph = graph,
     };
-
-    internal static string ResolveModel(string model)
-    {
-        if (Directory.Exists(model)) return model;
-        var underOnnx = Path.Combine("onnx", model);
-        if (Directory.Exists(underOnnx)) return underOnnx;
-        throw new ArgumentException($"No model package at '{model}' (nor '{underOnnx}').");
-    }
 
     /// <summary>Runs a command body; bad input gives exit code 1 and one line on stderr.</summary>
     internal static int Guard(Func<int> body)

@@ -1,17 +1,18 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using MusicGen.Inference;
 using MusicGen.Server.Engine;
 using MusicGen.Server.Telemetry;
 
 namespace MusicGen.Server.Models;
 
-/// <summary>A package folder the registry refused, and why.</summary>
-internal sealed record RejectedPackage(string Directory, string Reason, DateTimeOffset WhenUtc);
+/// <summary>A package folder the registry refused (its name under the models folder), and why.</summary>
+internal sealed record RejectedPackage(string Folder, string Reason, DateTimeOffset WhenUtc);
 
-/// <summary>One version of a model as listed by the API.</summary>
+/// <summary>One version of a model as listed by the API (<paramref name="Folder"/>: its folder's name under the models folder, never a server path).</summary>
 internal sealed record ModelVersionInfo(
     string Version, string State, string? Architecture, int? ContextLength, string? Tokenizer, int InFlight,
-    string Directory, DateTimeOffset? LoadedUtc);
+    string Folder, DateTimeOffset? LoadedUtc);
 
 /// <summary>One model name as listed by the API: the active version's details plus every version known.</summary>
 internal sealed record ModelInfo(
@@ -47,26 +48,11 @@ internal sealed class ModelRegistry : IDisposable
         _options = options.Value;
         _log = log;
         _metrics = metrics;
-        Root = ResolveRoot(_options.ModelsPath);
+        var found = ModelLocator.FindModelsFolder(_options.ModelsPath, out var tried);
+        Root = found ?? tried[0];
+        if (found is null)
+            _log.LogWarning("No model package found; looked in {Folders}. /readyz reports not ready until one appears in {Root}.", string.Join(", ", tried), Root);
         metrics.SetVersionSource(MeasureVersions);
-    }
-
-    /// <summary>
-    /// A relative models path is looked for from the working directory upward, up to the repository root (the folder
-    /// with MusicGen.sln or .git), so <c>dotnet run --project src/MusicGen.Server</c> (which runs in the project folder)
-    /// finds the repository's <c>onnx/</c>. When found nowhere it is the working directory's (picked up once created).
-    /// </summary>
-    internal static string ResolveRoot(string path)
-    {
-        if (Path.IsPathRooted(path)) return Path.GetFullPath(path);
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, path);
-            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
-            if (File.Exists(Path.Combine(dir.FullName, "MusicGen.sln")) || Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
-                break;
-        }
-        return Path.GetFullPath(path);
     }
 
     /// <summary>Full path of the models folder.</summary>
@@ -132,15 +118,15 @@ internal sealed class ModelRegistry : IDisposable
                 foreach (var v in e?.Loaded ?? [])
                 {
                     var d = v.Description;
-                    versions.Add(new(v.Version, StateName(v.State), d.Architecture, d.ContextLength, d.Tokenizer, v.InFlight, v.Directory, v.LoadedUtc));
+                    versions.Add(new(v.Version, StateName(v.State), d.Architecture, d.ContextLength, d.Tokenizer, v.InFlight, Path.GetFileName(v.Directory), v.LoadedUtc));
                 }
                 foreach (var v in e?.Draining ?? [])
                 {
                     var d = v.Description;
-                    versions.Add(new(v.Version, StateName(v.State), d.Architecture, d.ContextLength, d.Tokenizer, v.InFlight, v.Directory, v.LoadedUtc));
+                    versions.Add(new(v.Version, StateName(v.State), d.Architecture, d.ContextLength, d.Tokenizer, v.InFlight, Path.GetFileName(v.Directory), v.LoadedUtc));
                 }
                 foreach (var d in _disk.Values.Where(d => d.Name == name && d.Fingerprint is not null && !versions.Any(x => x.Version == d.Version)))
-                    versions.Add(new(d.Version, d.Rejected ? "rejected" : "available", null, null, null, 0, d.Directory, null));
+                    versions.Add(new(d.Version, d.Rejected ? "rejected" : "available", null, null, null, 0, Path.GetFileName(d.Directory), null));
                 var a = e?.Active;
                 list.Add(new(name, a?.Version, a?.Description.Architecture, a?.Description.ContextLength, a?.Description.Tokenizer,
                     a is null ? "unavailable" : "active", name == def, versions));
@@ -285,7 +271,7 @@ internal sealed class ModelRegistry : IDisposable
 
     private void Reject(string dir, string reason)
     {
-        _rejected.Add(new RejectedPackage(dir, reason, DateTimeOffset.UtcNow));
+        _rejected.Add(new RejectedPackage(Path.GetFileName(dir), reason, DateTimeOffset.UtcNow));
         if (_rejected.Count > 50) _rejected.RemoveAt(0);
         _metrics.Package("rejected");
         _log.LogWarning("Rejected model package {Directory}: {Reason}; the previous version (if any) keeps serving", dir, reason);
