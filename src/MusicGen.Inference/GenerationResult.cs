@@ -79,8 +79,8 @@ public sealed class GenerationResult
     /// <summary>Number of notes in <see cref="Score"/>.</summary>
     public int NoteCount => Score.Tracks.Sum(t => t.Notes.Count);
 
-    /// <summary>Length of the piece in seconds, following the score's tempo map.</summary>
-    public double DurationSeconds => ScoreTime.Seconds(Score, Score.EndTick);
+    /// <summary>Length of the piece in seconds (to the end of its last note), following the score's tempo map.</summary>
+    public double DurationSeconds => TempoMap.For(Score).ToSeconds(Score.EndTick);
 }
 
 /// <summary>What a streamed generation reports.</summary>
@@ -125,29 +125,4 @@ public sealed class GenerationEvent
 
     /// <summary>The finished generation (for <see cref="GenerationEventKind.Completed"/>).</summary>
     public GenerationResult? Result { get; init; }
-}
-
-/// <summary>Tick to seconds through a score's tempo map.</summary>
-public static class ScoreTime
-{
-    /// <summary>Seconds from tick 0 to <paramref name="tick"/> (120 BPM before the first tempo change).</summary>
-    public static double Seconds(Score score, long tick)
-    {
-        ArgumentNullException.ThrowIfNull(score);
-        double seconds = 0;
-        long at = 0;
-        int usPerQuarter = 500_000;
-        double tpq = Math.Max(1, score.TicksPerQuarter);
-        foreach (var tempo in score.Tempos)
-        {
-            if (tempo.Tick >= tick) break;
-            if (tempo.Tick > at)
-            {
-                seconds += (tempo.Tick - at) * (usPerQuarter / 1e6) / tpq;
-                at = tempo.Tick;
-            }
-            usPerQuarter = tempo.MicrosecondsPerQuarter;
-        }
-        return seconds + Math.Max(0, tick - at) * (usPerQuarter / 1e6) / tpq;
-    }
 }

@@ -104,6 +104,7 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
     private static List<GenerationEvent> NewNotes(Score score, HashSet<(int, Note)> emitted, bool final)
     {
         var events = new List<GenerationEvent>();
+        var time = TempoMap.For(score);
         long horizon = long.MaxValue;
         if (!final)
         {
@@ -120,7 +121,7 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
                 events.Add(new GenerationEvent
                 {
                     Kind = GenerationEventKind.Note, Note = n, Track = ti,
-                    StartSeconds = ScoreTime.Seconds(score, n.Start), EndSeconds = ScoreTime.Seconds(score, n.End),
+                    StartSeconds = time.ToSeconds(n.Start), EndSeconds = time.ToSeconds(n.End),
                 });
             }
         }

@@ -111,7 +111,7 @@ public class MusicMetricsTests
         s.Tempos.Add(new TempoChange(0, 1_000_000));                   // 60 BPM
         s.Tempos.Add(new TempoChange(48, 250_000));                    // 240 BPM from beat 2
         // 2 beats at 1 s + 3 beats at 0.25 s = 2.75 s.
-        Assert.Equal(2.75, MusicMetrics.Seconds(s, 120), 12);
+        Assert.Equal(2.75, TempoMap.For(s).ToSeconds(120), 12);
         Assert.Equal(5 / 2.75, MusicMetrics.NoteDensityPerSecond(View(s)), 12);
     }
 

@@ -55,7 +55,7 @@ public static class TokensCommands
             var score = MusicGen.Core.Music.MeterRewrite.Parse(CorpusCommands.MeterMap(parse.GetValue(meters))).Rewrite(MidiScore.Load(parse.GetValue(file)!.FullName));
             var encoded = t.Encode(score);
             Console.Out.Write(FormatTokens(t, encoded, parse.GetValue(ids)));
-            Console.Error.WriteLine(string.Create(Inv, $"{encoded.Length} tokens, {new TempoClock(score).Seconds(score.EndTick):0.##} s of music"));
+            Console.Error.WriteLine(string.Create(Inv, $"{encoded.Length} tokens, {TempoMap.For(score).ToSeconds(score.EndTick):0.##} s of music"));
             return 0;
         }));
         return cmd;
@@ -112,7 +112,7 @@ public static class TokensCommands
             var score = t.Decode(ids);
             var path = parse.GetValue(output)!.FullName;
             MidiScore.Save(score, path);
-            Console.Out.WriteLine(string.Create(Inv, $"{ids.Length} tokens -> {score.AllNotes.Count()} notes in {score.Tracks.Count} track(s), {new TempoClock(score).Seconds(score.EndTick):0.##} s: {path}"));
+            Console.Out.WriteLine(string.Create(Inv, $"{ids.Length} tokens -> {score.AllNotes.Count()} notes in {score.Tracks.Count} track(s), {TempoMap.For(score).ToSeconds(score.EndTick):0.##} s: {path}"));
             return 0;
         }));
         return cmd;

@@ -92,7 +92,7 @@ public sealed record AugmentationOptions
         {
             if (result.Tempos.Count == 0)
             {
-                result.Tempos.Add(new TempoChange(0, 500_000));
+                result.Tempos.Add(new TempoChange(0, TempoMap.DefaultMicrosecondsPerQuarter));
             }
 
             for (var i = 0; i < result.Tempos.Count; i++)

@@ -272,11 +272,11 @@ public static class CorpusBuilder
                 return new SourceResult(docs, "no notes");
             }
 
-            docs.Add((o.Tokenizer.Encode(score), null, new TempoClock(score).Seconds(score.EndTick)));
+            docs.Add((o.Tokenizer.Encode(score), null, TempoMap.For(score).ToSeconds(score.EndTick)));
             for (var c = 1; c <= copies; c++)
             {
                 var (aug, what) = o.Augmentation.Apply(score, new SplitMix64(SplitMix64.Mix(SplitMix64.Mix(o.Seed, (ulong)index), (ulong)c)));
-                docs.Add((o.Tokenizer.Encode(aug), what, new TempoClock(aug).Seconds(aug.EndTick)));
+                docs.Add((o.Tokenizer.Encode(aug), what, TempoMap.For(aug).ToSeconds(aug.EndTick)));
             }
 
             return new SourceResult(docs, null);

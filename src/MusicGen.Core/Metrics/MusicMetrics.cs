@@ -309,36 +309,7 @@ public static class MusicMetrics
     public static double NoteDensityPerSecond(MetricView view)
     {
         long end = EndTick(view.Score);
-        return end < 1 ? double.NaN : PitchedCount(view.Score) / Seconds(view.Score, end);
-    }
-
-    /// <summary>Seconds from tick 0 to <paramref name="tick"/> under the score's tempo map (500,000 µs per quarter before the first change).</summary>
-    public static double Seconds(Score score, long tick)
-    {
-        ArgumentNullException.ThrowIfNull(score);
-        double seconds = 0;
-        long position = 0;
-        double usPerQuarter = 500_000;
-        foreach (var tempo in score.Tempos)
-        {
-            if (tempo.Tick >= tick)
-            {
-                break;
-            }
-
-            if (tempo.Tick > position)
-            {
-                seconds += (tempo.Tick - position) * usPerQuarter / score.TicksPerQuarter / 1e6;
-                position = tempo.Tick;
-            }
-
-            if (tempo.MicrosecondsPerQuarter > 0)
-            {
-                usPerQuarter = tempo.MicrosecondsPerQuarter;
-            }
-        }
-
-        return seconds + (tick - position) * usPerQuarter / score.TicksPerQuarter / 1e6;
+        return end < 1 ? double.NaN : PitchedCount(view.Score) / TempoMap.For(view.Score).ToSeconds(end);
     }
 
     private static IEnumerable<GridNote> Pitched(MetricView view)

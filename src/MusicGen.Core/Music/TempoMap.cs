@@ -1,8 +1,9 @@
 namespace MusicGen.Core.Music;
 
 /// <summary>
-/// Converts between ticks and seconds across tempo changes. Before the first tempo change the MIDI default of
-/// 500,000 µs per quarter (120 BPM) applies; of several changes at one tick the last one wins.
+/// Converts between ticks and real time across tempo changes: the one ticks-to-seconds conversion of the code base.
+/// Before the first tempo change the MIDI default of <see cref="DefaultMicrosecondsPerQuarter"/> (120 BPM) applies; of
+/// several changes at one tick the last one wins; a tempo below 1 µs per quarter counts as 1, a tick below 0 as 0.
 /// </summary>
 public sealed class TempoMap
 {
@@ -10,7 +11,7 @@ public sealed class TempoMap
     public const int DefaultMicrosecondsPerQuarter = 500_000;
 
     private readonly long[] _ticks;
-    private readonly double[] _seconds;
+    private readonly double[] _microseconds;
     private readonly int[] _tempo;
     private readonly int _ticksPerQuarter;
 
@@ -20,19 +21,20 @@ public sealed class TempoMap
         if (ticksPerQuarter < 1) throw new ArgumentOutOfRangeException(nameof(ticksPerQuarter), ticksPerQuarter, "ticks per quarter must be positive");
         ArgumentNullException.ThrowIfNull(tempos);
         _ticksPerQuarter = ticksPerQuarter;
-        var sorted = tempos.Where(t => t.Tick >= 0 && t.MicrosecondsPerQuarter >= 0).OrderBy(t => t.Tick).ToList(); // OrderBy is stable
         var ticks = new List<long> { 0 };
         var tempo = new List<int> { DefaultMicrosecondsPerQuarter };
-        foreach (var t in sorted)
+        foreach (var t in tempos.OrderBy(t => Math.Max(0, t.Tick))) // OrderBy is stable
         {
-            if (t.Tick == ticks[^1]) tempo[^1] = t.MicrosecondsPerQuarter;
-            else { ticks.Add(t.Tick); tempo.Add(t.MicrosecondsPerQuarter); }
+            long tick = Math.Max(0, t.Tick);
+            int us = Math.Max(1, t.MicrosecondsPerQuarter);
+            if (tick == ticks[^1]) tempo[^1] = us;
+            else { ticks.Add(tick); tempo.Add(us); }
         }
         _ticks = [.. ticks];
         _tempo = [.. tempo];
-        _seconds = new double[_ticks.Length];
+        _microseconds = new double[_ticks.Length];
         for (int i = 1; i < _ticks.Length; i++)
-            _seconds[i] = _seconds[i - 1] + Span(_ticks[i] - _ticks[i - 1], _tempo[i - 1]);
+            _microseconds[i] = _microseconds[i - 1] + Span(_ticks[i] - _ticks[i - 1], _tempo[i - 1]);
     }
 
     /// <summary>The tempo map of a score.</summary>
@@ -42,31 +44,34 @@ public sealed class TempoMap
         return new TempoMap(score.TicksPerQuarter, score.Tempos);
     }
 
-    /// <summary>Seconds from tick 0 to <paramref name="tick"/>.</summary>
-    public double ToSeconds(long tick)
+    /// <summary>Microseconds from tick 0 to <paramref name="tick"/>.</summary>
+    public double ToMicroseconds(long tick)
     {
         int i = Segment(tick);
-        return _seconds[i] + Span(tick - _ticks[i], _tempo[i]);
+        return _microseconds[i] + Span(tick - _ticks[i], _tempo[i]);
     }
+
+    /// <summary>Seconds from tick 0 to <paramref name="tick"/>.</summary>
+    public double ToSeconds(long tick) => ToMicroseconds(tick) / 1e6;
 
     /// <summary>The tick at <paramref name="seconds"/> (rounded to the nearest tick).</summary>
     public long ToTick(double seconds)
     {
         if (seconds <= 0) return 0;
-        int lo = 0, hi = _seconds.Length - 1;
+        var us = seconds * 1e6;
+        int lo = 0, hi = _microseconds.Length - 1;
         while (lo < hi)
         {
             int mid = (lo + hi + 1) >> 1;
-            if (_seconds[mid] <= seconds) lo = mid; else hi = mid - 1;
+            if (_microseconds[mid] <= us) lo = mid; else hi = mid - 1;
         }
-        if (_tempo[lo] == 0) return _ticks[lo];
-        return _ticks[lo] + (long)Math.Round((seconds - _seconds[lo]) * 1e6 * _ticksPerQuarter / _tempo[lo]);
+        return _ticks[lo] + (long)Math.Round((us - _microseconds[lo]) * _ticksPerQuarter / _tempo[lo]);
     }
 
     /// <summary>Tempo in microseconds per quarter at <paramref name="tick"/>.</summary>
     public int MicrosecondsPerQuarterAt(long tick) => _tempo[Segment(tick)];
 
-    private double Span(long ticks, int tempo) => ticks * (double)tempo / (1e6 * _ticksPerQuarter);
+    private double Span(long ticks, int tempo) => ticks * (double)tempo / _ticksPerQuarter;
 
     private int Segment(long tick)
     {

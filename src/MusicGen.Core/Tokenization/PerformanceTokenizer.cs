@@ -159,7 +159,7 @@ public sealed class PerformanceTokenizer : IMusicTokenizer
             throw new ArgumentException($"Score ticks per quarter must be positive (is {score.TicksPerQuarter}).", nameof(score));
         }
 
-        var clock = new TempoClock(score);
+        var clock = TempoMap.For(score);
         var stepUs = Config.TimeShiftMs * 1000.0;
         limits.CheckFrames((long)Math.Ceiling(clock.Microseconds(lengthTicks) / stepUs),
             $"performance time steps ({Config.TimeShiftMs} ms each)");
@@ -178,8 +178,8 @@ public sealed class PerformanceTokenizer : IMusicTokenizer
                     continue;
                 }
 
-                var s = (long)Math.Round(clock.Microseconds(n.Start) / stepUs, MidpointRounding.AwayFromZero);
-                var e = (long)Math.Round(clock.Microseconds(n.End) / stepUs, MidpointRounding.AwayFromZero);
+                var s = (long)Math.Round(clock.ToMicroseconds(n.Start) / stepUs, MidpointRounding.AwayFromZero);
+                var e = (long)Math.Round(clock.ToMicroseconds(n.End) / stepUs, MidpointRounding.AwayFromZero);
                 (perPitch[n.Pitch] ??= []).Add((s, Math.Max(e, s + 1), _velocity.Bin(n.Velocity)));
             }
         }
@@ -318,7 +318,7 @@ public sealed class PerformanceTokenizer : IMusicTokenizer
         }
 
         var score = new Score { TicksPerQuarter = DecodedTicksPerQuarter, Format = 1 };
-        score.Tempos.Add(new TempoChange(0, 500_000));
+        score.Tempos.Add(new TempoChange(0, TempoMap.DefaultMicrosecondsPerQuarter));
         var track = new ScoreTrack { Index = 0, Program = Config.Program, Name = "Piano" };
         notes.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Pitch != b.Pitch ? a.Pitch.CompareTo(b.Pitch) : a.End.CompareTo(b.End));
         track.Notes.AddRange(notes);

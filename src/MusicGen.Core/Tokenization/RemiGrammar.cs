@@ -1,3 +1,5 @@
+using MusicGen.Core.Music;
+
 namespace MusicGen.Core.Tokenization;
 
 /// <summary>
@@ -78,7 +80,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
         _tempo = -1;
         _tempoStep = 0;
         _tempoSeconds = 0;
-        _microsecondsPerQuarter = 500_000;
+        _microsecondsPerQuarter = TempoMap.DefaultMicrosecondsPerQuarter;
         ResetLength();
     }
 

@@ -68,7 +68,7 @@ public static class RoundTrip
         ArgumentNullException.ThrowIfNull(original);
         var ids = tokenizer.Encode(original);
         var decoded = tokenizer.Decode(ids);
-        var seconds = new TempoClock(original).Seconds(original.EndTick);
+        var seconds = TempoMap.For(original).ToSeconds(original.EndTick);
         return tokenizer switch
         {
             RemiTokenizer remi => CompareRemi(remi, original, decoded, ids.Length, seconds),
@@ -107,18 +107,18 @@ public static class RoundTrip
 
     private static RoundTripResult ComparePerformance(PerformanceTokenizer t, Score original, Score decoded, int tokens, double seconds)
     {
-        var clock = new TempoClock(original);
-        var dclock = new TempoClock(decoded);
+        var clock = TempoMap.For(original);
+        var dclock = TempoMap.For(decoded);
         var step = t.Config.TimeShiftMs;
         var bins = new VelocityBins(t.Config.VelocityBins);
 
         // Originals in real milliseconds (rounded to whole ms for the multiset), decoded likewise.
         var a = original.Tracks.Where(tr => !tr.IsDrum).SelectMany(tr => tr.Notes)
             .Where(n => n.Pitch >= t.Config.MinPitch && n.Pitch <= t.Config.MaxPitch)
-            .Select(n => new N(0, n.Pitch, (long)Math.Round(clock.Microseconds(n.Start) / 1000), (long)Math.Round(clock.Microseconds(n.End) / 1000), n.Velocity))
+            .Select(n => new N(0, n.Pitch, (long)Math.Round(clock.ToMicroseconds(n.Start) / 1000), (long)Math.Round(clock.ToMicroseconds(n.End) / 1000), n.Velocity))
             .ToList();
         var b = decoded.Tracks.SelectMany(tr => tr.Notes)
-            .Select(n => new N(0, n.Pitch, (long)Math.Round(dclock.Microseconds(n.Start) / 1000), (long)Math.Round(dclock.Microseconds(n.End) / 1000), n.Velocity))
+            .Select(n => new N(0, n.Pitch, (long)Math.Round(dclock.ToMicroseconds(n.Start) / 1000), (long)Math.Round(dclock.ToMicroseconds(n.End) / 1000), n.Velocity))
             .ToList();
 
         // Exact = equal to the original on the time-shift grid with its velocity bin.

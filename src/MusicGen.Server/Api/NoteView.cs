@@ -11,28 +11,12 @@ internal static class NoteViews
     public static List<NoteView> From(Score score)
     {
         var list = new List<NoteView>();
+        var time = TempoMap.For(score);
         foreach (var track in score.Tracks)
             foreach (var n in track.Notes)
                 list.Add(new NoteView(track.Index, track.Program, track.IsDrum, n.Channel, n.Pitch, n.Velocity, n.Start, n.End,
-                    Seconds(score, n.Start), Seconds(score, n.End)));
+                    time.ToSeconds(n.Start), time.ToSeconds(n.End)));
         list.Sort((a, b) => a.StartTick != b.StartTick ? a.StartTick.CompareTo(b.StartTick) : a.Pitch.CompareTo(b.Pitch));
         return list;
-    }
-
-    /// <summary>Seconds at a tick through the tempo map (120 BPM before the first tempo).</summary>
-    public static double Seconds(Score score, long tick)
-    {
-        double seconds = 0;
-        long at = 0;
-        var usPerQuarter = 500_000;
-        var tpq = Math.Max(1, score.TicksPerQuarter);
-        foreach (var t in score.Tempos)
-        {
-            if (t.Tick >= tick) break;
-            seconds += (t.Tick - at) * usPerQuarter / 1e6 / tpq;
-            at = t.Tick;
-            usPerQuarter = t.MicrosecondsPerQuarter;
-        }
-        return seconds + (tick - at) * usPerQuarter / 1e6 / tpq;
     }
 }
