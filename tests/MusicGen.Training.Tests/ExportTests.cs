@@ -20,7 +20,7 @@ public sealed class ExportTests(ITestOutputHelper output) : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private IReadOnlyList<ParityCheck> ExportAndVerify(MusicModel model, int context)
+    private IReadOnlyList<ParityCheck> ExportAndVerify(TrainableMusicModel model, int context)
     {
         var dir = Path.Combine(_root, "onnx", "tiny");
         var manifest = ModelExporter.Export(model, dir, "all", context, """{"kind":"test"}""", new SpecialTokenIds { Pad = 0, Bos = 1, Eos = 2 },

@@ -81,7 +81,7 @@ internal static class ExportCommands
         return cmd;
     }
 
-    private static int RunVerify(string dir, MusicModel model, int seed, OrtSessions ort)
+    private static int RunVerify(string dir, TrainableMusicModel model, int seed, OrtSessions ort)
     {
         var manifest = ModelManifest.Load(dir);
         manifest.VerifyFiles(dir);

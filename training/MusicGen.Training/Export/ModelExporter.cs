@@ -9,7 +9,7 @@ using OnnxTransformerConfig = MusicGen.Onnx.TransformerConfig;
 namespace MusicGen.Training.Export;
 
 /// <summary>
-/// Turns a TorchSharp <see cref="MusicModel"/> into ONNX graphs (via MusicGen.Onnx's builders, from the model's named
+/// Turns a TorchSharp <see cref="TrainableMusicModel"/> into ONNX graphs (via MusicGen.Onnx's builders, from the model's named
 /// weights) and writes a package atomically, validated by loading every graph in ONNX Runtime.
 /// </summary>
 internal static class ModelExporter
@@ -30,7 +30,7 @@ internal static class ModelExporter
         new() { VocabSize = c.VocabSize, EmbeddingSize = c.EmbeddingSize, Layers = c.Layers, Units = c.Units, DenseUnits = c.DenseUnits };
 
     /// <summary>Builds the requested graphs. <paramref name="contextLength"/> sizes the rotary tables and the fast KV buffer.</summary>
-    public static List<BuiltGraph> BuildGraphs(MusicModel model, string variant, int contextLength, TextWriter log)
+    public static List<BuiltGraph> BuildGraphs(TrainableMusicModel model, string variant, int contextLength, TextWriter log)
     {
         var weights = model.ExportWeights().ToDictionary(kv => kv.Key, kv => kv.Value.Data, StringComparer.Ordinal);
         switch (model)
@@ -71,7 +71,7 @@ internal static class ModelExporter
     }
 
     /// <summary>The manifest (without graphs) for a model.</summary>
-    public static ModelManifest Manifest(MusicModel model, string name, int contextLength, string tokenizerJson, SpecialTokenIds special, TrainingSummary? training)
+    public static ModelManifest Manifest(TrainableMusicModel model, string name, int contextLength, string tokenizerJson, SpecialTokenIds special, TrainingSummary? training)
     {
         switch (model)
         {
@@ -97,7 +97,7 @@ internal static class ModelExporter
     }
 
     /// <summary>Builds, writes and validates a package; returns the manifest as written.</summary>
-    public static ModelManifest Export(MusicModel model, string outDirectory, string variant, int contextLength, string tokenizerJson,
+    public static ModelManifest Export(TrainableMusicModel model, string outDirectory, string variant, int contextLength, string tokenizerJson,
         SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log, string version = "1",
         IReadOnlyDictionary<string, string>? meterMap = null)
     {
@@ -113,7 +113,7 @@ internal static class ModelExporter
     }
 
     /// <summary>The TorchSharp model as a reference for <see cref="PackageVerifier"/>: logits of one sequence from positions 0 / zero state.</summary>
-    public static Func<IReadOnlyList<int>, float[][]> Reference(MusicModel model)
+    public static Func<IReadOnlyList<int>, float[][]> Reference(TrainableMusicModel model)
     {
         model.eval();
         return tokens =>

@@ -12,7 +12,7 @@ namespace MusicGen.Training.Models;
 /// <c>dense.weight</c>, <c>dense.bias</c>, <c>output.weight</c>, <c>output.bias</c>. Dropout (training only) also acts
 /// on the embeddings, between LSTM layers and after the ReLU.
 /// </summary>
-public sealed class LstmMusicModel : MusicModel
+public sealed class LstmMusicModel : TrainableMusicModel
 {
     private readonly Embedding embedding;
     private readonly LSTM lstm;

@@ -111,7 +111,7 @@ public sealed class ModelSpec
     }
 
     /// <summary>Builds the model (weights initialised from torch's current RNG).</summary>
-    public MusicModel Build() => Architecture switch
+    public TrainableMusicModel Build() => Architecture switch
     {
         "transformer" => new TransformerMusicModel(Transformer ?? throw new ArgumentException("model config: transformer section missing")),
         "lstm" => new LstmMusicModel(Lstm ?? throw new ArgumentException("model config: lstm section missing")),

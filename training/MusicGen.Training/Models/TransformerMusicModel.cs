@@ -18,7 +18,7 @@ namespace MusicGen.Training.Models;
 /// shared by heads/kvHeads query heads. Dropout (training only) acts on the embeddings and on both residual
 /// branches; attention probabilities are not dropped, so training uses the fused scaled-dot-product kernel.
 /// </summary>
-public sealed class TransformerMusicModel : MusicModel
+public sealed class TransformerMusicModel : TrainableMusicModel
 {
     private readonly Embedding tok_embeddings;
     private readonly ModuleList<TransformerBlock> layers;

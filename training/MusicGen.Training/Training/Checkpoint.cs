@@ -66,7 +66,7 @@ public static class Checkpoint
     private static readonly byte[] Magic = "MGCKPT01"u8.ToArray();
 
     /// <summary>Writes a checkpoint atomically (temp file + rename).</summary>
-    public static void Save(string path, CheckpointMeta meta, MusicModel model, AdamW? optimizer)
+    public static void Save(string path, CheckpointMeta meta, TrainableMusicModel model, AdamW? optimizer)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".tmp";
@@ -141,7 +141,7 @@ public static class Checkpoint
     }
 
     /// <summary>Copies the <c>model/</c> tensors into <paramref name="model"/>; every weight must be present with its shape.</summary>
-    public static void LoadWeights(MusicModel model, Dictionary<string, (float[] Data, long[] Shape)> tensors, string source)
+    public static void LoadWeights(TrainableMusicModel model, Dictionary<string, (float[] Data, long[] Shape)> tensors, string source)
     {
         using var _ = no_grad();
         foreach (var (name, target) in model.state_dict())
@@ -155,7 +155,7 @@ public static class Checkpoint
     }
 
     /// <summary>Rebuilds the model stored in a checkpoint (eval mode). Used by the exporter.</summary>
-    public static (MusicModel Model, CheckpointMeta Meta) LoadModel(string path)
+    public static (TrainableMusicModel Model, CheckpointMeta Meta) LoadModel(string path)
     {
         var (meta, tensors) = Read(path);
         var model = meta.Model.Build();

@@ -17,7 +17,7 @@ public sealed record TrainingResult(int Steps, EvalRecord? Last, EvalRecord? Bes
     string RunDirectory, string LastCheckpoint, string? BestCheckpoint);
 
 /// <summary>
-/// Trains a <see cref="MusicModel"/> on <see cref="TrainingData"/>: AdamW, warm-up + cosine, gradient clipping,
+/// Trains a <see cref="TrainableMusicModel"/> on <see cref="TrainingData"/>: AdamW, warm-up + cosine, gradient clipping,
 /// optional label smoothing, PAD ignored in the loss, periodic evaluation (loss, accuracy, perplexity, tokens/s),
 /// early stopping, <c>last.ckpt</c> every N steps and <c>best.ckpt</c> at each better valid loss, exact resume
 /// (weights, optimizer moments, step, data position, dropout RNG), fine-tuning with frozen weights.
@@ -28,7 +28,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainConfig config;
     private readonly TrainerOptions o;
     private readonly TrainingData data;
-    private readonly MusicModel model;
+    private readonly TrainableMusicModel model;
     private readonly AdamW optimizer;
     private readonly CheckpointMeta state;
     private readonly long[] batchBuffer;
@@ -43,7 +43,7 @@ public sealed class Trainer : IDisposable
     public string RunDirectory { get; }
 
     /// <summary>The model being trained.</summary>
-    public MusicModel Model => model;
+    public TrainableMusicModel Model => model;
 
     /// <summary>State so far (step, history, best).</summary>
     public CheckpointMeta State => state;

@@ -7,10 +7,10 @@ namespace MusicGen.Training.Models;
 /// A token-level music language model: <c>forward(ids [B,T] int64) -> logits [B,T,V]</c> over the whole sequence,
 /// plus the named weights the ONNX exporter reads. Each subclass also has an explicit-state step API.
 /// </summary>
-public abstract class MusicModel : nn.Module<Tensor, Tensor>
+public abstract class TrainableMusicModel : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the module with the given TorchSharp name.</summary>
-    protected MusicModel(string name) : base(name) { }
+    protected TrainableMusicModel(string name) : base(name) { }
 
     /// <summary><c>transformer</c> or <c>lstm</c> (the package manifest's architecture).</summary>
     public abstract string Architecture { get; }
