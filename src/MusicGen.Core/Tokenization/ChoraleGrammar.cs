@@ -12,7 +12,6 @@ internal sealed class ChoraleGrammar : ITokenGrammar
     private int _lastPitchId;
     private int _frames;
     private bool _barHasNote;
-    private int? _targetBars;
 
     public ChoraleGrammar(ChoraleTokenizer tokenizer)
     {
@@ -26,15 +25,7 @@ internal sealed class ChoraleGrammar : ITokenGrammar
 
     public bool IsFinished { get; private set; }
 
-    public int? TargetBars
-    {
-        get => _targetBars;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value ?? 0, nameof(value));
-            _targetBars = value;
-        }
-    }
+    public int? TargetBars { get; set; }
 
     private int FramesPerBar => 4 * _t.Config.FramesPerQuarter;
 
@@ -44,7 +35,7 @@ internal sealed class ChoraleGrammar : ITokenGrammar
         _lastPitchId = -1;
         _frames = 0;
         _barHasNote = false;
-        _targetBars = null;
+        TargetBars = null;
         IsFinished = false;
     }
 
@@ -105,7 +96,7 @@ internal sealed class ChoraleGrammar : ITokenGrammar
         }
 
         _mask.Apply(logits);
-        if (_targetBars is int target && !IsFinished && Bars < target)
+        if (TargetBars is int target && !IsFinished && Bars < target)
         {
             // A length target: no end yet, and no bar closes in silence (frames never sound past a bar line).
             logits[_t.Eos] = float.NegativeInfinity;

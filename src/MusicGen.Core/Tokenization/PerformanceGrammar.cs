@@ -23,7 +23,6 @@ internal sealed class PerformanceGrammar : ITokenGrammar
     private bool _afterShift;
     private bool _afterMaxShift;
     private long _steps;
-    private int? _targetBars;
 
     public PerformanceGrammar(PerformanceTokenizer tokenizer)
     {
@@ -37,15 +36,7 @@ internal sealed class PerformanceGrammar : ITokenGrammar
 
     public bool IsFinished { get; private set; }
 
-    public int? TargetBars
-    {
-        get => _targetBars;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value ?? 0, nameof(value));
-            _targetBars = value;
-        }
-    }
+    public int? TargetBars { get; set; }
 
     public void Reset()
     {
@@ -60,7 +51,7 @@ internal sealed class PerformanceGrammar : ITokenGrammar
         _afterShift = false;
         _afterMaxShift = false;
         _steps = 0;
-        _targetBars = null;
+        TargetBars = null;
         IsFinished = false;
     }
 
@@ -198,7 +189,7 @@ internal sealed class PerformanceGrammar : ITokenGrammar
             MaskSounding(_activeHi, 64, logits);
         }
 
-        if (_targetBars is int target && !IsFinished && Bars < target)
+        if (TargetBars is int target && !IsFinished && Bars < target)
         {
             logits[t.Eos] = float.NegativeInfinity; // a length target: no end yet (EOS is never the only legal token)
         }

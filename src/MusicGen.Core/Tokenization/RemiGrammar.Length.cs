@@ -8,33 +8,24 @@ namespace MusicGen.Core.Tokenization;
 /// </summary>
 internal sealed partial class RemiGrammar
 {
-    private int? _targetBars;
     private long _soundingUntil; // step at which the last-ending note so far ends
     private long _noteStart;     // step of the note being written
     private long _noteSteps;     // its duration so far (Duration tokens add up)
 
-    public int? TargetBars
-    {
-        get => _targetBars;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value ?? 0, nameof(value));
-            _targetBars = value;
-        }
-    }
+    public int? TargetBars { get; set; }
 
     /// <summary>True while a target is set and not reached.</summary>
-    private bool TargetPending => _targetBars is int target && _phase != Phase.Finished && Bars < target;
+    private bool TargetPending => TargetBars is int target && _phase != Phase.Finished && Bars < target;
 
     /// <summary>True when the target bar is known (not <see cref="int.MaxValue"/>).</summary>
-    private bool TargetKnown => _targetBars is int target && target != int.MaxValue;
+    private bool TargetKnown => TargetBars is int target && target != int.MaxValue;
 
     /// <summary>The bar being written, counted from 1 (0 before the first Bar).</summary>
     private int CurrentBar => _barTokens;
 
     private void ResetLength()
     {
-        _targetBars = null;
+        TargetBars = null;
         _soundingUntil = 0;
         _noteStart = 0;
         _noteSteps = 0;
@@ -53,7 +44,7 @@ internal sealed partial class RemiGrammar
     }
 
     /// <summary>Where the target bar ends if every bar from the current one on has <paramref name="timeSig"/>.</summary>
-    private long TargetEnd(int timeSig) => _barStart + ((long)_targetBars!.Value - CurrentBar + 1) * _t.BarSteps(timeSig);
+    private long TargetEnd(int timeSig) => _barStart + ((long)TargetBars!.Value - CurrentBar + 1) * _t.BarSteps(timeSig);
 
     private void ApplyLengthRules(Span<float> logits)
     {
