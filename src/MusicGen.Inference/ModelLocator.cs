@@ -52,6 +52,17 @@ public static class ModelLocator
     }
 
     /// <summary>
+    /// The models folder a service serves and watches: <see cref="FindModelsFolder"/>'s, or, when none holds a package
+    /// (<paramref name="found"/> false), the first folder tried, watched until one appears there.
+    /// </summary>
+    public static string ServiceModelsFolder(string? configured, out IReadOnlyList<string> tried, out bool found)
+    {
+        var folder = FindModelsFolder(configured, out tried);
+        found = folder is not null;
+        return folder ?? tried[0];
+    }
+
+    /// <summary>
     /// The package folder for <paramref name="model"/>: a path to a package folder as is, else a bare name looked
     /// for in <see cref="SearchFolders"/>.
     /// </summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MusicGen.Core.Packaging;
+using MusicGen.Inference;
 using MusicGen.Listening;
 using MusicGen.Server.Models;
 
@@ -56,7 +57,7 @@ internal sealed class ListeningOptionsValidator(IOptions<ServerOptions> server) 
             errors.Add($"{section}:Models: name at least one model (a package name in the models folder), and no blank one");
         else
         {
-            var root = ModelRegistry.ResolveRoot(server.Value.ModelsPath);
+            var root = ModelLocator.ServiceModelsFolder(server.Value.ModelsPath, out _, out _);
             var known = PackageNames(root);
             foreach (var m in o.Models.Where(m => !known.Contains(m)))
                 errors.Add($"{section}:Models: no package named '{m}' in {root} (found: {(known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal)))})");

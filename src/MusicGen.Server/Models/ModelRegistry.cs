@@ -48,9 +48,8 @@ internal sealed class ModelRegistry : IDisposable
         _options = options.Value;
         _log = log;
         _metrics = metrics;
-        var found = ModelLocator.FindModelsFolder(_options.ModelsPath, out var tried);
-        Root = found ?? tried[0];
-        if (found is null)
+        Root = ModelLocator.ServiceModelsFolder(_options.ModelsPath, out var tried, out var found);
+        if (!found)
             _log.LogWarning("No model package found; looked in {Folders}. /readyz reports not ready until one appears in {Root}.", string.Join(", ", tried), Root);
         metrics.SetVersionSource(MeasureVersions);
     }
