@@ -270,7 +270,9 @@ internal sealed class ModelRegistry : IDisposable
 
     private void Reject(string dir, string reason)
     {
-        _rejected.Add(new RejectedPackage(Path.GetFileName(dir), reason, DateTimeOffset.UtcNow));
+        // The API names folders under the models folder, never the server's paths (the log keeps the full reason).
+        var shown = reason.Replace(Root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+        _rejected.Add(new RejectedPackage(Path.GetFileName(dir), shown, DateTimeOffset.UtcNow));
         if (_rejected.Count > 50) _rejected.RemoveAt(0);
         _metrics.Package("rejected");
         _log.LogWarning("Rejected model package {Directory}: {Reason}; the previous version (if any) keeps serving", dir, reason);
