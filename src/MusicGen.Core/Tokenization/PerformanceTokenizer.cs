@@ -161,7 +161,7 @@ public sealed class PerformanceTokenizer : IMusicTokenizer
 
         var clock = TempoMap.For(score);
         var stepUs = Config.TimeShiftMs * 1000.0;
-        limits.CheckFrames((long)Math.Ceiling(clock.Microseconds(lengthTicks) / stepUs),
+        limits.CheckFrames((long)Math.Ceiling(clock.ToMicroseconds(lengthTicks) / stepUs),
             $"performance time steps ({Config.TimeShiftMs} ms each)");
         var perPitch = new List<(long Start, long End, int Vel)>[128];
         foreach (var track in score.Tracks)
