@@ -117,6 +117,12 @@ public sealed class GenerationEvent
     /// <summary>Index of the note's track in the score (for <see cref="GenerationEventKind.Note"/>).</summary>
     public int Track { get; init; }
 
+    /// <summary>General MIDI program of the note's track (for <see cref="GenerationEventKind.Note"/>).</summary>
+    public int Program { get; init; }
+
+    /// <summary>Whether the note's track is a drum track (for <see cref="GenerationEventKind.Note"/>).</summary>
+    public bool IsDrum { get; init; }
+
     /// <summary>Seconds from the start of the piece to the note's start (for <see cref="GenerationEventKind.Note"/>).</summary>
     public double StartSeconds { get; init; }
 

@@ -225,13 +225,13 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Stream_sends_tokens_notes_then_the_midi()
     {
-        using var msg = new HttpRequestMessage(HttpMethod.Post, "/v1/generate/stream") { Content = JsonContent.Create(new { tokens = 64, seed = 2, tokenBias = new Dictionary<string, float> { ["EOS"] = -1000 } }) };
+        using var msg = new HttpRequestMessage(HttpMethod.Post, "/v1/generate/stream") { Content = JsonContent.Create(new { tokens = 256, seed = 2, tokenBias = new Dictionary<string, float> { ["EOS"] = -1000 } }) };
         var resp = await Client.SendAsync(msg, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
         Assert.Equal("text/event-stream", resp.Content.Headers.ContentType?.MediaType);
         var events = await Sse.ReadAllAsync(await resp.Content.ReadAsStreamAsync());
         Assert.Equal("start", events[0].Event);
-        Assert.True(events.Count(e => e.Event == "token") == 64, string.Join("\n", events.Select(e => e.Event + " " + e.Data)));
+        Assert.True(events.Count(e => e.Event == "token") == 256, string.Join("\n", events.Select(e => e.Event + " " + e.Data)));
         Assert.Contains(events, e => e.Event == "note");
         var done = events[^1];
         Assert.Equal("done", done.Event);
@@ -239,6 +239,10 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
         Assert.NotNull(MidiFile.Read(midi));
         Assert.Equal("max_tokens", done.Data.GetProperty("finishReason").GetString());
         // Notes came before the end, while tokens were still arriving.
+        // One rule: each note is sent once, when final; together they are the notes of the finished piece.
+        var sent = events.Where(e => e.Event == "note").Select(e => e.Data.GetRawText()).ToList();
+        Assert.Equal(sent.Count, sent.Distinct().Count());
+        Assert.Equal(done.Data.GetProperty("notes").GetArrayLength(), sent.Count);
         var firstNote = events.FindIndex(e => e.Event == "note");
         var lastToken = events.FindLastIndex(e => e.Event == "token");
         Assert.True(firstNote < lastToken);

@@ -54,10 +54,10 @@ public static class GenerateCommands
             using var loaded = MusicModel.Load(ModelLocator.ResolvePackage(parse.GetValue(model)!, parse.GetValue(models)), options, new StderrLogger());
             long baseSeed = parse.GetValue(seed) ?? Random.Shared.NextInt64(1, 1L << 40);
             byte[]? primerBytes = parse.GetValue(primer) is { } p ? File.ReadAllBytes(p.FullName) : null;
-            var sequences = new List<GenerationSequence>();
+            var requests = new List<GenerationRequest>();
             for (int i = 0; i < n; i++)
             {
-                sequences.Add(loaded.CreateSequence(new GenerationRequest
+                requests.Add(new GenerationRequest
                 {
                     MaxTokens = parse.GetValue(tokens),
                     Bars = parse.GetValue(bars),
@@ -75,17 +75,20 @@ public static class GenerateCommands
                         RepetitionPenalty = parse.GetValue(penalty), NoRepeatNgramSize = parse.GetValue(ngram), Greedy = parse.GetValue(greedy),
                         UseGrammar = !parse.GetValue(noGrammar),
                     },
-                }));
+                });
             }
             var started = Stopwatch.GetTimestamp();
-            RunWithProgress(loaded, sequences, parse.GetValue(tokens), parse.GetValue(bars), parse.GetValue(seconds));
+            // The library's generator: the one continuous-batching loop, all pieces in one batch.
+            using var generator = new MusicGenerator(loaded, ownsModel: false);
+            var jobs = requests.Select(r => generator.Submit(r)).ToList();
+            var results = RunWithProgress(loaded, jobs, parse.GetValue(tokens), parse.GetValue(bars), parse.GetValue(seconds));
             var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var outFile = parse.GetValue(output)!;
             long generated = 0;
             int exit = 0;
             for (int i = 0; i < n; i++)
             {
-                var result = sequences[i].ToResult();
+                var result = results[i];
                 generated += result.Timing.GeneratedTokens;
                 var path = n == 1 ? outFile.FullName
                     : Path.Combine(outFile.DirectoryName ?? ".", $"{Path.GetFileNameWithoutExtension(outFile.Name)}-{i + 1}{outFile.Extension}");
@@ -105,12 +108,13 @@ public static class GenerateCommands
         return cmd;
     }
 
-    private static void RunWithProgress(MusicModel model, List<GenerationSequence> sequences, int? tokens, int? bars, double? seconds)
+    /// <summary>Waits for the jobs, showing their progress on an interactive terminal; returns their results in order.</summary>
+    private static GenerationResult[] RunWithProgress(MusicModel model, List<GenerationJob> jobs, int? tokens, int? bars, double? seconds)
     {
-        using var batch = model.CreateBatch(sequences.Count);
-        double Fraction(GenerationSequence s)
+        double Fraction(GenerationJob job)
         {
-            if (s.IsFinished) return 1;
+            var s = job.Sequence; // read while the loop writes it: a progress estimate only
+            if (job.Completion.IsCompleted) return 1;
             double f = 0;
             if (tokens is int t) f = Math.Max(f, s.GeneratedCount / (double)t);
             if (bars is int b) f = Math.Max(f, s.Bars / (double)b);
@@ -118,27 +122,17 @@ public static class GenerateCommands
             if (tokens is null && bars is null && seconds is null) f = s.GeneratedCount / (double)model.Options.DefaultMaxTokens;
             return Math.Min(1, f);
         }
-        void Drive(Action<double>? report)
+        var all = Task.WhenAll(jobs.Select(j => j.Completion));
+        if (!Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
-            foreach (var s in sequences) batch.Add(s);
-            int step = 0;
-            while (batch.Count > 0)
+            AnsiConsole.Progress().AutoClear(true).Start(ctx =>
             {
-                batch.Step();
-                if (report is not null && ++step % 8 == 0) report(sequences.Average(Fraction) * 100);
-            }
-            report?.Invoke(100);
+                var task = ctx.AddTask("generating", maxValue: 100);
+                while (!all.Wait(200)) task.Value = jobs.Average(Fraction) * 100;
+                task.Value = 100;
+            });
         }
-        if (Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            Drive(null);
-            return;
-        }
-        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
-        {
-            var task = ctx.AddTask("generating", maxValue: 100);
-            Drive(v => task.Value = v);
-        });
+        return all.GetAwaiter().GetResult();
     }
 
     /// <summary>Warnings and errors of the engine (e.g. the CUDA fallback) as one line each on stderr.</summary>

@@ -16,7 +16,7 @@ internal static class GenerateEndpoints
     public const string RateLimitPolicy = "generate";
     public const string TimeoutPolicy = "generate";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() };
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() };
 
     public static void MapMusicGenApi(this WebApplication app)
     {
@@ -79,244 +79,111 @@ internal static class GenerateEndpoints
 
     private static async Task<IResult> GenerateAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, IOptions<ServerOptions> options)
     {
-        var (prepared, problem) = await PrepareAsync(ctx, registry, scheduler, options.Value);
+        var (prepared, problem) = await RequestPreparation.PrepareAsync(ctx, registry, scheduler, options.Value);
         if (problem is not null) return problem;
         using var job = prepared!.Job;
-        JobResult result;
-        GenerationResult generated;
-        try
+        var (result, error) = await job.EndAsync();
+        if (error is not null)
         {
-            result = await job.Completion.Task;
-            generated = prepared.Version.Runtime.Finish(job.Sequence); // decode + MIDI, on this request's thread
-        }
-        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
-        {
-            return Results.Empty; // the client went away; its slot is already free
-        }
-        catch (Exception ex)
-        {
-            return Problems.Result(ctx, Problems.From(ex, options.Value), options.Value);
+            if (error is OperationCanceledException && ctx.RequestAborted.IsCancellationRequested)
+                return Results.Empty; // the client went away; its slot is already free
+            return Problems.Result(ctx, Problems.From(error, options.Value), options.Value);
         }
 
-        var runtime = prepared.Version.Runtime;
-        var score = generated.Score;
-        var midi = generated.Midi;
-        ctx.Response.Headers["X-MusicGen-Model"] = result.Model;
-        ctx.Response.Headers["X-MusicGen-Version"] = result.Version;
-        ctx.Response.Headers["X-MusicGen-Seed"] = prepared.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var r = result!;
+        var tokenizer = job.Version.Model.Tokenizer;
+        var generated = r.Tokens[r.PromptTokenCount..];
+        ctx.Response.Headers["X-MusicGen-Model"] = job.Version.Name;
+        ctx.Response.Headers["X-MusicGen-Version"] = job.Version.Version;
+        ctx.Response.Headers["X-MusicGen-Seed"] = r.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         if (WantsJson(ctx.Request))
         {
-            var names = new string[result.Tokens.Length];
-            for (var i = 0; i < names.Length; i++) names[i] = runtime.TokenName(result.Tokens[i]);
-            return TypedResults.Json(new GenerateResponse(result.Model, result.Version, prepared.Seed, result.FinishReason,
-                prepared.Prompt.Length, result.Tokens, names, score.TicksPerQuarter, NoteViews.From(score),
-                Convert.ToBase64String(midi), Timing(result)), Json);
+            var names = new string[generated.Length];
+            for (var i = 0; i < names.Length; i++) names[i] = tokenizer.TokenName(generated[i]);
+            return TypedResults.Json(new GenerateResponse(job.Version.Name, job.Version.Version, r.Seed, FinishReason(r.StopReason),
+                r.PromptTokenCount, generated, names, r.Score.TicksPerQuarter, NoteViews.From(r.Score),
+                Convert.ToBase64String(r.Midi), Timing(r.Timing)), Json);
         }
-        return TypedResults.File(midi, "audio/midi", $"musicgen-{result.Model}-{prepared.Seed}.mid");
+        return TypedResults.File(r.Midi, "audio/midi", $"musicgen-{job.Version.Name}-{r.Seed}.mid");
     }
 
     private static async Task StreamAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, IOptions<ServerOptions> options)
     {
-        var (prepared, problem) = await PrepareAsync(ctx, registry, scheduler, options.Value);
+        var (prepared, problem) = await RequestPreparation.PrepareAsync(ctx, registry, scheduler, options.Value);
         if (problem is not null)
         {
             await problem.ExecuteAsync(ctx);
             return;
         }
         using var job = prepared!.Job;
-        var runtime = prepared.Version.Runtime;
+        var tokenizer = job.Version.Model.Tokenizer;
+        var sequence = job.Job.Sequence;
+        var prompt = sequence.Tokens[..sequence.PromptLength].ToArray();
         var response = ctx.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         var aborted = ctx.RequestAborted;
+        var notes = new NoteStream(tokenizer, prompt);
         try
         {
-            await WriteEventAsync(response, "start", new { model = prepared.Version.Name, version = prepared.Version.Version, seed = prepared.Seed, primerTokens = prepared.Prompt.Length }, aborted);
-
-            var tokens = new List<int>(prepared.Prompt);
-            var sent = new HashSet<(int, int, int, long)>();
+            await WriteEventAsync(response, "start", new { model = job.Version.Name, version = job.Version.Version, seed = sequence.Seed, primerTokens = prompt.Length }, aborted);
+            var reader = job.Job.Tokens;
             var index = 0;
-            var decodedAt = 0;
-            await foreach (var token in job.Tokens.Reader.ReadAllAsync(aborted))
+            await foreach (var token in reader.ReadAllAsync(aborted))
             {
-                tokens.Add(token);
-                await WriteEventAsync(response, "token", new { index = index++, id = token, name = runtime.TokenName(token) }, aborted, flush: false);
-                // Notes as they appear: decode the prefix and send the notes not sent yet. The prefix is decoded
-                // again at growing intervals (every token at first, every ~3% of the length later), so a long
-                // stream costs O(n log n) decoding, not O(n^2).
-                // When tokens arrive faster than they are sent, they go out together (and notes every 16 tokens).
-                var idle = job.Tokens.Reader.Count == 0;
-                var since = index - decodedAt;
-                var decode = since >= Math.Max(1, index / 32) && (idle || since >= 16);
-                if (decode)
-                {
-                    decodedAt = index;
-                    foreach (var n in NoteViews.From(runtime.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens))))
-                        if (sent.Add((n.Track, n.Channel, n.Pitch, n.StartTick)))
-                            await WriteEventAsync(response, "note", n, aborted, flush: false);
-                }
-                if (idle || decode) await response.Body.FlushAsync(aborted);
+                await WriteEventAsync(response, "token", new { index = index++, id = token, name = tokenizer.TokenName(token) }, aborted, flush: false);
+                // When tokens arrive faster than they are sent, they go out together.
+                var caughtUp = reader.Count == 0;
+                var final = notes.Add(token, caughtUp);
+                foreach (var n in final) await WriteEventAsync(response, "note", NoteViews.Of(n), aborted, flush: false);
+                if (caughtUp || final.Count > 0) await response.Body.FlushAsync(aborted);
             }
-            var result = await job.Completion.Task;
-            var generated = runtime.Finish(job.Sequence);
-            var score = generated.Score;
-            var midi = generated.Midi;
-            await WriteEventAsync(response, "done", new
-            {
-                model = result.Model, version = result.Version, seed = prepared.Seed, finishReason = result.FinishReason,
-                tokens = result.Tokens.Length, ticksPerQuarter = score.TicksPerQuarter, notes = NoteViews.From(score),
-                midi = Convert.ToBase64String(midi), timing = Timing(result),
-            }, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // Client gone: the job's token is linked to RequestAborted, the scheduler frees the slot within one step.
+            // Client gone: the job's token is linked to RequestAborted, the loop frees the slot within one step.
         }
-        catch (Exception ex)
+        catch (Exception)
         {
-            var failure = Problems.From(ex, options.Value);
-            try { await WriteEventAsync(response, "error", failure, CancellationToken.None); }
-            catch (Exception) when (aborted.IsCancellationRequested) { }
+            // The job failed: its error is answered below, from its completion.
         }
-        finally
-        {
-            // Never dispose the job before the scheduler let go of it.
-            try { await job.Completion.Task; } catch (Exception) { }
-        }
-    }
-
-    private sealed record Prepared(GenerationJob Job, ModelVersion Version, int[] Prompt, long Seed);
-
-    private static async Task<(Prepared?, IResult?)> PrepareAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, ServerOptions options)
-    {
-        var (request, primerFile, problem) = await ReadRequestAsync(ctx, options);
-        if (problem is not null) return (null, problem);
-        var errors = RequestValidation.Validate(request!, options, out var sampling, out var seed, out var primer);
-        primer ??= primerFile;
-
-        var name = request!.Model ?? registry.DefaultModel;
-        if (name is null)
-            return (null, Unavailable("No model is loaded yet", "the models folder has no loaded package yet", options));
-        var known = registry.List();
-        if (!known.Any(m => m.Name == name))
-            errors["model"] = [$"unknown model '{name}'; known: {(known.Count == 0 ? "(none)" : string.Join(", ", known.Select(m => m.Name)))}"];
-        if (errors.Count > 0) return (null, TypedResults.Problem(Problems.Validation(errors)));
-
-        ModelVersion? version;
-        if (request.Version is { } pinned)
-        {
-            version = registry.FindLoaded(name, pinned);
-            if (version is null || !version.TryAcquire())
-                return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [$"version '{pinned}' of '{name}' is not loaded (activate it first)"] }));
-        }
-        else
-        {
-            version = registry.AcquireActive(name);
-            if (version is null) return (null, Unavailable("Model not loaded", $"model '{name}' has no active version yet", options));
-        }
-
-        var owned = true;
+        var (result, error) = await job.EndAsync(); // it always ends; the version reference is given back after
+        if (aborted.IsCancellationRequested) return;
         try
         {
-            var d = version.Description;
-            var limit = Math.Min(options.MaxTokens, d.ContextLength);
-            if (request.Tokens is { } t && t >= d.ContextLength)
-                return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tokens"] = [$"tokens = {t} does not fit: model '{name}' has a context of {d.ContextLength} tokens (prompt included)"] }, title: "Invalid generation request"));
-            var maxTokens = request.Tokens ?? (request.Bars is null && request.Seconds is null ? Math.Min(RequestValidation.DefaultTokens, limit) : limit);
-
-            Dictionary<int, float>? bias = null;
-            if (request.TokenBias is { Count: > 0 })
+            if (error is not null)
             {
-                bias = [];
-                foreach (var (key, value) in request.TokenBias)
-                {
-                    int? id = int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : version.Runtime.TokenId(key);
-                    if (id is null || id < 0 || id >= d.VocabularySize || !float.IsFinite(value))
-                        return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tokenBias"] = [$"tokenBias: '{key}' = {value} is not a token of model '{name}' with a finite bias"] }, title: "Invalid generation request"));
-                    bias[id.Value] = value <= -1000 ? float.NegativeInfinity : value;
-                }
+                await WriteEventAsync(response, "error", Problems.From(error, options.Value), CancellationToken.None);
+                return;
             }
-
-            IDecodeSequence sequence;
-            try
+            var r = result!;
+            // The notes not sent yet (the one rule: each note once, when final), then the whole piece.
+            foreach (var n in notes.Finish(r.Score)) await WriteEventAsync(response, "note", NoteViews.Of(n), aborted, flush: false);
+            await WriteEventAsync(response, "done", new
             {
-                sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, maxTokens, request.Bars, request.Seconds, seed, primer, bias));
-            }
-            catch (Exception ex)
-            {
-                // Typed: a bad primer or input limit is a 400 naming the field, out of memory a 503, ...
-                return (null, Problems.Result(ctx, Problems.From(ex, options, input: true), options));
-            }
-
-            var job = new GenerationJob(version, sequence, options.RequestDeadline, ctx.RequestAborted);
-            try
-            {
-                scheduler.Submit(job);
-            }
-            catch (Exception ex) when (ex is QueueFullException or ServiceStoppingException)
-            {
-                job.Dispose();
-                return (null, Problems.Result(ctx, Problems.From(ex, options), options));
-            }
-            owned = false; // the job holds the reference now
-            return (new Prepared(job, version, sequence.Prompt, seed), null);
+                model = job.Version.Name, version = job.Version.Version, seed = r.Seed, finishReason = FinishReason(r.StopReason),
+                tokens = r.Tokens.Length - r.PromptTokenCount, ticksPerQuarter = r.Score.TicksPerQuarter, notes = NoteViews.From(r.Score),
+                midi = Convert.ToBase64String(r.Midi), timing = Timing(r.Timing),
+            }, aborted);
         }
-        finally
+        catch (Exception) when (aborted.IsCancellationRequested)
         {
-            if (owned) version.Release();
         }
     }
 
-    private static async Task<(GenerateRequest?, byte[]?, IResult?)> ReadRequestAsync(HttpContext ctx, ServerOptions options)
+    /// <summary>Why generation stopped, as the API spells it.</summary>
+    internal static string FinishReason(StopReason reason) => reason switch
     {
-        var req = ctx.Request;
-        if (req.ContentLength is { } len && len > options.MaxRequestBodyBytes)
-            return (null, null, TooLarge(options));
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        try
-        {
-            if (req.HasFormContentType)
-            {
-                var form = await req.ReadFormAsync(ctx.RequestAborted);
-                var r = RequestValidation.FromForm(form, errors, out var file);
-                return errors.Count > 0 ? (null, null, TypedResults.Problem(Problems.Validation(errors))) : (r, file, null);
-            }
-            if (req.ContentLength == 0 || (req.ContentLength is null && !req.Headers.ContainsKey(HeaderNames.TransferEncoding)))
-                return (new GenerateRequest(), null, null);
-            if (!req.HasJsonContentType())
-                return (null, null, TypedResults.Problem(statusCode: 415, title: "Unsupported media type", detail: "send application/json or multipart/form-data"));
-            using var doc = await JsonDocument.ParseAsync(req.Body, new JsonDocumentOptions { MaxDepth = 16 }, ctx.RequestAborted);
-            var body = StrictJson.Bind<GenerateRequest>(doc.RootElement, Json, errors);
-            return body is null ? (null, null, TypedResults.Problem(Problems.Validation(errors))) : (body, null, null);
-        }
-        catch (JsonException ex)
-        {
-            var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : "";
-            return (null, null, TypedResults.Problem(Problems.Field("body", $"the body is not valid JSON{where}")));
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, null, TooLarge(options));
-        }
-        catch (Exception ex) when (ctx.RequestAborted.IsCancellationRequested || ex is BadHttpRequestException or IOException)
-        {
-            // The client went away or stopped sending mid-body: nothing to log as a server error.
-            return (null, null, TypedResults.Problem(Problems.Field("body", "the request body ended before it was complete")));
-        }
-        catch (InvalidDataException ex)
-        {
-            return (null, null, TypedResults.Problem(Problems.Field("body", ex.Message)));
-        }
-    }
-
-    private static ProblemHttpResult TooLarge(ServerOptions options) =>
-        TypedResults.Problem(statusCode: 413, title: "Request body too large", detail: $"the body limit is {options.MaxRequestBodyBytes} bytes");
-
-    private static ProblemHttpResult Unavailable(string title, string detail, ServerOptions options) =>
-        TypedResults.Problem(statusCode: 503, title: title, detail: detail,
-            extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = options.RetryAfterSeconds });
+        StopReason.MaxTokens => "max_tokens",
+        StopReason.EndOfSequence => "eos",
+        StopReason.Bars => "bars",
+        StopReason.Seconds => "seconds",
+        StopReason.ContextFull => "context",
+        StopReason.Cancelled => "cancelled",
+        var other => other.ToString().ToLowerInvariant(),
+    };
 
     private static bool WantsJson(HttpRequest request)
     {
@@ -325,11 +192,8 @@ internal static class GenerateEndpoints
         return false;
     }
 
-    private static TimingView Timing(JobResult r)
-    {
-        var decode = r.TotalSeconds - r.QueueSeconds;
-        return new TimingView(r.QueueSeconds, r.TimeToFirstTokenSeconds, r.TotalSeconds, decode > 0 ? r.Tokens.Length / decode : 0);
-    }
+    private static TimingView Timing(GenerationTiming t) =>
+        new(t.Queued.TotalSeconds, (t.Queued + t.Prefill).TotalSeconds, t.Total.TotalSeconds, t.TokensPerSecond);
 
     private static async Task WriteEventAsync<T>(HttpResponse response, string name, T data, CancellationToken cancel, bool flush = true)
     {

@@ -1,5 +1,5 @@
 using System.Globalization;
-using MusicGen.Server.Engine;
+using MusicGen.Inference;
 
 namespace MusicGen.Server.Api;
 
@@ -57,7 +57,7 @@ internal static class RequestValidation
 {
     public const int DefaultTokens = 256;
 
-    public static Dictionary<string, string[]> Validate(GenerateRequest r, ServerOptions options, out SamplingSettings? sampling, out long seed, out byte[]? primer)
+    public static Dictionary<string, string[]> Validate(GenerateRequest r, ServerOptions options, out SamplingOptions? sampling, out long seed, out byte[]? primer)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         void Add(string field, string message) => errors[field] = [message];
@@ -87,13 +87,15 @@ internal static class RequestValidation
         }
 
         seed = r.Seed ?? Random.Shared.NextInt64(0, long.MaxValue);
-        sampling = errors.Count > 0 ? null : new SamplingSettings(
-            greedy ? 1f : r.Temperature ?? 1f,
-            r.TopK ?? 0,
-            r.TopP ?? 1f,
-            r.MinP ?? 0f,
-            r.RepetitionPenalty ?? 1f,
-            greedy);
+        sampling = errors.Count > 0 ? null : new SamplingOptions
+        {
+            Temperature = greedy ? 1f : r.Temperature ?? 1f,
+            TopK = r.TopK ?? 0,
+            TopP = r.TopP ?? 1f,
+            MinP = r.MinP ?? 0f,
+            RepetitionPenalty = r.RepetitionPenalty ?? 1f,
+            Greedy = greedy,
+        };
         return errors;
     }
 

@@ -1,4 +1,5 @@
 using MusicGen.Core.Music;
+using MusicGen.Inference;
 
 namespace MusicGen.Server.Api;
 
@@ -19,4 +20,8 @@ internal static class NoteViews
         list.Sort((a, b) => a.StartTick != b.StartTick ? a.StartTick.CompareTo(b.StartTick) : a.Pitch.CompareTo(b.Pitch));
         return list;
     }
+
+    /// <summary>A streamed note (<see cref="GenerationEventKind.Note"/>).</summary>
+    public static NoteView Of(GenerationEvent e) =>
+        new(e.Track, e.Program, e.IsDrum, e.Note.Channel, e.Note.Pitch, e.Note.Velocity, e.Note.Start, e.Note.End, e.StartSeconds, e.EndSeconds);
 }

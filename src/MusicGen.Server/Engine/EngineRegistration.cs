@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using MusicGen.Inference;
 
 namespace MusicGen.Server.Engine;
@@ -8,7 +7,7 @@ internal static class EngineRegistration
     /// <summary>Configuration section of the engine's <see cref="InferenceOptions"/> (threads, provider, graph).</summary>
     public const string Section = "MusicGen:Inference";
 
-    /// <summary>Registers the model loader backed by MusicGen.Inference, with options validated at start.</summary>
+    /// <summary>Registers the engine's options, validated at start (the registry loads packages with them).</summary>
     public static IServiceCollection AddMusicGenEngine(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<InferenceOptions>()
@@ -16,8 +15,6 @@ internal static class EngineRegistration
             // The server loads every package of its registry, so ModelPath (one package) is not needed here.
             .Validate(o => o.Validate().Count == 0, "invalid MusicGen:Inference options (ExecutionProvider cpu|cuda, threads >= 0, GraphOptimization all|extended|basic|disabled)")
             .ValidateOnStart();
-        services.AddSingleton<IModelLoader>(sp => new InferenceModelLoader(
-            sp.GetRequiredService<IOptions<InferenceOptions>>().Value, sp.GetRequiredService<ILoggerFactory>(), sp.GetService<GenerationObserver>()));
         return services;
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using MusicGen.Inference;
-using MusicGen.Server.Engine;
 using MusicGen.Server.Telemetry;
 
 namespace MusicGen.Server.Models;
@@ -31,7 +30,8 @@ internal enum ActivationOutcome { Activated, UnknownModel, UnknownVersion, Faile
 /// </summary>
 internal sealed class ModelRegistry : IDisposable
 {
-    private readonly IModelLoader _loader;
+    private readonly InferenceOptions _engine;
+    private readonly ILoggerFactory _loggers;
     private readonly ServerOptions _options;
     private readonly ILogger<ModelRegistry> _log;
     private readonly ServerMetrics _metrics;
@@ -40,11 +40,13 @@ internal sealed class ModelRegistry : IDisposable
     private readonly Dictionary<string, Entry> _models = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PackageFolder> _disk = new(StringComparer.Ordinal); // by full directory path
     private readonly List<RejectedPackage> _rejected = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<MusicModel, ModelVersion> _byModel = new();
     private bool _initialScanDone;
 
-    public ModelRegistry(IModelLoader loader, IOptions<ServerOptions> options, ILogger<ModelRegistry> log, ServerMetrics metrics)
+    public ModelRegistry(IOptions<InferenceOptions> engine, ILoggerFactory loggers, IOptions<ServerOptions> options, ILogger<ModelRegistry> log, ServerMetrics metrics)
     {
-        _loader = loader;
+        _engine = engine.Value;
+        _loggers = loggers;
         _options = options.Value;
         _log = log;
         _metrics = metrics;
@@ -216,14 +218,15 @@ internal sealed class ModelRegistry : IDisposable
         await _loadLock.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
-            IModelRuntime? runtime = null;
+            MusicModel? runtime = null;
             try
             {
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                runtime = await Task.Run(() => _loader.Load(dir), cancel).ConfigureAwait(false);
+                runtime = await Task.Run(() => MusicModel.Load(dir, _engine, _loggers.CreateLogger<MusicModel>()), cancel).ConfigureAwait(false);
                 var loadSeconds = sw.Elapsed.TotalSeconds;
                 await Task.Run(() => SmokeTest(runtime), cancel).ConfigureAwait(false);
                 var version = new ModelVersion(runtime, dir, fingerprint, OnUnloaded);
+                _byModel[runtime] = version;
                 lock (_gate)
                 {
                     if (!_models.TryGetValue(version.Name, out var e)) _models[version.Name] = e = new Entry();
@@ -257,15 +260,15 @@ internal sealed class ModelRegistry : IDisposable
         }
     }
 
-    private void SmokeTest(IModelRuntime runtime)
+    /// <summary>A short generation through a batch of one, decoded and written as MIDI: the package really works.</summary>
+    private void SmokeTest(MusicModel model)
     {
-        using var batch = runtime.CreateBatch(1);
-        var seq = runtime.CreateSequence(new GenerationSpec(new SamplingSettings(1f, 0, 1f, 0f, 1f, Greedy: false), _options.SmokeTokens, null, null, Seed: 1, PrimerMidi: null));
-        batch.Join(seq);
-        for (var i = 0; i < _options.SmokeTokens && !seq.IsFinished; i++) batch.Step();
-        batch.Leave(seq);
-        if (seq.Generated == 0) throw new InvalidOperationException("smoke test: the model generated no token");
-        _ = runtime.Finish(seq).Midi;
+        using var batch = model.CreateBatch(1);
+        var seq = model.CreateSequence(new GenerationRequest { MaxTokens = _options.SmokeTokens, Seed = 1 });
+        batch.Add(seq);
+        while (batch.Count > 0) batch.Step();
+        if (seq.GeneratedCount == 0) throw new InvalidOperationException("smoke test: the model generated no token");
+        _ = seq.ToResult().Midi;
     }
 
     private void Reject(string dir, string reason)
@@ -296,8 +299,12 @@ internal sealed class ModelRegistry : IDisposable
         }
     }
 
+    /// <summary>The loaded version that serves <paramref name="model"/>, or null once it unloaded.</summary>
+    public ModelVersion? VersionOf(MusicModel model) => _byModel.GetValueOrDefault(model);
+
     private void OnUnloaded(ModelVersion v)
     {
+        _byModel.TryRemove(v.Model, out _);
         lock (_gate)
             if (_models.TryGetValue(v.Name, out var e)) e.Draining.Remove(v);
         _log.LogInformation("Unloaded {Model} version {Version} (drained)", v.Name, v.Version);

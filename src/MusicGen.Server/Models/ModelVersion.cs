@@ -1,4 +1,4 @@
-using MusicGen.Server.Engine;
+using MusicGen.Inference;
 
 namespace MusicGen.Server.Models;
 
@@ -15,8 +15,12 @@ internal enum VersionState
     Unloaded,
 }
 
+/// <summary>What the service shows about a loaded package.</summary>
+internal sealed record ModelDescription(
+    string Name, string Version, string Architecture, int ContextLength, string Tokenizer, int VocabularySize, string Graph, string Provider);
+
 /// <summary>
-/// One loaded version of a model: its runtime plus a reference count. The registry holds one reference while it
+/// One loaded version of a model: its engine model plus a reference count. The registry holds one reference while it
 /// keeps the version; each request holds one from admission to its last token. The runtime is disposed when the
 /// count reaches zero after the registry let go, so in-flight requests always finish on the version they started with.
 /// </summary>
@@ -27,18 +31,22 @@ internal sealed class ModelVersion
     private int _requests;
     private int _released;
 
-    public ModelVersion(IModelRuntime runtime, string directory, string fingerprint, Action<ModelVersion> onUnloaded)
+    public ModelVersion(MusicModel model, string directory, string fingerprint, Action<ModelVersion> onUnloaded)
     {
-        Runtime = runtime;
+        Model = model;
+        var p = model.Package;
+        Description = new ModelDescription(p.Name, p.Version, p.Architecture, model.MaxSequenceLength, model.Tokenizer.Kind,
+            p.VocabularySize, model.DefaultVariant, model.ExecutionProvider);
         Directory = directory;
         Fingerprint = fingerprint;
         _onUnloaded = onUnloaded;
         LoadedUtc = DateTimeOffset.UtcNow;
     }
 
-    public IModelRuntime Runtime { get; }
+    /// <summary>The loaded package (sessions, tokenizer); disposed when the version unloads.</summary>
+    public MusicModel Model { get; }
 
-    public ModelDescription Description => Runtime.Description;
+    public ModelDescription Description { get; }
 
     public string Name => Description.Name;
 
@@ -93,7 +101,7 @@ internal sealed class ModelVersion
     private void Unload()
     {
         State = VersionState.Unloaded;
-        Runtime.Dispose();
+        Model.Dispose();
         _onUnloaded(this);
     }
 }

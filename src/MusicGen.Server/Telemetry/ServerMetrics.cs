@@ -15,8 +15,8 @@ internal sealed class ServerMetrics : IDisposable
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _stepSeconds;
     private readonly Counter<long> _packages;
-    private long _queueDepth;
-    private long _activeSequences;
+    private Func<int> _queueDepth = () => 0;
+    private Func<int> _activeSequences = () => 0;
     private long _lastBatchSize;
     private Func<IEnumerable<Measurement<int>>> _versions = () => [];
 
@@ -32,23 +32,20 @@ internal sealed class ServerMetrics : IDisposable
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
         _stepSeconds = _meter.CreateHistogram("musicgen.step.duration", "s", "Wall time of one batched decode step.", advice: seconds);
         _packages = _meter.CreateCounter<long>("musicgen.packages", "{package}", "Packages looked at by the registry, by outcome (loaded, rejected).");
-        _meter.CreateObservableGauge("musicgen.queue.depth", () => Interlocked.Read(ref _queueDepth), "{request}", "Requests waiting for a batch slot.");
-        _meter.CreateObservableGauge("musicgen.batch.active", () => Interlocked.Read(ref _activeSequences), "{sequence}", "Sequences holding a batch slot now.");
+        _meter.CreateObservableGauge("musicgen.queue.depth", () => _queueDepth(), "{request}", "Requests waiting for a batch slot.");
+        _meter.CreateObservableGauge("musicgen.batch.active", () => _activeSequences(), "{sequence}", "Sequences holding a batch slot now.");
         _meter.CreateObservableGauge("musicgen.batch.last_size", () => Interlocked.Read(ref _lastBatchSize), "{sequence}", "Size of the most recent decode step.");
         _meter.CreateObservableGauge("musicgen.model.versions", () => _versions(), "{version}", "Loaded model versions by name and state.");
     }
 
-    /// <summary>Requests waiting now.</summary>
-    public long QueueDepth => Interlocked.Read(ref _queueDepth);
-
-    /// <summary>Sequences in batches now.</summary>
-    public long ActiveSequences => Interlocked.Read(ref _activeSequences);
+    /// <summary>Where the queue depth and the active sequences are read (the generation loop).</summary>
+    public void SetLoadSource(Func<int> queueDepth, Func<int> activeSequences)
+    {
+        _queueDepth = queueDepth;
+        _activeSequences = activeSequences;
+    }
 
     public void SetVersionSource(Func<IEnumerable<Measurement<int>>> source) => _versions = source;
-
-    public void QueueChanged(int delta) => Interlocked.Add(ref _queueDepth, delta);
-
-    public void ActiveChanged(int delta) => Interlocked.Add(ref _activeSequences, delta);
 
     public void Request(string model, string outcome) =>
         _requests.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("outcome", outcome));
