@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using MusicGen.Core.Music;
 using MusicGen.Server.Api;
-using MusicGen.Server.Engine;
+using MusicGen.Inference;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
 
@@ -32,21 +32,12 @@ internal sealed class ListeningGenerator(ModelRegistry registry, GenerationSched
             throw new InvalidOperationException("listening generation request is invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
 
         var version = registry.AcquireActive(model) ?? throw new ModelUnavailableException(model);
-        GenerationJob job;
+        ServiceJob job;
         try
         {
             var limit = Math.Min(o.MaxTokens, version.Description.ContextLength);
-            var sequence = version.Runtime.CreateSequence(new GenerationSpec(sampling!, limit, null, seconds, seed, null));
-            job = new GenerationJob(version, sequence, o.RequestDeadline, cancel);
-            try
-            {
-                scheduler.Submit(job);
-            }
-            catch
-            {
-                job.Dispose();
-                throw;
-            }
+            var sequence = version.Model.CreateSequence(new GenerationRequest { MaxTokens = limit, Seconds = seconds, Seed = seed, Sampling = sampling! });
+            job = scheduler.Submit(version, sequence, cancel);
         }
         catch
         {
@@ -54,20 +45,12 @@ internal sealed class ListeningGenerator(ModelRegistry registry, GenerationSched
             throw;
         }
 
-        // From here the job holds the version reference and releases it when it completes.
-        try
+        // From here the job holds the version reference and gives it back when disposed (the job always ends).
+        using (job)
         {
-            var result = await job.Completion.Task;
-            var prompt = job.Sequence.Prompt;
-            var all = new int[prompt.Length + result.Tokens.Length];
-            prompt.CopyTo(all, 0);
-            result.Tokens.CopyTo(all, prompt.Length);
-            return (version.Runtime.Decode(all), result.Version);
-        }
-        finally
-        {
-            try { await job.Completion.Task; } catch (Exception) { /* reported above */ }
-            job.Dispose();
+            var (result, error) = await job.EndAsync();
+            if (error is not null) throw error;
+            return (result!.Score, version.Version);
         }
     }
 }
