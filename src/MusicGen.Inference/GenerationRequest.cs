@@ -88,27 +88,48 @@ public sealed class GenerationRequest
     /// </summary>
     public bool SlideWindow { get; set; } = true;
 
-    /// <summary>Checks the request's own fields; returns the problems found.</summary>
-    public IReadOnlyList<string> Validate(int maxTokensLimit, int? vocabularySize = null)
+    /// <summary>
+    /// Token biases by token name as the tokenizer spells it (e.g. <c>EOS</c>, <c>Pitch_60</c>) or by id in digits,
+    /// resolved when the sequence is made and added to <see cref="SamplingOptions.TokenBias"/>; a bias of
+    /// <see cref="GenerationOptions.BanBias"/> or less bans the token.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? TokenBiasNames { get; set; }
+
+    /// <summary>Checks the request's own fields; returns the problems found (each names its option).</summary>
+    public IReadOnlyList<string> Validate(int maxTokensLimit, int? vocabularySize = null) => [.. Check(maxTokensLimit, vocabularySize).Values];
+
+    /// <summary>
+    /// Checks the request's own fields against the limits of <see cref="GenerationOptions"/>; returns the problems
+    /// keyed by option name (<c>tokens</c>, <c>topP</c>, ...), empty when valid.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Check(int maxTokensLimit, int? vocabularySize = null)
     {
-        var errors = new List<string>();
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         if (MaxTokens is int t && (t < 1 || t > maxTokensLimit))
-            errors.Add($"{nameof(MaxTokens)} must be in 1..{maxTokensLimit} (got {t}).");
-        if (Bars is int b && (b < 1 || b > 10_000)) errors.Add($"{nameof(Bars)} must be in 1..10000 (got {b}).");
-        if (Seconds is double s && !(s > 0 && s <= 86_400)) errors.Add($"{nameof(Seconds)} must be in (0, 86400] (got {s}).");
-        if (MaxPrimerTokens is int p && p < 1) errors.Add($"{nameof(MaxPrimerTokens)} must be >= 1 (got {p}).");
-        if (TempoBpm is int bpm && (bpm < 1 || bpm > 1000)) errors.Add($"{nameof(TempoBpm)} must be in 1..1000 (got {bpm}).");
-        if (Program is int prog && (prog < 0 || prog > 127)) errors.Add($"{nameof(Program)} must be in 0..127 (got {prog}).");
+            errors["tokens"] = $"tokens must be in 1..{maxTokensLimit} (got {t}).";
+        GenerationOptions.CheckRange(errors, "bars", Bars);
+        GenerationOptions.CheckRange(errors, "seconds", Seconds);
+        GenerationOptions.CheckRange(errors, "tempo", TempoBpm);
+        GenerationOptions.CheckRange(errors, "program", Program);
+        if (MaxPrimerTokens is int p && p < 1) errors["maxPrimerTokens"] = $"maxPrimerTokens must be >= 1 (got {p}).";
         if ((TempoBpm is not null || TimeSignature is not null || Program is not null) && (PrimerMidi is not null || Primer is not null))
-            errors.Add($"{nameof(TempoBpm)}, {nameof(TimeSignature)} and {nameof(Program)} start a piece; with a primer, the primer sets them.");
-        if (PrimerMidi is not null && Primer is not null) errors.Add($"Give either {nameof(PrimerMidi)} or {nameof(Primer)}, not both.");
-        if (Sampling is null) errors.Add($"{nameof(Sampling)} is required.");
-        else errors.AddRange(Sampling.Validate(vocabularySize).Select(e => $"{nameof(Sampling)}.{e}"));
-        if (PrefixTokenIds is not null && vocabularySize is int v)
+            errors.TryAdd("primer", "tempo, meter and program start a piece; with a primer, the primer sets them.");
+        if (PrimerMidi is not null && Primer is not null) errors.TryAdd("primer", $"Give either {nameof(PrimerMidi)} or {nameof(Primer)}, not both.");
+        if (Sampling is null) errors["sampling"] = $"{nameof(Sampling)} is required.";
+        else foreach (var (k, v) in Sampling.Check(vocabularySize)) errors.TryAdd(k, v);
+        if (PrefixTokenIds is not null && vocabularySize is int vocab)
         {
             foreach (var id in PrefixTokenIds)
-                if (id < 0 || id >= v) errors.Add($"{nameof(PrefixTokenIds)} holds {id}, outside the vocabulary of {v}.");
+                if (id < 0 || id >= vocab) errors.TryAdd("prefix", $"prefix holds token id {id}, outside the vocabulary of {vocab}.");
         }
         return errors;
+    }
+
+    /// <summary>A copy with other sampling options (the engine's own, with resolved token biases).</summary>
+    internal GenerationRequest WithSampling(SamplingOptions sampling)
+    {
+        var copy = (GenerationRequest)MemberwiseClone();
+        copy.Sampling = sampling;
+        return copy;
     }
 }

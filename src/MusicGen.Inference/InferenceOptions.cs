@@ -89,7 +89,7 @@ public sealed class InferenceOptions
     public int MaxSequenceLength { get; set; }
 
     /// <summary>Default number of tokens to generate when a request sets no length.</summary>
-    public int DefaultMaxTokens { get; set; } = 512;
+    public int DefaultMaxTokens { get; set; } = GenerationOptions.DefaultTokens;
 
     /// <summary>Largest number of tokens one request may ask for.</summary>
     public int MaxTokensLimit { get; set; } = 16_384;

@@ -185,15 +185,16 @@ public sealed class MusicModel : IDisposable
     public GenerationSequence CreateSequence(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = request.Validate(Options.MaxTokensLimit, Package.VocabularySize);
-        if (errors.Count > 0) throw new ArgumentException("Invalid generation request: " + string.Join(" ", errors), nameof(request));
+        var errors = request.Check(Options.MaxTokensLimit, Package.VocabularySize);
+        if (errors.Count > 0) throw new InvalidGenerationRequestException(errors);
+        if (request.TokenBiasNames is { Count: > 0 }) request = request.WithSampling(ResolveBias(request));
         var tokenizer = Tokenizer;
         var prompt = BuildPrompt(request, out _, out var repairs);
         if (prompt.Count >= MaxSequenceLength)
         {
             var message = $"The prompt (BOS + primer + prefix) has {prompt.Count} tokens; at most {MaxSequenceLength - 1} fit this model's context. Set MaxPrimerTokens.";
             if (request.PrimerMidi is not null || request.Primer is not null) throw new PrimerException(message);
-            throw new ArgumentException(message, nameof(request));
+            throw new ArgumentException(message, "prefix");
         }
         int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
         long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
@@ -246,8 +247,8 @@ public sealed class MusicModel : IDisposable
                 catch (KeyNotFoundException)
                 {
                     throw new ArgumentException(
-                        $"PrefixTokens: '{name}' is not a token of this model's '{tokenizer.Kind}' tokenizer (e.g. {string.Join(", ", Enumerable.Range(0, Math.Min(8, tokenizer.VocabularySize)).Select(tokenizer.TokenName))} ...).",
-                        nameof(request));
+                        $"prefix: '{name}' is not a token of this model's '{tokenizer.Kind}' tokenizer (e.g. {string.Join(", ", Enumerable.Range(0, Math.Min(8, tokenizer.VocabularySize)).Select(tokenizer.TokenName))} ...).",
+                        "prefix");
                 }
             }
         }
@@ -277,7 +278,7 @@ public sealed class MusicModel : IDisposable
                     var legal = Enumerable.Range(0, mask.Length).Where(j => !float.IsNegativeInfinity(mask[j])).Take(6).Select(tokenizer.TokenName);
                     throw new ArgumentException(
                         $"Forced token '{tokenizer.TokenName(t)}' (prefix position {i - forcedStart}) cannot follow {before} in the '{tokenizer.Kind}' grammar; legal next: {string.Join(", ", legal)} ...",
-                        "request");
+                        "prefix");
                 }
             }
             grammar.Accept(t);
@@ -296,16 +297,37 @@ public sealed class MusicModel : IDisposable
             }
             catch (KeyNotFoundException)
             {
-                throw new ArgumentException($"{field}: the '{tokenizer.Kind}' tokenizer has no token '{name}', so it cannot express this.", "request");
+                throw new ArgumentException($"{field}: the '{tokenizer.Kind}' tokenizer has no token '{name}', so it cannot express this.", field.Split(',')[0]);
             }
         }
-        var asked = string.Join(", ", new[] { request.TempoBpm is null ? null : "TempoBpm", request.TimeSignature is null ? null : "TimeSignature", request.Program is null ? null : "Program" }.OfType<string>());
+        var asked = string.Join(", ", new[] { request.TempoBpm is null ? null : "tempo", request.TimeSignature is null ? null : "meter", request.Program is null ? null : "program" }.OfType<string>());
         var tokens = new List<int> { Id("Bar", asked) };
-        if (request.TimeSignature is { } ts) tokens.Add(Id("TimeSig_" + ts.Trim(), nameof(request.TimeSignature)));
+        if (request.TimeSignature is { } ts) tokens.Add(Id("TimeSig_" + ts.Trim(), "meter"));
         tokens.Add(Id("Position_0", asked));
-        if (request.TempoBpm is int bpm) tokens.Add(Id("Tempo_" + bpm.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.TempoBpm)));
-        if (request.Program is int program) tokens.Add(Id("Program_" + program.ToString(System.Globalization.CultureInfo.InvariantCulture), nameof(request.Program)));
+        if (request.TempoBpm is int bpm) tokens.Add(Id("Tempo_" + bpm.ToString(System.Globalization.CultureInfo.InvariantCulture), "tempo"));
+        if (request.Program is int program) tokens.Add(Id("Program_" + program.ToString(System.Globalization.CultureInfo.InvariantCulture), "program"));
         return tokens;
+    }
+
+    /// <summary>The request's sampling options with its token biases by name (or id in digits) resolved and added.</summary>
+    private SamplingOptions ResolveBias(GenerationRequest request)
+    {
+        var sampling = request.Sampling.Clone();
+        var bias = new Dictionary<int, float>(request.Sampling.TokenBias ?? new Dictionary<int, float>());
+        foreach (var (key, value) in request.TokenBiasNames!)
+        {
+            int? id = int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+            if (id is null)
+            {
+                try { id = Tokenizer.TokenId(key); }
+                catch (KeyNotFoundException) { }
+            }
+            if (id is null || id < 0 || id >= Package.VocabularySize || float.IsNaN(value) || float.IsPositiveInfinity(value))
+                throw new InvalidGenerationRequestException(new Dictionary<string, string> { ["tokenBias"] = $"tokenBias: '{key}' = {value} is not a token of this model's '{Tokenizer.Kind}' tokenizer with a finite bias." });
+            bias[id.Value] = value <= GenerationOptions.BanBias ? float.NegativeInfinity : value;
+        }
+        sampling.TokenBias = bias;
+        return sampling;
     }
 
     /// <summary>Closes the sessions.</summary>

@@ -6,7 +6,7 @@ namespace MusicGen.Inference;
 /// </summary>
 public sealed class SamplingOptions
 {
-    /// <summary>Softmax temperature (&gt; 0; default 1). Ignored when <see cref="Greedy"/> is set.</summary>
+    /// <summary>Softmax temperature (&gt;= 0; default 1); 0 means greedy, as <see cref="Greedy"/>.</summary>
     public float Temperature { get; set; } = 1.0f;
 
     /// <summary>Keep only the K most likely tokens (0 = off).</summary>
@@ -30,7 +30,7 @@ public sealed class SamplingOptions
     /// <summary>Never repeat an n-gram of this size already in the sequence (0 = off; at least 2 when on).</summary>
     public int NoRepeatNgramSize { get; set; }
 
-    /// <summary>Always take the most likely token (deterministic without a seed).</summary>
+    /// <summary>Always take the most likely token (deterministic without a seed); the same as temperature 0.</summary>
     public bool Greedy { get; set; }
 
     /// <summary>Added to the logit of each listed token id before sampling (negative infinity bans a token).</summary>
@@ -40,26 +40,31 @@ public sealed class SamplingOptions
     public bool UseGrammar { get; set; } = true;
 
     /// <summary>Checks every field against <paramref name="vocabularySize"/> (when known); returns the problems found.</summary>
-    public IReadOnlyList<string> Validate(int? vocabularySize = null)
+    public IReadOnlyList<string> Validate(int? vocabularySize = null) => [.. Check(vocabularySize).Values];
+
+    /// <summary>
+    /// Checks every field against the limits of <see cref="GenerationOptions"/> and <paramref name="vocabularySize"/>
+    /// (when known); returns the problems keyed by option name (<c>temperature</c>, <c>topP</c>, ...).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Check(int? vocabularySize = null)
     {
-        var errors = new List<string>();
-        if (!Greedy && !(Temperature > 0 && float.IsFinite(Temperature)))
-            errors.Add($"{nameof(Temperature)} must be a finite number > 0 when sampling (got {Temperature}).");
-        if (TopK < 0) errors.Add($"{nameof(TopK)} must be >= 0 (got {TopK}).");
-        if (!(TopP > 0 && TopP <= 1)) errors.Add($"{nameof(TopP)} must be in (0, 1] (got {TopP}).");
-        if (!(MinP >= 0 && MinP < 1)) errors.Add($"{nameof(MinP)} must be in [0, 1) (got {MinP}).");
-        if (!(RepetitionPenalty >= 1 && float.IsFinite(RepetitionPenalty)))
-            errors.Add($"{nameof(RepetitionPenalty)} must be a finite number >= 1 (got {RepetitionPenalty}).");
-        if (RepetitionWindow < 0) errors.Add($"{nameof(RepetitionWindow)} must be >= 0 (got {RepetitionWindow}).");
-        if (NoRepeatNgramSize is < 0 or 1) errors.Add($"{nameof(NoRepeatNgramSize)} must be 0 (off) or >= 2 (got {NoRepeatNgramSize}).");
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!Greedy) GenerationOptions.CheckRange(errors, "temperature", Temperature);
+        GenerationOptions.CheckRange(errors, "topK", TopK);
+        GenerationOptions.CheckRange(errors, "topP", TopP);
+        GenerationOptions.CheckRange(errors, "minP", MinP);
+        GenerationOptions.CheckRange(errors, "repetitionPenalty", RepetitionPenalty);
+        GenerationOptions.CheckRange(errors, "repetitionWindow", RepetitionWindow);
+        GenerationOptions.CheckRange(errors, "noRepeatNgram", NoRepeatNgramSize);
+        if (NoRepeatNgramSize == 1) errors.TryAdd("noRepeatNgram", $"noRepeatNgram must be 0 (off) or >= 2 (got {NoRepeatNgramSize}).");
         if (TokenBias is not null)
         {
             foreach (var (token, bias) in TokenBias)
             {
                 if (token < 0 || (vocabularySize is int v && token >= v))
-                    errors.Add($"{nameof(TokenBias)} names token {token}, outside the vocabulary{(vocabularySize is int vs ? $" of {vs}" : "")}.");
+                    errors.TryAdd("tokenBias", $"tokenBias names token {token}, outside the vocabulary{(vocabularySize is int vs ? $" of {vs}" : "")}.");
                 if (float.IsNaN(bias) || float.IsPositiveInfinity(bias))
-                    errors.Add($"{nameof(TokenBias)} for token {token} must be a finite number or negative infinity (got {bias}).");
+                    errors.TryAdd("tokenBias", $"tokenBias for token {token} must be a finite number or negative infinity (got {bias}).");
             }
         }
         return errors;

@@ -38,7 +38,7 @@ builder.Services.AddOptions<ServerOptions>()
     .ValidateOnStart();
 
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(GenerateOpenApi.Describe);
 builder.Services.AddSingleton<ServerMetrics>();
 builder.Services.AddMusicGenEngine(builder.Configuration);
 builder.Services.AddSingleton<ModelRegistry>();

@@ -156,17 +156,18 @@ public sealed class ValidationTests
         string field;
         switch (what)
         {
-            case "temperature": r.Sampling.Temperature = 0; field = "Temperature"; break;
-            case "topp": r.Sampling.TopP = 1.5f; field = "TopP"; break;
-            case "minp": r.Sampling.MinP = -0.1f; field = "MinP"; break;
-            case "penalty": r.Sampling.RepetitionPenalty = 0.5f; field = "RepetitionPenalty"; break;
-            case "ngram": r.Sampling.NoRepeatNgramSize = 1; field = "NoRepeatNgramSize"; break;
-            case "bias": r.Sampling.TokenBias = new Dictionary<int, float> { [100_000] = 1 }; field = "TokenBias"; break;
-            case "tokens": r.MaxTokens = -5; field = "MaxTokens"; break;
+            case "temperature": r.Sampling.Temperature = -1; field = "temperature"; break;
+            case "topp": r.Sampling.TopP = 1.5f; field = "topP"; break;
+            case "minp": r.Sampling.MinP = -0.1f; field = "minP"; break;
+            case "penalty": r.Sampling.RepetitionPenalty = 0.5f; field = "repetitionPenalty"; break;
+            case "ngram": r.Sampling.NoRepeatNgramSize = 1; field = "noRepeatNgram"; break;
+            case "bias": r.Sampling.TokenBias = new Dictionary<int, float> { [100_000] = 1 }; field = "tokenBias"; break;
+            case "tokens": r.MaxTokens = -5; field = "tokens"; break;
             default: r.PrefixTokens = ["NoSuchToken_9"]; field = "NoSuchToken_9"; break;
         }
-        var e = Assert.Throws<ArgumentException>(() => model.CreateSequence(r));
+        var e = Assert.ThrowsAny<ArgumentException>(() => model.CreateSequence(r));
         Assert.Contains(field, e.Message);
+        if (what != "prefix") Assert.Equal(field, e.ParamName); // keyed by the option's name
     }
 
     [Fact]

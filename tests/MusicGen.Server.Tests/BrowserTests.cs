@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 
 namespace MusicGen.Server.Tests;
@@ -38,6 +39,14 @@ public sealed class BrowserTests
         await Assertions.Expect(page.Locator("#ready")).ToHaveTextAsync("ready");
         await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(1);
         Assert.Equal("tiny", await page.Locator("#model").InputValueAsync());
+
+        // Every generation option of the API has a control (the page builds the missing ones from /v1/options).
+        var options = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/options");
+        foreach (var o in options.EnumerateArray())
+        {
+            var name = o.GetProperty("name").GetString();
+            await Assertions.Expect(page.Locator($"[data-option~='{name}']").First).ToBeAttachedAsync(); // no control for this option fails here
+        }
 
         await page.FillAsync("#length", "96");
         await page.FillAsync("#seed", "42");

@@ -16,24 +16,7 @@ public static class GenerateCommands
         var model = ModelOption();
         var models = ModelsOption();
         var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the MIDI file (with --count N: name-1.mid ... name-N.mid).", Required = true };
-        var tokens = new Option<int?>("--tokens") { Description = "Tokens to generate (default 512 when no --bars/--seconds)." };
-        var bars = new Option<int?>("--bars") { Description = "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless --allow-early-end)." };
-        var seconds = new Option<double?>("--seconds") { Description = "Seconds of new music at least: the piece ends at the first bar line at or after them (unless --allow-early-end)." };
-        var allowEarlyEnd = new Option<bool>("--allow-early-end") { Description = "Let the model end the piece before --bars/--seconds are reached." };
-        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (> 0).", DefaultValueFactory = _ => 1.0f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = off).", DefaultValueFactory = _ => 0 };
-        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass in (0, 1] (1 = off).", DefaultValueFactory = _ => 1.0f };
-        var minP = new Option<float>("--min-p") { Description = "Drop tokens below this fraction of the best one's probability (0 = off).", DefaultValueFactory = _ => 0f };
-        var penalty = new Option<float>("--repetition-penalty") { Description = "Penalty >= 1 for tokens in the last 64 (1 = off).", DefaultValueFactory = _ => 1.0f };
-        var ngram = new Option<int>("--no-repeat-ngram") { Description = "Never repeat an n-gram of this size (0 = off).", DefaultValueFactory = _ => 0 };
-        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token." };
-        var noGrammar = new Option<bool>("--no-grammar") { Description = "Do not mask illegal tokens (output may decode with repairs)." };
-        var seed = new Option<long?>("--seed") { Description = "Random seed (same seed, same file). Default: a fresh one, printed." };
-        var primer = new Option<FileInfo?>("--primer") { Description = "A MIDI file to continue." };
-        var prefix = new Option<string[]>("--prefix") { Description = "Tokens forced after the primer, by name (e.g. Tempo_120 TimeSig_3/4 Program_0).", AllowMultipleArgumentsPerToken = true };
-        var tempo = new Option<int?>("--tempo") { Description = "Starting tempo in BPM (forced token, when the tokenizer has tempo tokens; no primer)." };
-        var timeSig = new Option<string?>("--time-signature") { Description = "Starting time signature, e.g. 3/4 (forced token; no primer)." };
-        var program = new Option<int?>("--program") { Description = "General MIDI program of the first note, 0-127 (forced token; no primer)." };
+        var flags = new GenerationFlags();
         var count = new Option<int>("--count") { Description = "How many pieces (generated together in one batch; seeds seed, seed+1, ...).", DefaultValueFactory = _ => 1 };
         var device = DeviceOption();
         var graph = new Option<GraphPreference>("--graph") { Description = "Transformer graph: Auto, Fast, FastInt8 (int8 linear-layer weights, CPU) or Portable.", DefaultValueFactory = _ => GraphPreference.Auto };
@@ -41,8 +24,9 @@ public static class GenerateCommands
         var (parallel, parallelMin) = ParallelOptions();
         var cmd = new Command("generate", "Generate MIDI with a model package (KV-cached ONNX Runtime engine).")
         {
-            model, models, output, tokens, bars, seconds, allowEarlyEnd, temperature, topK, topP, minP, penalty, ngram, greedy, noGrammar, seed, primer, prefix, tempo, timeSig, program, count, device, graph, threads, parallel, parallelMin,
+            model, models, output, count, device, graph, threads, parallel, parallelMin,
         };
+        foreach (var flag in flags.Options) cmd.Options.Add(flag);
         cmd.SetAction(parse => Guard(() =>
         {
             var options = EngineOptions(parse.GetValue(device)!, parse.GetValue(threads), parse.GetValue(graph));
@@ -51,37 +35,21 @@ public static class GenerateCommands
             int n = parse.GetValue(count);
             if (n < 1) throw new ArgumentException("--count must be >= 1.");
             options.MaxBatchSize = n;
+            var template = flags.Read(parse); // bad flags fail before the model loads
             using var loaded = MusicModel.Load(ModelLocator.ResolvePackage(parse.GetValue(model)!, parse.GetValue(models)), options, new StderrLogger());
-            long baseSeed = parse.GetValue(seed) ?? Random.Shared.NextInt64(1, 1L << 40);
-            byte[]? primerBytes = parse.GetValue(primer) is { } p ? File.ReadAllBytes(p.FullName) : null;
+            long baseSeed = template.Seed ?? Random.Shared.NextInt64(1, 1L << 40);
             var requests = new List<GenerationRequest>();
             for (int i = 0; i < n; i++)
             {
-                requests.Add(new GenerationRequest
-                {
-                    MaxTokens = parse.GetValue(tokens),
-                    Bars = parse.GetValue(bars),
-                    Seconds = parse.GetValue(seconds),
-                    AllowEarlyEnd = parse.GetValue(allowEarlyEnd),
-                    Seed = baseSeed + i,
-                    PrimerMidi = primerBytes,
-                    PrefixTokens = parse.GetValue(prefix) is { Length: > 0 } names ? names : null,
-                    TempoBpm = parse.GetValue(tempo),
-                    TimeSignature = parse.GetValue(timeSig),
-                    Program = parse.GetValue(program),
-                    Sampling = new SamplingOptions
-                    {
-                        Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK), TopP = parse.GetValue(topP), MinP = parse.GetValue(minP),
-                        RepetitionPenalty = parse.GetValue(penalty), NoRepeatNgramSize = parse.GetValue(ngram), Greedy = parse.GetValue(greedy),
-                        UseGrammar = !parse.GetValue(noGrammar),
-                    },
-                });
+                var r = flags.Read(parse); // each piece its own request (and sampling options)
+                r.Seed = baseSeed + i;
+                requests.Add(r);
             }
             var started = Stopwatch.GetTimestamp();
             // The library's generator: the one continuous-batching loop, all pieces in one batch.
             using var generator = new MusicGenerator(loaded, ownsModel: false);
             var jobs = requests.Select(r => generator.Submit(r)).ToList();
-            var results = RunWithProgress(loaded, jobs, parse.GetValue(tokens), parse.GetValue(bars), parse.GetValue(seconds));
+            var results = RunWithProgress(loaded, jobs, template.MaxTokens, template.Bars, template.Seconds);
             var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var outFile = parse.GetValue(output)!;
             long generated = 0;
@@ -180,7 +148,12 @@ public static class GenerateCommands
         {
             return body();
         }
-        catch (Exception e) when (e is ModelPackageException or ArgumentException or InvalidOperationException or IOException
+        catch (ArgumentException e)
+        {
+            foreach (var line in GenerationFlags.Describe(e)) Console.Error.WriteLine("error: " + line.ReplaceLineEndings(" "));
+            return 1;
+        }
+        catch (Exception e) when (e is ModelPackageException or InvalidOperationException or IOException
                                       or UnauthorizedAccessException or Microsoft.Extensions.Options.OptionsValidationException
                                       or MusicGen.Inference.Errors.PrimerException or MusicGen.Core.Limits.InputLimitExceededException)
         {

@@ -63,7 +63,7 @@ internal sealed class TokenSampler
             if (!float.IsFinite(TensorPrimitives.Max(work))) return _eos;
         }
 
-        if (_options.Greedy) return TensorPrimitives.IndexOfMax(work);
+        if (_options.Greedy || _options.Temperature == 0f) return TensorPrimitives.IndexOfMax(work); // temperature 0 = greedy
         return Draw(work);
     }
 

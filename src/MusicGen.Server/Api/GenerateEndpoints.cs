@@ -28,6 +28,13 @@ internal static class GenerateEndpoints
         v1.MapPost("/models/{name}/activate", ActivateAsync)
             .WithName("ActivateModelVersion").WithSummary("Makes a version the active one of its model (rollback); loads it if needed.");
 
+        v1.MapGet("/options", () => TypedResults.Json(GenerationOptions.All.Select(o => new
+            {
+                o.Name, o.Flag, Kind = o.Kind.ToString().ToLowerInvariant(), o.Description, o.Default, o.Minimum, o.Maximum, o.MinimumExclusive, o.MaximumExclusive,
+                Range = o.RangeText,
+            }), Json))
+            .WithName("ListOptions").WithSummary("Every generation option: name, CLI flag, kind, default, limits and description (the page builds its controls from it).");
+
         v1.MapPost("/generate", GenerateAsync)
             .Accepts<GenerateRequest>("application/json", "multipart/form-data")
             .Produces(StatusCodes.Status200OK, contentType: "audio/midi")

@@ -45,6 +45,8 @@ internal static class Problems
                 problem.Extensions["maximum"] = l.Maximum;
                 return problem;
             }
+            case InvalidGenerationRequestException invalid when input:
+                return Validation(invalid.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }, StringComparer.Ordinal));
             case ArgumentException a when input:
                 return Field(a.ParamName is { Length: > 0 } p2 && p2 != "request" ? p2 : "request", a.Message);
             case QueueFullException q:

@@ -15,7 +15,7 @@ internal sealed class ModelUnavailableException(string model) : Exception($"mode
 
 /// <summary>
 /// Generates the listening test's pieces through the service's own path: the request defaults and checks of
-/// <c>POST /v1/generate</c> (<see cref="RequestValidation"/>), the active model version from the registry, and a job
+/// <c>POST /v1/generate</c> (<see cref="GenerationRequest.Check"/>), the active model version from the registry, and a job
 /// in the shared <see cref="GenerationScheduler"/> (so listening sessions queue and batch with API requests).
 /// </summary>
 internal sealed class ListeningGenerator(ModelRegistry registry, GenerationScheduler scheduler, IOptions<ServerOptions> options)
@@ -27,16 +27,18 @@ internal sealed class ListeningGenerator(ModelRegistry registry, GenerationSched
     public async Task<(Score Score, string Version)> GenerateAsync(string model, double seconds, long seed, CancellationToken cancel)
     {
         var o = options.Value;
-        var errors = RequestValidation.Validate(new GenerateRequest { Model = model, Seconds = seconds, Seed = seed }, o, out var sampling, out _, out _);
+        var request = new GenerationRequest { Seconds = seconds, Seed = seed };
+        var errors = request.Check(o.MaxTokens);
         if (errors.Count > 0)
-            throw new InvalidOperationException("listening generation request is invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")));
+            throw new InvalidOperationException("listening generation request is invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value}")));
 
         var version = registry.AcquireActive(model) ?? throw new ModelUnavailableException(model);
         ServiceJob job;
         try
         {
             var limit = Math.Min(o.MaxTokens, version.Description.ContextLength);
-            var sequence = version.Model.CreateSequence(new GenerationRequest { MaxTokens = limit, Seconds = seconds, Seed = seed, Sampling = sampling! });
+            request.MaxTokens = limit;
+            var sequence = version.Model.CreateSequence(request);
             job = scheduler.Submit(version, sequence, cancel);
         }
         catch

@@ -63,6 +63,49 @@ function addNote(n) {
   $("noteCount").textContent = notes.length;
 }
 
+// The generation options (GET /v1/options): defaults and limits of the controls above, and a control for every
+// option without one (under "More options"), so the page offers every option the API has.
+let options = [];
+async function loadOptions() {
+  options = await (await fetch("/v1/options")).json();
+  const more = $("moreOptions");
+  more.innerHTML = "";
+  for (const o of options) {
+    const own = document.querySelector(`[data-option~="${o.name}"]`);
+    if (own) {
+      own.title = o.description + (o.range ? ` Allowed: ${o.range}.` : "");
+      if (own.type === "number" && o.name !== "seed" && !own.dataset.option.includes(" ")) {
+        if (o.minimum !== null && !o.minimumExclusive) own.min = o.minimum;
+        if (o.maximum !== null && !o.maximumExclusive) own.max = o.maximum;
+        if (o.default !== null) own.value = o.default;
+      }
+      if (own.id === "length" && o.name === "tokens") own.value = o.default;
+      continue;
+    }
+    const label = document.createElement("label");
+    label.title = o.description + (o.range ? ` Allowed: ${o.range}.` : "");
+    let input;
+    if (o.kind === "boolean") {
+      label.className = "check";
+      input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = o.default === true;
+      label.append(input, " " + o.name);
+    } else {
+      input = document.createElement("input");
+      input.type = o.kind === "integer" || o.kind === "number" ? "number" : "text";
+      if (input.type === "number") input.step = o.kind === "integer" ? "1" : "any";
+      if (o.default !== null) input.value = o.default;
+      input.placeholder = o.kind === "tokenbias" ? "EOS=-1000 Pitch_60=2" : o.kind === "textlist" ? "Tempo_120 TimeSig_3/4" : "";
+      label.append(o.name, input);
+    }
+    input.name = o.name;
+    input.dataset.option = o.name;
+    input.dataset.kind = o.kind;
+    more.appendChild(label);
+  }
+}
+
 function requestBody() {
   const body = { model: $("model").value || undefined };
   const len = parseFloat($("length").value);
@@ -76,6 +119,19 @@ function requestBody() {
   const seed = parseInt($("seed").value, 10);
   if (!Number.isNaN(seed)) body.seed = seed;
   if ($("greedy").checked) body.greedy = true;
+  // "More options": only the ones changed from their default are sent.
+  for (const o of options) {
+    const input = $("moreOptions").querySelector(`[data-option="${o.name}"]`);
+    if (!input) continue;
+    if (o.kind === "boolean") { if (input.checked !== (o.default === true)) body[o.name] = input.checked; continue; }
+    const text = input.value.trim();
+    if (text === "" || text === String(o.default ?? "")) continue;
+    if (o.kind === "integer") body[o.name] = Number.isInteger(Number(text)) ? Number(text) : text;
+    else if (o.kind === "number") body[o.name] = Number.isNaN(Number(text)) ? text : Number(text);
+    else if (o.kind === "textlist") body[o.name] = text.split(/[\s,]+/).filter((t) => t);
+    else if (o.kind === "tokenbias") body[o.name] = Object.fromEntries(text.split(/[\s,]+/).filter((t) => t).map((p) => [p.slice(0, p.lastIndexOf("=")), Number(p.slice(p.lastIndexOf("=") + 1))]));
+    else body[o.name] = text;
+  }
   return body;
 }
 
@@ -212,4 +268,5 @@ $("play").addEventListener("click", play);
 $("stop").addEventListener("click", stopPlayback);
 $("greedy").addEventListener("change", () => { $("temperature").disabled = $("greedy").checked; });
 loadModels();
+loadOptions().catch((e) => setStatus("Could not list the options: " + e, true));
 draw();

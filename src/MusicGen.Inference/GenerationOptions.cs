@@ -1,0 +1,121 @@
+using System.Globalization;
+
+namespace MusicGen.Inference;
+
+/// <summary>The kind of value a generation option takes.</summary>
+public enum GenerationOptionKind
+{
+    /// <summary>A whole number.</summary>
+    Integer,
+
+    /// <summary>A number.</summary>
+    Number,
+
+    /// <summary>True or false.</summary>
+    Boolean,
+
+    /// <summary>A string.</summary>
+    Text,
+
+    /// <summary>A list of strings (token names).</summary>
+    TextList,
+
+    /// <summary>Token name (or id) to a number.</summary>
+    TokenBias,
+
+    /// <summary>A MIDI file.</summary>
+    Midi,
+}
+
+/// <summary>One generation option as every front end shows it: name, CLI flag, kind, default, limits and doc text.</summary>
+/// <param name="Name">The JSON and form field (camelCase), e.g. <c>topP</c>.</param>
+/// <param name="Flag">The CLI flag, e.g. <c>--top-p</c>.</param>
+/// <param name="Kind">The kind of value.</param>
+/// <param name="Description">What it does, for help text, the OpenAPI schema and the page.</param>
+/// <param name="Default">The value when not given (null: none, the option is off).</param>
+/// <param name="Minimum">Smallest value allowed (numbers), inclusive unless <paramref name="MinimumExclusive"/>.</param>
+/// <param name="Maximum">Largest value allowed (numbers), inclusive unless <paramref name="MaximumExclusive"/>.</param>
+/// <param name="MinimumExclusive">The minimum itself is not allowed.</param>
+/// <param name="MaximumExclusive">The maximum itself is not allowed.</param>
+public sealed record GenerationOption(
+    string Name, string Flag, GenerationOptionKind Kind, string Description, object? Default = null,
+    double? Minimum = null, double? Maximum = null, bool MinimumExclusive = false, bool MaximumExclusive = false)
+{
+    /// <summary>The allowed range in words (e.g. "in (0, 1]"), or null when any value goes.</summary>
+    public string? RangeText => (Minimum, Maximum) switch
+    {
+        (null, null) => null,
+        ({ } lo, null) => MinimumExclusive ? $"> {F(lo)}" : $">= {F(lo)}",
+        (null, { } hi) => MaximumExclusive ? $"< {F(hi)}" : $"<= {F(hi)}",
+        ({ } lo, { } hi) => $"in {(MinimumExclusive ? '(' : '[')}{F(lo)}, {F(hi)}{(MaximumExclusive ? ')' : ']')}",
+    };
+
+    /// <summary>Whether <paramref name="value"/> is inside the range.</summary>
+    public bool InRange(double value) =>
+        double.IsFinite(value)
+        && (Minimum is not { } lo || (MinimumExclusive ? value > lo : value >= lo))
+        && (Maximum is not { } hi || (MaximumExclusive ? value < hi : value <= hi));
+
+    private static string F(double v) => v.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Every generation option, declared once: the one place for names, defaults, limits and doc text. The library's
+/// <see cref="GenerationRequest"/> and <see cref="SamplingOptions"/> validate against it, the CLI builds its
+/// <c>generate</c> flags from it, the service reads JSON and form bodies with it and describes it in its OpenAPI
+/// schema, and the page builds its controls from it (<c>GET /v1/options</c>).
+/// </summary>
+public static class GenerationOptions
+{
+    /// <summary>New tokens generated when a request sets no length (every front end).</summary>
+    public const int DefaultTokens = 512;
+
+    /// <summary>Most bars one request may ask for.</summary>
+    public const int MaxBars = 10_000;
+
+    /// <summary>Most seconds of music one request may ask for.</summary>
+    public const double MaxSeconds = 3600;
+
+    /// <summary>A token bias at or below this bans the token (as negative infinity).</summary>
+    public const float BanBias = -1000;
+
+    /// <summary>The options, in the order front ends list them.</summary>
+    public static IReadOnlyList<GenerationOption> All { get; } =
+    [
+        new("tokens", "--tokens", GenerationOptionKind.Integer, $"Most new tokens to generate (primer excluded); {DefaultTokens} when no bars or seconds are given, else an upper bound.", DefaultTokens, 1, null),
+        new("bars", "--bars", GenerationOptionKind.Integer, "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless allowEarlyEnd).", null, 1, MaxBars),
+        new("seconds", "--seconds", GenerationOptionKind.Number, "Seconds of new music at least: the piece ends at the first bar line at or after them (unless allowEarlyEnd).", null, 0, MaxSeconds, MinimumExclusive: true),
+        new("allowEarlyEnd", "--allow-early-end", GenerationOptionKind.Boolean, "Let the model end the piece before the bars or seconds asked for.", false),
+        new("temperature", "--temperature", GenerationOptionKind.Number, "Softmax temperature; 0 means greedy (always the most likely token).", 1.0, 0, 100),
+        new("topK", "--top-k", GenerationOptionKind.Integer, "Keep only the K most likely tokens (0 = off).", 0, 0, 1_000_000),
+        new("topP", "--top-p", GenerationOptionKind.Number, "Nucleus sampling: keep the most likely tokens whose probability reaches P (1 = off).", 1.0, 0, 1, MinimumExclusive: true),
+        new("minP", "--min-p", GenerationOptionKind.Number, "Drop tokens below this fraction of the most likely one's probability (0 = off).", 0.0, 0, 1, MaximumExclusive: true),
+        new("repetitionPenalty", "--repetition-penalty", GenerationOptionKind.Number, "Penalty for tokens seen in the last repetitionWindow tokens (1 = off).", 1.0, 1, 100),
+        new("repetitionWindow", "--repetition-window", GenerationOptionKind.Integer, "How many recent tokens the repetition penalty looks at.", 64, 0, 65_536),
+        new("noRepeatNgram", "--no-repeat-ngram", GenerationOptionKind.Integer, "Never repeat an n-gram of this size already in the piece (0 = off, else at least 2).", 0, 0, 64),
+        new("tokenBias", "--token-bias", GenerationOptionKind.TokenBias, $"Added to the logits of tokens, by name (e.g. EOS, Pitch_60) or id; {BanBias.ToString(CultureInfo.InvariantCulture)} or less bans the token. CLI: NAME=VALUE.", null),
+        new("grammar", "--grammar", GenerationOptionKind.Boolean, "Mask tokens the tokenizer's grammar says are illegal next, so the output always decodes.", true),
+        new("primer", "--primer", GenerationOptionKind.Midi, "A MIDI file to continue (JSON: base64; form and CLI: a file). Empty is an error.", null),
+        new("prefix", "--prefix", GenerationOptionKind.TextList, "Tokens forced after the primer, by name (e.g. Tempo_120, TimeSig_3/4, Program_0).", null),
+        new("tempo", "--tempo", GenerationOptionKind.Integer, "Starting tempo in BPM, as a forced token when the tokenizer has tempo tokens (no primer).", null, 1, 1000),
+        new("meter", "--meter", GenerationOptionKind.Text, "Starting time signature, e.g. 3/4, as a forced token when the tokenizer has them (no primer).", null),
+        new("program", "--program", GenerationOptionKind.Integer, "General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them (no primer).", null, 0, 127),
+        new("seed", "--seed", GenerationOptionKind.Integer, "Random seed: the same seed, model and options give the same MIDI. Drawn at random when absent (and reported).", null),
+        new("greedy", "--greedy", GenerationOptionKind.Boolean, "Always take the most likely token (the same as temperature 0).", false),
+    ];
+
+    /// <summary>The option named <paramref name="name"/> (JSON name, case-insensitive), or null.</summary>
+    public static GenerationOption? Find(string name) =>
+        All.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The option named <paramref name="name"/>; throws when there is none (a typo in the engine itself).</summary>
+    public static GenerationOption Get(string name) => Find(name) ?? throw new KeyNotFoundException($"no generation option '{name}'");
+
+    /// <summary>Range problem of a numeric option's value (keyed by its name), or nothing.</summary>
+    internal static void CheckRange(Dictionary<string, string> errors, string name, double? value)
+    {
+        if (value is not { } v) return;
+        var o = Get(name);
+        if (!o.InRange(v)) errors.TryAdd(o.Name, $"{o.Name} must be {o.RangeText} (got {v.ToString(CultureInfo.InvariantCulture)}).");
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using MusicGen.Inference;
+
+namespace MusicGen.Server.Api;
+
+/// <summary>
+/// The generate body as the OpenAPI document shows it. Its properties are not declared here: the schema is written
+/// from <see cref="GenerationOptions.All"/> (names, kinds, defaults, limits and descriptions) by
+/// <see cref="GenerateOpenApi"/>, so the document lists every option there is.
+/// </summary>
+public sealed class GenerateRequest;
+
+/// <summary>Writes the generate body's schema from the options catalog.</summary>
+internal static class GenerateOpenApi
+{
+    /// <summary>Adds the schema transformer.</summary>
+    public static void Describe(OpenApiOptions options) => options.AddSchemaTransformer((schema, context, _) =>
+    {
+        if (context.JsonTypeInfo.Type != typeof(GenerateRequest)) return Task.CompletedTask;
+        schema.Type = JsonSchemaType.Object;
+        schema.Description = "Generation request: every field is optional; a field not listed here is an error (400 naming it).";
+        schema.AdditionalPropertiesAllowed = false;
+        var properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
+        {
+            ["model"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Model name (default: the service's default model)." },
+            ["version"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A loaded version of the model to use instead of the active one." },
+        };
+        foreach (var o in GenerationOptions.All) properties[o.Name] = Property(o);
+        schema.Properties = properties;
+        return Task.CompletedTask;
+    });
+
+    private static OpenApiSchema Property(GenerationOption o)
+    {
+        var description = o.Description + (o.RangeText is { } r && o.Name != "seed" ? $" Allowed: {r}." : "");
+        var p = new OpenApiSchema
+        {
+            Description = description,
+            Type = o.Kind switch
+            {
+                GenerationOptionKind.Integer => JsonSchemaType.Integer,
+                GenerationOptionKind.Number => JsonSchemaType.Number,
+                GenerationOptionKind.Boolean => JsonSchemaType.Boolean,
+                GenerationOptionKind.TextList => JsonSchemaType.Array,
+                GenerationOptionKind.TokenBias => JsonSchemaType.Object,
+                _ => JsonSchemaType.String,
+            },
+        };
+        if (o.Kind == GenerationOptionKind.TextList) p.Items = new OpenApiSchema { Type = JsonSchemaType.String };
+        if (o.Kind == GenerationOptionKind.TokenBias) p.AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Number };
+        if (o.Kind == GenerationOptionKind.Midi) p.Format = "byte";
+        if (o.Default is { } d)
+            p.Default = d switch { bool b => JsonValue.Create(b), int i => JsonValue.Create(i), double x => JsonValue.Create(x), _ => JsonValue.Create(Convert.ToString(d, CultureInfo.InvariantCulture)) };
+        return p;
+    }
+}
