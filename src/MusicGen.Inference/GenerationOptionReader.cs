@@ -95,6 +95,7 @@ public static class GenerationOptionReader
             case "tokenBias": r.TokenBiasNames = (Dictionary<string, float>)value; break;
             case "grammar": r.Sampling.UseGrammar = (bool)value; break;
             case "primer": r.PrimerMidi = (byte[])value; break;
+            case "lenientPrimer": r.LenientPrimer = (bool)value; break;
             case "prefix": r.PrefixTokens = (string[])value; break;
             case "tempo": r.TempoBpm = I(); break;
             case "meter": r.TimeSignature = (string)value; break;

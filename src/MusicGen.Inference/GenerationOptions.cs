@@ -96,6 +96,7 @@ public static class GenerationOptions
         new("tokenBias", "--token-bias", GenerationOptionKind.TokenBias, $"Added to the logits of tokens, by name (e.g. EOS, Pitch_60) or id; {BanBias.ToString(CultureInfo.InvariantCulture)} or less bans the token. CLI: NAME=VALUE.", null),
         new("grammar", "--grammar", GenerationOptionKind.Boolean, "Mask tokens the tokenizer's grammar says are illegal next, so the output always decodes.", true),
         new("primer", "--primer", GenerationOptionKind.Midi, "A MIDI file to continue (JSON: base64; form and CLI: a file). Empty is an error.", null),
+        new("lenientPrimer", "--lenient-primer", GenerationOptionKind.Boolean, "Read the primer leniently, repairing what can be repaired (the repairs are listed with the result); by default a damaged primer is refused with the byte offset and what was wrong.", false),
         new("prefix", "--prefix", GenerationOptionKind.TextList, "Tokens forced after the primer, by name (e.g. Tempo_120, TimeSig_3/4, Program_0).", null),
         new("tempo", "--tempo", GenerationOptionKind.Integer, "Starting tempo in BPM, as a forced token when the tokenizer has tempo tokens (no primer).", null, 1, 1000),
         new("meter", "--meter", GenerationOptionKind.Text, "Starting time signature, e.g. 3/4, as a forced token when the tokenizer has them (no primer).", null),

@@ -110,7 +110,7 @@ internal static class GenerateEndpoints
             for (var i = 0; i < names.Length; i++) names[i] = tokenizer.TokenName(generated[i]);
             return TypedResults.Json(new GenerateResponse(job.Version.Name, job.Version.Version, r.Seed, FinishReason(r.StopReason),
                 r.PromptTokenCount, generated, names, r.Score.TicksPerQuarter, NoteViews.From(r.Score),
-                Convert.ToBase64String(r.Midi), Timing(r.Timing)), Json);
+                Convert.ToBase64String(r.Midi), Timing(r.Timing), r.PrimerRepairs), Json);
         }
         return TypedResults.File(r.Midi, "audio/midi", $"musicgen-{job.Version.Name}-{r.Seed}.mid");
     }
@@ -172,7 +172,7 @@ internal static class GenerateEndpoints
             {
                 model = job.Version.Name, version = job.Version.Version, seed = r.Seed, finishReason = FinishReason(r.StopReason),
                 tokens = r.Tokens.Length - r.PromptTokenCount, ticksPerQuarter = r.Score.TicksPerQuarter, notes = NoteViews.From(r.Score),
-                midi = Convert.ToBase64String(r.Midi), timing = Timing(r.Timing),
+                midi = Convert.ToBase64String(r.Midi), timing = Timing(r.Timing), primerRepairs = r.PrimerRepairs,
             }, aborted);
         }
         catch (Exception) when (aborted.IsCancellationRequested)
@@ -221,4 +221,4 @@ internal sealed record TimingView(double QueueSeconds, double TimeToFirstTokenSe
 
 internal sealed record GenerateResponse(
     string Model, string Version, long Seed, string FinishReason, int PrimerTokens, int[] Tokens, string[] TokenNames,
-    int TicksPerQuarter, List<NoteView> Notes, string Midi, TimingView Timing);
+    int TicksPerQuarter, List<NoteView> Notes, string Midi, TimingView Timing, IReadOnlyList<string> PrimerRepairs);
