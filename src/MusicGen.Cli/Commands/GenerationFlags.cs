@@ -86,6 +86,7 @@ internal sealed class GenerationFlags
             yield break;
         }
         var text = e.ParamName is { } p ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message;
-        yield return e.ParamName is { } param && GenerationOptions.Find(param) is { } option ? $"{option.Flag}: {text}" : text;
+        if (e.ParamName is not { } param || GenerationOptions.Find(param) is not { } option) yield return text;
+        else yield return text.StartsWith(param + ":", StringComparison.Ordinal) ? option.Flag + text[param.Length..] : $"{option.Flag}: {text}";
     }
 }
