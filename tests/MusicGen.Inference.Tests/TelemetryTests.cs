@@ -133,15 +133,15 @@ public sealed class TelemetryTests
     public async Task A_rejected_request_is_an_error_span_and_an_error_count()
     {
         await using var c = await StartAsync("error");
-        await Assert.ThrowsAsync<ArgumentException>(() => c.Generator.GenerateAsync(new GenerationRequest { MaxTokens = -3 }));
+        await Assert.ThrowsAsync<MusicGen.Inference.Errors.InvalidGenerationRequestException>(() => c.Generator.GenerateAsync(new GenerationRequest { MaxTokens = -3 }));
 
         var span = Assert.Single(c.Spans());
         Assert.Equal(ActivityStatusCode.Error, span.Status);
-        Assert.Equal(typeof(ArgumentException).FullName, span.GetTagItem("error.type"));
+        Assert.Equal(typeof(MusicGen.Inference.Errors.InvalidGenerationRequestException).FullName, span.GetTagItem("error.type"));
         Assert.Equal("error", span.GetTagItem("musicgen.outcome"));
         var requests = Assert.Single(c.Points("musicgen.generation.requests"));
         Assert.Equal("error", requests.Tags["musicgen.outcome"]);
-        Assert.Equal(typeof(ArgumentException).FullName, requests.Tags["error.type"]);
+        Assert.Equal(typeof(MusicGen.Inference.Errors.InvalidGenerationRequestException).FullName, requests.Tags["error.type"]);
         Assert.Empty(c.Points("gen_ai.client.token.usage"));
     }
 
