@@ -57,6 +57,17 @@ for name in MusicGen.Inference.Tests MusicGen.Server.Tests; do
 done
 echo "== GPU flavor: $((SECONDS - gpu_start)) s"
 
+# Formatting: the tree must be as `dotnet format` (whitespace, imports, the .editorconfig style) leaves it. It counts
+# as one test; `dotnet format MusicGen.sln` fixes what it reports.
+echo "== dotnet format --verify-no-changes"
+if dotnet format MusicGen.sln --verify-no-changes --no-restore -v q; then
+  echo "Passed:     1" >>"$log"
+else
+  echo "formatting differs from .editorconfig: run dotnet format MusicGen.sln"
+  echo "Failed:     1" >>"$log"
+  status=1
+fi
+
 sum() { grep -oE "$1: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}'; }
 echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped"
 rm -f "$log"
