@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MusicGen.Inference.Runtime;
 
 namespace MusicGen.Inference;
 

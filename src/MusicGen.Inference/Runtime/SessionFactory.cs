@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
-using MusicGen.Inference.Runtime;
 
-namespace MusicGen.Inference;
+namespace MusicGen.Inference.Runtime;
 
 /// <summary>Builds ONNX Runtime sessions from <see cref="InferenceOptions"/>: threads, optimization level, execution provider.</summary>
 internal sealed class SessionFactory
