@@ -102,7 +102,8 @@ public static class RoundTrip
         var sa = NormalizeMap(original.TimeSignatures.Select(x => (x.Tick, (x.Numerator * 1000) + x.Denominator)));
         var sb = NormalizeMap(decoded.TimeSignatures.Select(x => (Back(x.Tick), (x.Numerator * 1000) + x.Denominator)));
         return new RoundTripResult(a.Count, b.Count, exact, on / stepTicks, off / stepTicks, beyond, vel,
-            ta.SequenceEqual(tb), tempoError, sa.SequenceEqual(sb), "steps", tokens, seconds) { ReleasesBeyondGrid = releases };
+            ta.SequenceEqual(tb), tempoError, sa.SequenceEqual(sb), "steps", tokens, seconds)
+        { ReleasesBeyondGrid = releases };
     }
 
     private static RoundTripResult ComparePerformance(PerformanceTokenizer t, Score original, Score decoded, int tokens, double seconds)

@@ -1,5 +1,5 @@
-using MusicGen.Core.Midi;
 using MusicGen.Core.Limits;
+using MusicGen.Core.Midi;
 using MusicGen.Core.Music;
 
 namespace MusicGen.Server.Listening;

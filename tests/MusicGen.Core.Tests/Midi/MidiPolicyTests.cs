@@ -30,7 +30,8 @@ public class MidiPolicyTests
                     Assert.Equal(2, f.Tracks.Count);
                     Assert.Equal(3, f.Tracks[0].Events.Count);
                     Assert.Equal(3, f.Tracks[1].Events.Count);
-                });
+                }
+                );
             case MidiViolationKind.RunningStatusWithoutStatus:
                 return (Smf.Single(Smf.Cat([0x00, 0x40], Note, Smf.EndOfTrack)), 23, f => Assert.Equal(3, f.Tracks[0].Events.Count));
             case MidiViolationKind.TruncatedFile:
@@ -53,7 +54,8 @@ public class MidiPolicyTests
                 {
                     Assert.Equal(MidiEvent.NoteOff(0, 0, 61), f.Tracks[0].Events[0]);
                     Assert.Equal([new Music.Note(0, 96, 0, 60, 100)], ScoreConverter.ToScore(f).Tracks[0].Notes);
-                });
+                }
+                );
             case MidiViolationKind.InvalidEvent:
                 return (Smf.Single(Smf.Cat([0x00, 0xF4], Note, Smf.EndOfTrack)), 23, f => Assert.Equal(3, f.Tracks[0].Events.Count));
             default:
