@@ -29,10 +29,10 @@ internal static class GenerateEndpoints
             .WithName("ActivateModelVersion").WithSummary("Makes a version the active one of its model (rollback); loads it if needed.");
 
         v1.MapGet("/options", () => TypedResults.Json(GenerationOptions.All.Select(o => new
-            {
-                o.Name, o.Flag, Kind = o.Kind.ToString().ToLowerInvariant(), o.Description, o.Default, o.Minimum, o.Maximum, o.MinimumExclusive, o.MaximumExclusive,
-                Range = o.RangeText,
-            }), Json))
+        {
+            o.Name, o.Flag, Kind = o.Kind.ToString().ToLowerInvariant(), o.Description, o.Default, o.Minimum, o.Maximum, o.MinimumExclusive, o.MaximumExclusive,
+            Range = o.RangeText,
+        }), Json))
             .WithName("ListOptions").WithSummary("Every generation option: name, CLI flag, kind, default, limits and description (the page builds its controls from it).");
 
         v1.MapPost("/generate", GenerateAsync)
