@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using MusicGen.Core.Music;
-using MusicGen.Server.Api;
 using MusicGen.Inference;
+using MusicGen.Server.Api;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
 
