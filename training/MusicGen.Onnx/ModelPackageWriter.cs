@@ -7,7 +7,8 @@ namespace MusicGen.Onnx;
 /// Writes a model package folder (<c>onnx/&lt;name&gt;/</c>) atomically: everything goes into a temporary folder beside
 /// the target, the manifest is validated, file hashes are checked, the caller's validator runs (typically: load every
 /// graph in ONNX Runtime with full optimizations), and only then is the folder moved into place. A failed export
-/// never replaces or damages an existing package.
+/// never replaces or damages an existing package. A transformer package with a portable graph also gets the
+/// <see cref="GenAiConfig"/> file that lets ONNX Runtime GenAI load it.
 /// </summary>
 public static class ModelPackageWriter
 {
@@ -50,6 +51,7 @@ public static class ModelPackageWriter
             manifest.Save(temp);
             var reread = ModelManifest.Load(temp);
             reread.VerifyFiles(temp);
+            if (GenAiConfig.Applies(reread)) GenAiConfig.Write(temp, reread);
             validate?.Invoke(temp, reread);
             Replace(temp, target, parent, leaf);
             return reread;

@@ -9,13 +9,14 @@ using MusicGen.Training.Training;
 namespace MusicGen.Training.Export;
 
 /// <summary>
-/// <c>musicgen-train export</c> (checkpoint -> ONNX model package) and <c>musicgen-train verify</c> (package logits vs the
-/// TorchSharp model: full sequence, 512 cached steps, ragged batch of 4; fails above 1e-4 for fp32 graphs).
+/// <c>musicgen-train export</c> (checkpoint -> ONNX model package), <c>musicgen-train verify</c> (package logits vs the
+/// TorchSharp model: full sequence, 512 cached steps, ragged batch of 4; fails above 1e-4 for fp32 graphs) and
+/// <c>musicgen-train genai-config</c> (genai_config.json for an existing transformer package).
 /// </summary>
 internal static class ExportCommands
 {
     /// <summary>Both commands, for the root command.</summary>
-    public static IEnumerable<Command> Create() => [Export(), Verify()];
+    public static IEnumerable<Command> Create() => [Export(), Verify(), GenAiConfigCommand()];
 
     private static Command Export()
     {
@@ -77,6 +78,24 @@ internal static class ExportCommands
                 ?? throw new ArgumentException($"{dir}: the manifest names no checkpoint; pass --checkpoint.");
             var (model, _) = Checkpoint.LoadModel(ckpt);
             using (model) return RunVerify(dir, model, parse.GetValue(seed), OrtSessions.Instance);
+        }));
+        return cmd;
+    }
+
+    private static Command GenAiConfigCommand()
+    {
+        var package = new Option<DirectoryInfo>("--package") { Description = "Transformer package folder (onnx/<name>) with a portable graph.", Required = true };
+        var cmd = new Command("genai-config", "Write genai_config.json into an existing transformer package (export writes it too), so ONNX Runtime GenAI can load its portable graph.")
+        {
+            package,
+        };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var dir = parse.GetValue(package)!.FullName;
+            var manifest = ModelManifest.Load(dir);
+            manifest.VerifyFiles(dir);
+            Console.WriteLine($"wrote {MusicGen.Onnx.GenAiConfig.Write(dir, manifest)}");
+            return 0;
         }));
         return cmd;
     }
