@@ -20,19 +20,26 @@ public static class BenchCommands
         var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds of decoding before measuring (the JIT optimizes the engine's loops only after they have run a while).", DefaultValueFactory = _ => 2.0 };
         var noAllCores = new Option<bool>("--no-all-cores") { Description = "Skip batch 1 with ONNX Runtime's intra-op pool on every core." };
-        var longTokens = new Option<int>("--long-tokens") { Description = "Tokens of the long batch-1 fast vs portable decode (0 = skip).", DefaultValueFactory = _ => 512 };
+        var longTokens = new Option<int>("--long-tokens") { Description = "Tokens of the long batch-1 fast vs portable decode (0 = skip), and of each --peer decode.", DefaultValueFactory = _ => 512 };
+        var peer = new Option<string?>("--peer") { Description = "Instead of the engine benchmark: ours vs another runtime on the same package, side by side (genai: ONNX Runtime GenAI; not in the GPU flavor)." };
         var device = GenerateCommands.DeviceOption();
         var threads = GenerateCommands.ThreadsOption();
         var (parallel, parallelMin) = GenerateCommands.ParallelOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
-            model, models, tokens, context, recompute, batches, primer, warmUp, longTokens, noAllCores, device, threads, parallel, parallelMin,
+            model, models, tokens, context, recompute, batches, primer, warmUp, longTokens, noAllCores, device, threads, parallel, parallelMin, peer,
         };
         cmd.SetAction(parse => GenerateCommands.Guard(() =>
         {
             var options = GenerateCommands.EngineOptions(parse.GetValue(device)!, parse.GetValue(threads), GraphPreference.Auto);
             options.ParallelDecodeThreads = parse.GetValue(parallel);
             options.ParallelDecodeMinRows = parse.GetValue(parallelMin);
+            if (parse.GetValue(peer) is { } peerName)
+            {
+                var peerSettings = new PeerSettings { Tokens = parse.GetValue(longTokens), Progress = line => Console.Error.WriteLine("  .. " + line) };
+                PrintPeer(PeerBenchmark.Run(peerName, ModelLocator.ResolvePackage(parse.GetValue(model)!, parse.GetValue(models)), options, peerSettings));
+                return 0;
+            }
             var settings = new BenchmarkSettings
             {
                 Tokens = parse.GetValue(tokens),
@@ -50,6 +57,20 @@ public static class BenchCommands
             return 0;
         }));
         return cmd;
+    }
+
+    private static void PrintPeer(PeerReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string name = r.Peer == "genai" ? "ONNX Runtime GenAI" : r.Peer;
+        Console.WriteLine(string.Create(inv, $"ours vs {name} on {r.Package}: batch 1, greedy, {r.Tokens} tokens from the same prompt, {ThreadsText(r.Threads)} each, whole generations, median of {r.Rounds} interleaved rounds"));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(inv, $"{"runtime, graph",-50} {"tok/s",10}  vs {r.Peer}"));
+        void Row(string what, double rate) => Console.WriteLine(string.Create(inv, $"{what,-50} {rate,10:F1}  {rate / r.PeerTokensPerSecond:F2}x"));
+        Row($"ours, {r.FastVariant} graph (the default)", r.OursFastTokensPerSecond);
+        Row("ours, portable graph (model.onnx)", r.OursPortableTokensPerSecond);
+        Row($"{name}, portable graph (model.onnx)", r.PeerTokensPerSecond);
+        Console.WriteLine(r.SameTokens ? "same tokens from both runtimes on the portable graph: yes" : "same tokens from both runtimes on the portable graph: NO");
     }
 
     private static string ThreadsText(int threads) => threads == 0 ? "all cores" : threads == 1 ? "1 thread" : $"{threads} threads";
