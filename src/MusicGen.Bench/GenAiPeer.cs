@@ -23,7 +23,7 @@ internal sealed class GenAiPeer : IDisposable
         var decoder = config["model"]!["decoder"]!.AsObject();
         var graph = (string)decoder["filename"]!;
         var session = decoder["session_options"]!.AsObject();
-        session["intra_op_num_threads"] = Math.Max(1, intraOpThreads);
+        session["intra_op_num_threads"] = intraOpThreads; // 0: ONNX Runtime's default (every core), as for ours
         session["inter_op_num_threads"] = 1;
         _scratch = Path.Combine(Path.GetTempPath(), "musicgen-genai-peer-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_scratch);
