@@ -24,6 +24,7 @@ public static class EvalCommands
         eval.Subcommands.Add(EvalReportCommand.Create());
         eval.Subcommands.Add(EvalNllCommand.Create());
         eval.Subcommands.Add(ListeningCommand.Create());
+        eval.Subcommands.Add(KeyCommands.Keys());
         return eval;
     }
 
