@@ -25,6 +25,7 @@ public static class EvalCommands
         eval.Subcommands.Add(EvalNllCommand.Create());
         eval.Subcommands.Add(ListeningCommand.Create());
         eval.Subcommands.Add(KeyCommands.Keys());
+        eval.Subcommands.Add(KeyCommands.Chords());
         return eval;
     }
 

@@ -6,9 +6,64 @@ using Spectre.Console;
 
 namespace MusicGen.Cli.Commands;
 
-/// <summary><c>musicgen eval keys DIR</c>: the key finder against the key signatures of a folder of MIDI files.</summary>
+/// <summary>
+/// <c>musicgen eval keys DIR</c> and <c>musicgen eval chords DIR</c>: the key finder against the files' key
+/// signatures, the chord recognizer against a track that states the chords.
+/// </summary>
 public static class KeyCommands
 {
+    /// <summary>The <c>chords</c> command (under <c>eval</c>).</summary>
+    public static Command Chords()
+    {
+        var dir = new Argument<DirectoryInfo>("DIR") { Description = "Folder of MIDI files (searched recursively)." };
+        var track = new Option<int>("--reference-track") { Description = "0-based track that plays the chords (Nottingham: 1).", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("chords", "Chord recognition: agreement, per harmony segment (half a measure; a measure in odd meters), of the chords recognised on all tracks and on the other tracks with those recognised on a track that plays the chords.")
+        {
+            dir, track,
+        };
+        cmd.SetAction((parse, ct) =>
+        {
+            var root = parse.GetValue(dir)!;
+            if (!root.Exists)
+            {
+                Console.Error.WriteLine($"error: folder '{root.FullName}' does not exist.");
+                return Task.FromResult(1);
+            }
+
+            var a = ChordAgreement.Measure(Load(root, ct).Select(s => s.Score), parse.GetValue(track));
+            var ci = CultureInfo.InvariantCulture;
+            string Pct(int x) => a.Segments == 0 ? "-" : $"{x} ({(100.0 * x / a.Segments).ToString("0.0", ci)} %)";
+            Console.WriteLine($"files with the reference track: {a.Scores}, segments where it sounds: {a.Segments}");
+            Console.WriteLine($"reference clean (its notes all in its chord): {Pct(a.ReferenceClean)}");
+            Console.WriteLine($"all tracks, same chord:  {Pct(a.AllTracksAgree)}");
+            Console.WriteLine($"all tracks, same root:   {Pct(a.AllTracksSameRoot)}");
+            Console.WriteLine($"other tracks (melody) alone, same chord: {Pct(a.OtherTracksAgree)}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static List<(string Path, Score Score)> Load(DirectoryInfo root, CancellationToken ct)
+    {
+        var scores = new List<(string Path, Score Score)>();
+        foreach (var path in Directory.EnumerateFiles(root.FullName, "*", SearchOption.AllDirectories)
+                     .Where(p => p.EndsWith(".mid", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".midi", StringComparison.OrdinalIgnoreCase))
+                     .Order(StringComparer.Ordinal))
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                scores.Add((Path.GetRelativePath(root.FullName, path), MidiScore.Load(path)));
+            }
+            catch (MidiFormatException e)
+            {
+                Console.Error.WriteLine($"warning: skipped {path}: {e.Message}");
+            }
+        }
+
+        return scores;
+    }
+
     /// <summary>The <c>keys</c> command (under <c>eval</c>).</summary>
     public static Command Keys()
     {
@@ -27,22 +82,7 @@ public static class KeyCommands
                 return Task.FromResult(1);
             }
 
-            var scores = new List<(string Path, Score Score)>();
-            foreach (var path in Directory.EnumerateFiles(root.FullName, "*", SearchOption.AllDirectories)
-                         .Where(p => p.EndsWith(".mid", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".midi", StringComparison.OrdinalIgnoreCase))
-                         .Order(StringComparer.Ordinal))
-            {
-                ct.ThrowIfCancellationRequested();
-                try
-                {
-                    scores.Add((Path.GetRelativePath(root.FullName, path), MidiScore.Load(path)));
-                }
-                catch (MidiFormatException e)
-                {
-                    Console.Error.WriteLine($"warning: skipped {path}: {e.Message}");
-                }
-            }
-
+            var scores = Load(root, ct);
             if (parse.GetValue(list))
             {
                 foreach (var (path, score) in scores)

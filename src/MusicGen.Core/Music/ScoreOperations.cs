@@ -26,7 +26,7 @@ public static class ScoreOperations
 
     /// <summary>
     /// Transposes pitched notes by <paramref name="semitones"/>; drum tracks are left alone. Notes that would leave
-    /// 0..127 are dropped. Key signatures are not changed.
+    /// 0..127 are dropped. Key signatures move with the notes (spelled as <see cref="MusicalKey.SharpsFlats"/>).
     /// </summary>
     public static Score Transpose(this Score score, int semitones)
     {
@@ -44,6 +44,13 @@ public static class ScoreOperations
             }
             track.Notes.Clear();
             track.Notes.AddRange(moved);
+        }
+        for (int i = 0; i < result.KeySignatures.Count; i++)
+        {
+            var ks = result.KeySignatures[i];
+            var key = MusicalKey.FromSignature(ks.SharpsFlats, ks.IsMinor);
+            var moved = new MusicalKey(((key.Tonic + semitones) % 12 + 12) % 12, key.IsMinor);
+            result.KeySignatures[i] = ks with { SharpsFlats = moved.SharpsFlats };
         }
         return result;
     }

@@ -39,6 +39,14 @@ public sealed record RemiConfig
     /// <summary>Longest note, in quarter notes (longer ones are cut to it, in encoding and decoding).</summary>
     public int MaxNoteQuarters { get; init; } = 256;
 
+    /// <summary>
+    /// Key tokens (<c>Key_C</c> .. <c>Key_Bm</c>, 24, after the vocabulary of a configuration without them): the key
+    /// of the first bar and each key change, from <see cref="Music.KeyFinder.KeyMap"/>. Off by default; the JSON
+    /// names it only when on, so configurations written before it existed read back unchanged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool KeyTokens { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {

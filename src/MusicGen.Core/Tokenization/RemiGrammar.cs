@@ -5,8 +5,9 @@ namespace MusicGen.Core.Tokenization;
 /// <summary>
 /// Legal next tokens for <see cref="RemiTokenizer"/>: the canonical shape the encoder writes.
 /// <list type="bullet">
-/// <item>BOS first; then Bar; after Bar: TimeSig (a change), Position, Bar or EOS; a bar cut by a bare Position is
-/// followed by a TimeSig that changes the signature.</item>
+/// <item>BOS first; then Bar; after Bar: TimeSig (a change), Key (a change), Position, Bar or EOS; after TimeSig:
+/// Key (a change), Position, Bar or EOS; a bar cut by a bare Position is followed by a TimeSig that changes the
+/// signature. With key tokens the first bar must name its key (after its TimeSig, before anything else).</item>
 /// <item>Positions increase within a bar and stay inside it; after a Position: Tempo (a change), Program, Pitch, or
 /// (k &gt; 0) Bar to cut the bar.</item>
 /// <item>Pitch, Velocity, then one or more Duration tokens, each no longer than the one before; the first note needs
@@ -23,6 +24,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
         AfterBar,
         AfterCutBar,
         AfterTimeSig,
+        AfterKey,
         AfterPosition,
         AfterTempo,
         AfterProgram,
@@ -45,6 +47,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
     private int _lastPitchId;
     private int _lastDurationId;
     private int _tempo;
+    private int _key;
     private long _tempoStep;
     private double _tempoSeconds;
     private int _microsecondsPerQuarter;
@@ -78,6 +81,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
         _lastPitchId = -1;
         _lastDurationId = -1;
         _tempo = -1;
+        _key = -1;
         _tempoStep = 0;
         _tempoSeconds = 0;
         _microsecondsPerQuarter = TempoMap.DefaultMicrosecondsPerQuarter;
@@ -193,6 +197,17 @@ internal sealed partial class RemiGrammar : ITokenGrammar
             return;
         }
 
+        if (token >= _t.KeyFirst)
+        {
+            if (_pos < 0)
+            {
+                _key = token - _t.KeyFirst;
+                _phase = Phase.AfterKey;
+            }
+
+            return;
+        }
+
         if (_pos < 0)
         {
             _ts = token - _t.TimeSigFirst;
@@ -216,15 +231,30 @@ internal sealed partial class RemiGrammar : ITokenGrammar
                 m.Allow(t.Eos);
                 break;
             case Phase.AfterBar:
-                m.Allow(t.Eos);
-                m.Allow(t.BarId);
-                AllowPositionsAfter(-1);
                 AllowTimeSigChanges();
+                AllowKeyChanges();
+                if (!KeyNeeded)
+                {
+                    m.Allow(t.Eos);
+                    m.Allow(t.BarId);
+                    AllowPositionsAfter(-1);
+                }
+
                 break;
             case Phase.AfterCutBar:
                 AllowTimeSigChanges();
                 break;
             case Phase.AfterTimeSig:
+                AllowKeyChanges();
+                if (!KeyNeeded)
+                {
+                    m.Allow(t.Eos);
+                    m.Allow(t.BarId);
+                    AllowPositionsAfter(-1);
+                }
+
+                break;
+            case Phase.AfterKey:
                 m.Allow(t.Eos);
                 m.Allow(t.BarId);
                 AllowPositionsAfter(-1);
@@ -270,6 +300,21 @@ internal sealed partial class RemiGrammar : ITokenGrammar
 
         m.Apply(logits);
         ApplyLengthRules(logits);
+    }
+
+    /// <summary>With key tokens, the first bar names its key before anything else.</summary>
+    private bool KeyNeeded => _t.KeyCount > 0 && _key < 0;
+
+    private void AllowKeyChanges()
+    {
+        if (_key < 0)
+        {
+            _mask.Allow(_t.KeyFirst, _t.KeyFirst + _t.KeyCount);
+            return;
+        }
+
+        _mask.Allow(_t.KeyFirst, _t.KeyFirst + _key);
+        _mask.Allow(_t.KeyFirst + _key + 1, _t.KeyFirst + _t.KeyCount);
     }
 
     private void AllowPositionsAfter(int pos) => _mask.Allow(_t.PositionFirst + pos + 1, _t.PositionFirst + BarSteps);

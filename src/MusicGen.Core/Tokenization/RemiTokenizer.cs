@@ -5,13 +5,16 @@ namespace MusicGen.Core.Tokenization;
 
 /// <summary>
 /// REMI-style metrical tokens, all tracks in one stream:
-/// <c>BOS (Bar [TimeSig] (Position [Tempo] ([Program] Pitch Velocity Duration+)*)* [Position])* EOS</c>.
+/// <c>BOS (Bar [TimeSig] [Key] (Position [Tempo] ([Program] Pitch Velocity Duration+)*)* [Position])* EOS</c>.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
 /// <item>Times are on a grid of <see cref="RemiConfig.PositionsPerQuarter"/> steps per quarter note; a tick maps to
 /// the nearest step. Bars follow the time-signature map (4/4 before the first one); a time signature that changes in
 /// the middle of a bar cuts that bar short, written as a bare <c>Position_k</c> right before the next <c>Bar</c>.</item>
+/// <item>With <see cref="RemiConfig.KeyTokens"/>, <c>Key_C</c> .. <c>Key_Bm</c> (24 keys) after the bar's Bar and
+/// TimeSig: the first bar always names the key of <see cref="KeyFinder.KeyMap"/>, later bars only its changes
+/// (a change inside a bar takes effect at that bar's line). Decoded keys become key signatures.</item>
 /// <item><c>Program_n</c> (or <c>Program_Drums</c> for drum tracks) sets the instrument of the following notes until
 /// the next Program token; tracks sharing an instrument merge into one.</item>
 /// <item>A note's length is the sum of the <c>Duration</c> tokens after its Velocity (names are quarter notes:
@@ -29,11 +32,8 @@ public sealed class RemiTokenizer : IMusicTokenizer
     public const int DrumKey = 128;
 
     private readonly Vocabulary _vocab;
-    private readonly VelocityBins _velocity;
     private readonly int[] _durationSteps; // ascending
     private readonly (int Numerator, int Denominator, int BarSteps)[] _timeSigs;
-    private readonly int _defaultTimeSig;
-    private readonly int _stepTicks;
 
     /// <summary>Creates the tokenizer.</summary>
     public RemiTokenizer(RemiConfig? config = null)
@@ -41,11 +41,11 @@ public sealed class RemiTokenizer : IMusicTokenizer
         Config = config ?? new RemiConfig();
         Config.Validate();
         var res = Config.PositionsPerQuarter;
-        _velocity = new VelocityBins(Config.VelocityBins);
-        _stepTicks = Config.TicksPerQuarter / res;
+        Velocity = new VelocityBins(Config.VelocityBins);
+        StepTicks = Config.TicksPerQuarter / res;
         MaxBarSteps = Config.MaxBarQuarters * res;
 
-        _durationSteps = BuildDurations(res);
+        _durationSteps = RemiDurations.Build(res);
         var sigs = new List<(int, int, int)>();
         foreach (var den in Config.TimeSignatureDenominators.Order())
         {
@@ -65,58 +65,35 @@ public sealed class RemiTokenizer : IMusicTokenizer
         }
 
         _timeSigs = sigs.ToArray();
-        _defaultTimeSig = Array.FindIndex(_timeSigs, s => s.Numerator == 4 && s.Denominator == 4);
-        if (_defaultTimeSig < 0)
+        var defaultSig = Array.FindIndex(_timeSigs, s => s.Numerator == 4 && s.Denominator == 4);
+        if (defaultSig < 0)
         {
-            _defaultTimeSig = Array.FindIndex(_timeSigs, s => s.BarSteps == Math.Min(4 * res, MaxBarSteps));
-            _defaultTimeSig = Math.Max(0, _defaultTimeSig);
+            defaultSig = Math.Max(0, Array.FindIndex(_timeSigs, s => s.BarSteps == Math.Min(4 * res, MaxBarSteps)));
         }
 
+        DefaultTimeSig = defaultSig;
         var names = new List<string> { "PAD", "BOS", "EOS", "Bar" };
         PositionFirst = names.Count;
-        for (var p = 0; p < MaxBarSteps; p++)
-        {
-            names.Add($"Position_{p}");
-        }
-
+        names.AddRange(Enumerable.Range(0, MaxBarSteps).Select(p => $"Position_{p}"));
         ProgramFirst = names.Count;
-        for (var p = 0; p < 128; p++)
-        {
-            names.Add($"Program_{p}");
-        }
-
+        names.AddRange(Enumerable.Range(0, 128).Select(p => $"Program_{p}"));
         names.Add("Program_Drums");
         PitchFirst = names.Count;
-        for (var p = Config.MinPitch; p <= Config.MaxPitch; p++)
-        {
-            names.Add($"Pitch_{p}");
-        }
-
+        names.AddRange(Enumerable.Range(Config.MinPitch, PitchCount).Select(p => $"Pitch_{p}"));
         VelocityFirst = names.Count;
-        for (var b = 0; b < _velocity.Count; b++)
-        {
-            names.Add($"Velocity_{_velocity.Value(b)}");
-        }
-
+        names.AddRange(Enumerable.Range(0, Velocity.Count).Select(b => $"Velocity_{Velocity.Value(b)}"));
         DurationFirst = names.Count;
-        foreach (var d in _durationSteps)
-        {
-            names.Add($"Duration_{QuarterFraction(d, res)}");
-        }
-
+        names.AddRange(_durationSteps.Select(d => $"Duration_{RemiDurations.QuarterFraction(d, res)}"));
         TempoFirst = names.Count;
         TempoCount = ((Config.TempoMaxBpm - Config.TempoMinBpm) / Config.TempoStepBpm) + 1;
-        for (var i = 0; i < TempoCount; i++)
-        {
-            names.Add($"Tempo_{Config.TempoMinBpm + (i * Config.TempoStepBpm)}");
-        }
-
+        names.AddRange(Enumerable.Range(0, TempoCount).Select(i => $"Tempo_{Config.TempoMinBpm + (i * Config.TempoStepBpm)}"));
         TimeSigFirst = names.Count;
-        foreach (var (num, den, _) in _timeSigs)
-        {
-            names.Add($"TimeSig_{num}/{den}");
-        }
+        names.AddRange(_timeSigs.Select(s => $"TimeSig_{s.Numerator}/{s.Denominator}"));
 
+        // Added kinds of tokens go last, so a configuration without them keeps every id of older packages.
+        KeyFirst = names.Count;
+        KeyCount = Config.KeyTokens ? MusicalKey.Count : 0;
+        names.AddRange(Enumerable.Range(0, KeyCount).Select(k => $"Key_{MusicalKey.FromIndex(k).ShortName}"));
         _vocab = new Vocabulary(names);
     }
 
@@ -144,6 +121,8 @@ public sealed class RemiTokenizer : IMusicTokenizer
     /// <summary>The Bar token id.</summary>
     public int BarId => 3;
 
+    internal VelocityBins Velocity { get; }
+    internal int StepTicks { get; }
     internal int MaxBarSteps { get; }
     internal int PositionFirst { get; }
     internal int ProgramFirst { get; }
@@ -154,11 +133,19 @@ public sealed class RemiTokenizer : IMusicTokenizer
     internal int TempoCount { get; }
     internal int TimeSigFirst { get; }
     internal int TimeSigCount => _timeSigs.Length;
-    internal int DefaultTimeSig => _defaultTimeSig;
+
+    /// <summary>First Key token (the vocabulary size when <see cref="RemiConfig.KeyTokens"/> is off).</summary>
+    internal int KeyFirst { get; }
+
+    /// <summary>Key tokens: 24 with <see cref="RemiConfig.KeyTokens"/>, else 0.</summary>
+    internal int KeyCount { get; }
+    internal int DefaultTimeSig { get; }
     internal int DurationCount => _durationSteps.Length;
     internal int PitchCount => Config.MaxPitch - Config.MinPitch + 1;
 
     internal int BarSteps(int timeSig) => _timeSigs[timeSig].BarSteps;
+
+    internal (int Numerator, int Denominator) TimeSignatureOf(int timeSig) => (_timeSigs[timeSig].Numerator, _timeSigs[timeSig].Denominator);
 
     internal int DurationStepsOf(int index) => _durationSteps[index];
 
@@ -189,6 +176,9 @@ public sealed class RemiTokenizer : IMusicTokenizer
         return Math.Clamp(i, 0, TempoCount - 1);
     }
 
+    /// <summary>The Key token of a key (<c>Key_Am</c>), or null when <see cref="RemiConfig.KeyTokens"/> is off.</summary>
+    public int? KeyTokenId(MusicalKey key) => KeyCount > 0 ? KeyFirst + key.Index : null;
+
     /// <summary>
     /// Encodes a score. Notes outside the pitch range are left out; a time signature without a token is written as
     /// 4/4; a tempo outside the token range is clamped to it.
@@ -198,456 +188,25 @@ public sealed class RemiTokenizer : IMusicTokenizer
     public int[] Encode(Score score) => Encode(score, InputLimits.Default);
 
     /// <inheritdoc />
-    public int[] Encode(Score score, InputLimits limits)
-    {
-        ArgumentNullException.ThrowIfNull(score);
-        ArgumentNullException.ThrowIfNull(limits);
-        long lengthTicks = limits.CheckScore(score);
-        if (score.TicksPerQuarter <= 0)
-        {
-            throw new ArgumentException($"Score ticks per quarter must be positive (is {score.TicksPerQuarter}).", nameof(score));
-        }
-
-        var tpq = score.TicksPerQuarter;
-        var res = Config.PositionsPerQuarter;
-        var maxDur = (long)Config.MaxNoteQuarters * res;
-        limits.CheckFrames(ToStep(lengthTicks, tpq, res) + 1, $"REMI positions ({res} per quarter, {tpq} ticks per quarter)");
-
-        var notes = new List<(long Step, int Key, int Pitch, int Vel, long Dur)>();
-        foreach (var track in score.Tracks)
-        {
-            var key = track.IsDrum ? DrumKey : Math.Clamp(track.Program, 0, 127);
-            foreach (var n in track.Notes)
-            {
-                if (n.Pitch < Config.MinPitch || n.Pitch > Config.MaxPitch)
-                {
-                    continue;
-                }
-
-                var s = ToStep(n.Start, tpq, res);
-                var e = ToStep(n.End, tpq, res);
-                notes.Add((s, key, n.Pitch, _velocity.Bin(n.Velocity), Math.Clamp(e - s, 1, maxDur)));
-            }
-        }
-
-        notes.Sort();
-        var tempos = NormalizeMap(score.Tempos.Select(t => (ToStep(t.Tick, tpq, res), TempoIndex(t.MicrosecondsPerQuarter))));
-        var sigs = NormalizeMap(score.TimeSignatures.Select(t => (ToStep(t.Tick, tpq, res), TimeSigOrDefault(t.Numerator, t.Denominator))));
-
-        long last = -1;
-        if (notes.Count > 0)
-        {
-            last = notes[^1].Step;
-        }
-
-        if (tempos.Count > 0)
-        {
-            last = Math.Max(last, tempos[^1].Step);
-        }
-
-        if (sigs.Count > 0)
-        {
-            last = Math.Max(last, sigs[^1].Step);
-        }
-
-        var ids = new List<int>(16 + (notes.Count * 4)) { Bos };
-        long barStart = 0;
-        var ts = _defaultTimeSig;
-        int ni = 0, ti = 0, si = 0;
-        var program = -1;
-        for (long bar = 0; barStart <= last; bar++)
-        {
-            int barFirstToken = ids.Count;
-            ids.Add(BarId);
-            if (si < sigs.Count && sigs[si].Step == barStart)
-            {
-                ts = sigs[si].Value;
-                ids.Add(TimeSigFirst + ts);
-                si++;
-            }
-
-            var barEnd = barStart + BarSteps(ts);
-            var cut = false;
-            if (si < sigs.Count && sigs[si].Step < barEnd)
-            {
-                barEnd = sigs[si].Step;
-                cut = true;
-            }
-
-            while ((ni < notes.Count && notes[ni].Step < barEnd) || (ti < tempos.Count && tempos[ti].Step < barEnd))
-            {
-                var p = Math.Min(ni < notes.Count ? notes[ni].Step : long.MaxValue, ti < tempos.Count ? tempos[ti].Step : long.MaxValue);
-                ids.Add(PositionFirst + (int)(p - barStart));
-                if (ti < tempos.Count && tempos[ti].Step == p)
-                {
-                    ids.Add(TempoFirst + tempos[ti].Value);
-                    ti++;
-                }
-
-                for (; ni < notes.Count && notes[ni].Step == p; ni++)
-                {
-                    var n = notes[ni];
-                    if (n.Key != program)
-                    {
-                        program = n.Key;
-                        ids.Add(ProgramFirst + program);
-                    }
-
-                    ids.Add(PitchFirst + n.Pitch - Config.MinPitch);
-                    ids.Add(VelocityFirst + n.Vel);
-                    AddDurations(ids, n.Dur);
-                    limits.CheckTokensPerBar(ids.Count - barFirstToken, bar);
-                }
-            }
-
-            if (cut)
-            {
-                ids.Add(PositionFirst + (int)(barEnd - barStart));
-            }
-
-            barStart = barEnd;
-        }
-
-        ids.Add(Eos);
-        return ids.ToArray();
-    }
+    public int[] Encode(Score score, InputLimits limits) => RemiEncoder.Encode(this, score, limits);
 
     /// <summary>
     /// Decodes any id sequence (total). Rules: stops at the first EOS; PAD, BOS and unknown ids are ignored; content
-    /// before the first Bar belongs to bar 0; a TimeSig applies only right after a Bar (elsewhere ignored); a Position
-    /// beyond the bar is ignored; a bare <c>Position_k</c> (k &gt; 0) right before a Bar cuts that bar to k steps (the
-    /// time signature is restated at the cut unless a TimeSig follows); a Velocity or Duration without its Pitch is
-    /// ignored; a note without Velocity gets velocity 64's bin, without Duration a quarter note; notes longer than
-    /// <see cref="RemiConfig.MaxNoteQuarters"/> are cut to it. Instruments become tracks in order of first use (drums
-    /// on channel 10, others on channels 1-9, 11-16 in turn).
+    /// before the first Bar belongs to bar 0; a TimeSig or Key applies only right after a Bar (elsewhere ignored),
+    /// a Key from that bar's line on; a Position beyond the bar is ignored; a bare <c>Position_k</c> (k &gt; 0) right
+    /// before a Bar cuts that bar to k steps (the time signature is restated at the cut unless a TimeSig follows); a
+    /// Velocity or Duration without its Pitch is ignored; a note without Velocity gets velocity 64's bin, without
+    /// Duration a quarter note; notes longer than <see cref="RemiConfig.MaxNoteQuarters"/> are cut to it.
+    /// Instruments become tracks in order of first use (drums on channel 10, others on channels 1-9, 11-16 in turn);
+    /// keys become key signatures (<see cref="MusicalKey.SharpsFlats"/>).
     /// </summary>
-    public Score Decode(ReadOnlySpan<int> ids)
-    {
-        var res = Config.PositionsPerQuarter;
-        var maxDur = (long)Config.MaxNoteQuarters * res;
-        var notes = new List<(long Step, int Key, int Pitch, int Vel, long Dur)>();
-        var tempos = new List<(long Step, int Value)>();
-        var sigs = new List<(long Step, int Value)>();
+    public Score Decode(ReadOnlySpan<int> ids) => RemiDecoder.Decode(this, ids);
 
-        var barOpen = false;
-        long barStart = 0;
-        var ts = _defaultTimeSig;
-        var pos = -1;
-        var lastWasBarePosition = false;
-        var restatePending = false;
-        var program = 0;
-        var hasPending = false;
-        long pStep = 0;
-        int pPitch = 0, pVel = -1;
-        long pDur = 0;
-
-        void ClosePending()
-        {
-            if (!hasPending)
-            {
-                return;
-            }
-
-            var vel = pVel >= 0 ? pVel : _velocity.Bin(64);
-            var dur = pDur > 0 ? Math.Min(pDur, maxDur) : res;
-            notes.Add((pStep, program, pPitch, vel, dur));
-            hasPending = false;
-        }
-
-        foreach (var id in ids)
-        {
-            if (id == Eos)
-            {
-                break;
-            }
-
-            if (id <= Bos || id >= _vocab.Count)
-            {
-                continue;
-            }
-
-            if (restatePending && !(id >= TimeSigFirst))
-            {
-                sigs.Add((barStart, ts));
-            }
-
-            restatePending = false;
-            var barePosition = false;
-            if (id == BarId)
-            {
-                ClosePending();
-                if (!barOpen)
-                {
-                    barOpen = true;
-                    barStart = 0;
-                }
-                else if (lastWasBarePosition && pos > 0)
-                {
-                    barStart += pos;
-                    restatePending = true;
-                }
-                else
-                {
-                    barStart += BarSteps(ts);
-                }
-
-                pos = -1;
-            }
-            else if (id < ProgramFirst)
-            {
-                barOpen = true;
-                var k = id - PositionFirst;
-                if (k < BarSteps(ts))
-                {
-                    ClosePending();
-                    pos = k;
-                    barePosition = true;
-                }
-                else
-                {
-                    barePosition = lastWasBarePosition;
-                }
-            }
-            else if (id < PitchFirst)
-            {
-                ClosePending();
-                program = id - ProgramFirst;
-            }
-            else if (id < VelocityFirst)
-            {
-                barOpen = true;
-                ClosePending();
-                hasPending = true;
-                pStep = barStart + Math.Max(pos, 0);
-                pPitch = id - PitchFirst + Config.MinPitch;
-                pVel = -1;
-                pDur = 0;
-            }
-            else if (id < DurationFirst)
-            {
-                if (hasPending && pVel < 0 && pDur == 0)
-                {
-                    pVel = id - VelocityFirst;
-                }
-                else
-                {
-                    barePosition = lastWasBarePosition; // ignored
-                }
-            }
-            else if (id < TempoFirst)
-            {
-                if (hasPending)
-                {
-                    pDur = Math.Min(pDur + _durationSteps[id - DurationFirst], maxDur);
-                }
-                else
-                {
-                    barePosition = lastWasBarePosition; // ignored
-                }
-            }
-            else if (id < TimeSigFirst)
-            {
-                barOpen = true;
-                ClosePending();
-                tempos.Add((barStart + Math.Max(pos, 0), id - TempoFirst));
-            }
-            else
-            {
-                barOpen = true;
-                if (pos < 0)
-                {
-                    ts = id - TimeSigFirst;
-                    sigs.Add((barStart, ts));
-                }
-                else
-                {
-                    barePosition = lastWasBarePosition; // ignored
-                }
-            }
-
-            lastWasBarePosition = barePosition;
-        }
-
-        ClosePending();
-        if (restatePending)
-        {
-            sigs.Add((barStart, ts));
-        }
-
-        return BuildScore(notes, tempos, sigs);
-    }
-
-    private Score BuildScore(
-        List<(long Step, int Key, int Pitch, int Vel, long Dur)> notes,
-        List<(long Step, int Value)> tempos,
-        List<(long Step, int Value)> sigs)
-    {
-        var score = new Score { TicksPerQuarter = Config.TicksPerQuarter, Format = 1 };
-        var tracks = new Dictionary<int, ScoreTrack>();
-        var nextChannel = 0;
-        var channels = new Dictionary<int, int>();
-        foreach (var n in notes)
-        {
-            if (!tracks.TryGetValue(n.Key, out var track))
-            {
-                track = new ScoreTrack
-                {
-                    Index = score.Tracks.Count,
-                    Program = n.Key == DrumKey ? 0 : n.Key,
-                    IsDrum = n.Key == DrumKey,
-                    Name = n.Key == DrumKey ? "Drums" : $"Program {n.Key}",
-                };
-                tracks.Add(n.Key, track);
-                score.Tracks.Add(track);
-                if (n.Key == DrumKey)
-                {
-                    channels[n.Key] = 9;
-                }
-                else
-                {
-                    channels[n.Key] = nextChannel;
-                    nextChannel = (nextChannel + 1) % 16;
-                    if (nextChannel == 9)
-                    {
-                        nextChannel = 10;
-                    }
-                }
-            }
-
-            var start = n.Step * _stepTicks;
-            track.Notes.Add(new Note(start, start + (n.Dur * _stepTicks), channels[n.Key], n.Pitch, _velocity.Value(n.Vel)));
-        }
-
-        foreach (var track in score.Tracks)
-        {
-            track.Notes.Sort(static (a, b) =>
-            {
-                var c = a.Start.CompareTo(b.Start);
-                return c != 0 ? c : a.Pitch != b.Pitch ? a.Pitch.CompareTo(b.Pitch) : a.End.CompareTo(b.End);
-            });
-        }
-
-        foreach (var (step, value) in LastPerStep(tempos))
-        {
-            score.Tempos.Add(new TempoChange(step * _stepTicks, TempoMicroseconds(value)));
-        }
-
-        foreach (var (step, value) in LastPerStep(sigs))
-        {
-            score.TimeSignatures.Add(new TimeSignature(step * _stepTicks, _timeSigs[value].Numerator, _timeSigs[value].Denominator));
-        }
-
-        return score;
-    }
-
-    private static List<(long Step, int Value)> LastPerStep(List<(long Step, int Value)> events)
-    {
-        // Stable by step, the last event at a step wins.
-        var sorted = events.Select((e, i) => (e, i)).OrderBy(x => x.e.Step).ThenBy(x => x.i).Select(x => x.e).ToList();
-        var result = new List<(long Step, int Value)>(sorted.Count);
-        foreach (var e in sorted)
-        {
-            if (result.Count > 0 && result[^1].Step == e.Step)
-            {
-                result[^1] = e;
-            }
-            else
-            {
-                result.Add(e);
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>Sorted by step (stable), last value per step, then values equal to the previous one dropped.</summary>
-    private static List<(long Step, int Value)> NormalizeMap(IEnumerable<(long Step, int Value)> events)
-    {
-        var result = new List<(long Step, int Value)>();
-        foreach (var e in LastPerStep(events.ToList()))
-        {
-            if (result.Count == 0 || result[^1].Value != e.Value)
-            {
-                result.Add(e);
-            }
-        }
-
-        return result;
-    }
-
-    private int TimeSigOrDefault(int numerator, int denominator)
+    internal int TimeSigOrDefault(int numerator, int denominator)
     {
         var i = TimeSignatureIndex(numerator, denominator);
-        return i >= 0 ? i : _defaultTimeSig;
+        return i >= 0 ? i : DefaultTimeSig;
     }
 
-    private void AddDurations(List<int> ids, long steps)
-    {
-        // Largest first; the one-step duration always exists, so this terminates exactly.
-        var i = _durationSteps.Length - 1;
-        while (steps > 0)
-        {
-            while (_durationSteps[i] > steps)
-            {
-                i--;
-            }
-
-            ids.Add(DurationFirst + i);
-            steps -= _durationSteps[i];
-        }
-    }
-
-    internal static long ToStep(long tick, int tpq, int res)
-    {
-        if (tick <= 0)
-        {
-            return 0;
-        }
-
-        // Nearest step, halves rounded up; Int128 keeps huge ticks exact.
-        return (long)((((Int128)tick * res * 2) + tpq) / ((Int128)tpq * 2));
-    }
-
-    private int[] BuildDurations(int res)
-    {
-        var set = new SortedSet<int>();
-        for (var d = 1; d <= res; d++)
-        {
-            set.Add(d);
-        }
-
-        bool Multiple(int d, int parts) => res % parts == 0 && d % (res / parts) == 0;
-        for (var d = res + 1; d <= 4 * res; d++)
-        {
-            if (Multiple(d, 4) || Multiple(d, 3) || Multiple(d, 2) || d % res == 0)
-            {
-                set.Add(d);
-            }
-        }
-
-        for (var d = (4 * res) + 1; d <= 8 * res; d++)
-        {
-            if (Multiple(d, 2) || d % res == 0)
-            {
-                set.Add(d);
-            }
-        }
-
-        for (var q = 9; q <= 16; q++)
-        {
-            set.Add(q * res);
-        }
-
-        set.Add(24 * res);
-        set.Add(32 * res);
-        return set.ToArray();
-    }
-
-    private static string QuarterFraction(int steps, int res)
-    {
-        var g = (int)System.Numerics.BigInteger.GreatestCommonDivisor(steps, res);
-        var num = steps / g;
-        var den = res / g;
-        return den == 1 ? $"{num}" : $"{num}/{den}";
-    }
+    internal static long ToStep(long tick, int tpq, int res) => RemiEncoder.ToStep(tick, tpq, res);
 }

@@ -39,8 +39,14 @@ public sealed record RoundTripResult(
     /// </summary>
     public int ReleasesBeyondGrid { get; init; }
 
+    /// <summary>
+    /// The keys came back: the decoded key signatures name the keys of the original's key map in order (REMI with
+    /// key tokens; a change moves to its bar line, so ticks are not compared). True for tokenizers without keys.
+    /// </summary>
+    public bool KeysEqual { get; init; } = true;
+
     /// <summary>Everything the tokenizer represents came back identical.</summary>
-    public bool Exact => Notes == DecodedNotes && ExactNotes == Notes && TemposEqual && TimeSignaturesEqual;
+    public bool Exact => Notes == DecodedNotes && ExactNotes == Notes && TemposEqual && TimeSignaturesEqual && KeysEqual;
 
     /// <summary>Every note came back (same count) with its onset within half a grid step.</summary>
     public bool WithinGrid => Notes == DecodedNotes && OnsetsBeyondGrid == 0;
@@ -103,7 +109,25 @@ public static class RoundTrip
         var sb = NormalizeMap(decoded.TimeSignatures.Select(x => (Back(x.Tick), (x.Numerator * 1000) + x.Denominator)));
         return new RoundTripResult(a.Count, b.Count, exact, on / stepTicks, off / stepTicks, beyond, vel,
             ta.SequenceEqual(tb), tempoError, sa.SequenceEqual(sb), "steps", tokens, seconds)
-        { ReleasesBeyondGrid = releases };
+        {
+            ReleasesBeyondGrid = releases,
+            KeysEqual = t.KeyCount == 0 || ExpectedKeys(t, original).SequenceEqual(KeyFinder.NormalizedSignatures(decoded).Select(k => k.Key)),
+        };
+    }
+
+    /// <summary>The keys REMI writes: the key map's, up to the last event (none for a score without bars).</summary>
+    private static List<MusicalKey> ExpectedKeys(RemiTokenizer t, Score original)
+    {
+        var inRange = original.Tracks.SelectMany(tr => tr.Notes).Where(n => n.Pitch >= t.Config.MinPitch && n.Pitch <= t.Config.MaxPitch).Select(n => n.Start);
+        var last = inRange.Concat(original.Tempos.Select(x => x.Tick)).Concat(original.TimeSignatures.Select(x => x.Tick)).DefaultIfEmpty(-1).Max();
+        var keys = new List<MusicalKey>();
+        if (last < 0) return keys;
+        foreach (var k in KeyFinder.KeyMap(original).Where(k => k.Tick <= last))
+        {
+            if (keys.Count == 0 || keys[^1] != k.Key) keys.Add(k.Key);
+        }
+
+        return keys;
     }
 
     private static RoundTripResult ComparePerformance(PerformanceTokenizer t, Score original, Score decoded, int tokens, double seconds)

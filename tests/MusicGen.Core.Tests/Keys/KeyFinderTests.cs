@@ -92,11 +92,11 @@ public sealed class KeyFinderTests
         var root = 48 + key.Tonic;
         for (var c = 0; c < chords.Length; c++)
         {
-            foreach (var step in chords[c]) track.Notes.Add(new Note(c * 384, (c + 1) * 384, 0, root + step, 80));
+            foreach (var step in chords[c]) track.Notes.Add(new Note(c * 384, (c + 1) * 384, 0, root + step, 82));
             for (var m = 0; m < 2; m++) track.Notes.Add(new Note((c * 384) + (m * 192), (c * 384) + ((m + 1) * 192), 0, root + 12 + melody[(2 * c) + m], 90));
         }
 
-        track.Notes.Add(new Note(4 * 384, 6 * 384, 0, root, 80));
+        track.Notes.Add(new Note(4 * 384, 6 * 384, 0, root, 82));
         track.Notes.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Pitch.CompareTo(b.Pitch));
         return score;
     }

@@ -6,7 +6,13 @@ namespace MusicGen.Core.Tests.Tokenization;
 
 public class TokenizerPropertyTests
 {
-    public static TheoryData<string> Kinds => new(TokenizerJson.Kinds);
+    /// <summary>Every kind, plus REMI with key tokens (<c>remi+keys</c>).</summary>
+    public static TheoryData<string> Kinds => new([.. TokenizerJson.Kinds, RemiWithKeys]);
+
+    private const string RemiWithKeys = "remi+keys";
+
+    private static IMusicTokenizer Create(string kind) =>
+        kind == RemiWithKeys ? new RemiTokenizer(new RemiConfig { KeyTokens = true }) : TokenizerJson.CreateDefault(kind);
 
     [Fact]
     public void Remi_round_trip_is_exact_on_grid()
@@ -110,10 +116,10 @@ public class TokenizerPropertyTests
     [MemberData(nameof(Kinds))]
     public void Json_rebuilds_identical_ids(string kind)
     {
-        var t = TokenizerJson.CreateDefault(kind);
+        var t = Create(kind);
         var json = t.ToJson();
         var back = TokenizerJson.FromJson(json);
-        Assert.Equal(kind, back.Kind);
+        Assert.Equal(t.Kind, back.Kind);
         Assert.Equal(t.VocabularySize, back.VocabularySize);
         Assert.Equal(json, back.ToJson());
         for (var i = 0; i < t.VocabularySize; i++)
@@ -140,7 +146,7 @@ public class TokenizerPropertyTests
     [MemberData(nameof(Kinds))]
     public void Decoding_random_sequences_never_throws(string kind)
     {
-        var t = TokenizerJson.CreateDefault(kind);
+        var t = Create(kind);
         var gen = Gen.Int[-3, t.VocabularySize + 3].Array[0, 300];
         gen.Sample(ids =>
         {
@@ -163,7 +169,7 @@ public class TokenizerPropertyTests
     [MemberData(nameof(Kinds))]
     public void Sequences_sampled_under_the_grammar_decode_consistently(string kind)
     {
-        var t = TokenizerJson.CreateDefault(kind);
+        var t = Create(kind);
         var g = t.CreateGrammar();
         var rng = new Random(11);
         var logits = new float[t.VocabularySize + 2];
@@ -221,7 +227,7 @@ public class TokenizerPropertyTests
 
             // Every token the grammar allowed was used by the decoder: re-encoding gives the same notes count.
             Assert.Equal(score.AllNotes.Count(), t.Decode(reencoded).AllNotes.Count());
-            if (kind != RemiTokenizer.KindName)
+            if (t.Kind != RemiTokenizer.KindName)
             {
                 Assert.Equal(ids, reencoded); // performance and chorale grammars are exactly canonical
             }
