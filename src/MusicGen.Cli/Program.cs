@@ -8,4 +8,5 @@ root.Subcommands.Add(CorpusCommands.Create());
 root.Subcommands.Add(EvalCommands.Create());
 root.Subcommands.Add(GenerateCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(BenchCommands.CreatePackageCommand());
 return root.Parse(args).Invoke();

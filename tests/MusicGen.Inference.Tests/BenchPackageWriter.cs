@@ -1,3 +1,4 @@
+using MusicGen.Onnx;
 using MusicGen.Core.Tokenization;
 
 namespace MusicGen.Inference.Tests;
@@ -9,17 +10,7 @@ namespace MusicGen.Inference.Tests;
 /// </summary>
 public sealed class BenchPackageWriter
 {
-    /// <summary>A performance tokenizer with exactly 512 tokens (time shifts fill the rest of the vocabulary).</summary>
-    internal static IMusicTokenizer Vocabulary512()
-    {
-        for (int maxShift = 10; maxShift <= 60_000; maxShift += 10)
-        {
-            var t = new PerformanceTokenizer(new PerformanceConfig { TimeShiftMs = 10, MaxTimeShiftMs = maxShift });
-            if (t.VocabularySize == 512) return t;
-            if (t.VocabularySize > 512) break;
-        }
-        throw new InvalidOperationException("No performance configuration has exactly 512 tokens.");
-    }
+    internal static IMusicTokenizer Vocabulary512() => RandomTransformerPackage.Vocabulary512();
 
     [Fact]
     public void BenchPackage()

@@ -63,40 +63,8 @@ internal static class TestPackages
         foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)), overwrite: true);
     }
 
-    public static void WriteTransformer(string dir, IMusicTokenizer tokenizer, int dModel, int layers, int heads, int kvHeads, int context, int seed, int? vocabSize = null)
-    {
-        if (Directory.Exists(dir)) Directory.Delete(dir, true);
-        Directory.CreateDirectory(dir);
-        var config = new TransformerConfig
-        {
-            VocabSize = vocabSize ?? tokenizer.VocabularySize, DModel = dModel, Layers = layers, Heads = heads, KvHeads = kvHeads,
-            HeadSize = dModel / heads, FfnHidden = (dModel * 8 / 3 + 7) / 8 * 8, ContextLength = context,
-        };
-        var weights = TransformerWeights.Random(config, seed);
-        var graphs = new[] { TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights), TransformerGraphs.BuildFast(weights, int8: true), TransformerGraphs.BuildFast(weights, fp16: true) };
-        foreach (var g in graphs)
-        {
-            File.WriteAllBytes(Path.Combine(dir, g.Entry.File), g.Model);
-            g.Entry.Sha256 = ModelManifest.ComputeSha256(Path.Combine(dir, g.Entry.File));
-        }
-        var manifest = new ModelManifest
-        {
-            Name = Path.GetFileName(dir),
-            Version = "test",
-            Architecture = ModelArchitectures.Transformer,
-            HyperParameters = new ModelHyperParameters
-            {
-                VocabSize = config.VocabSize, DModel = dModel, Layers = layers, Heads = heads, KvHeads = kvHeads,
-                HeadSize = config.HeadSize, FfnHidden = config.FfnHidden, RopeTheta = 10000, NormEpsilon = 1e-5, ContextLength = context,
-            },
-            Tokenizer = JsonDocument.Parse(tokenizer.ToJson()).RootElement.Clone(),
-            SpecialTokens = new SpecialTokenIds { Pad = tokenizer.Pad, Bos = tokenizer.Bos, Eos = tokenizer.Eos },
-            ContextLength = context,
-            Graphs = [.. graphs.Select(g => g.Entry)],
-            CreatedUtc = DateTimeOffset.UtcNow,
-        };
-        manifest.Save(dir);
-    }
+    public static void WriteTransformer(string dir, IMusicTokenizer tokenizer, int dModel, int layers, int heads, int kvHeads, int context, int seed, int? vocabSize = null) =>
+        RandomTransformerPackage.Write(dir, tokenizer, dModel, layers, heads, kvHeads, context, seed, vocabSize);
 
     /// <summary>An LSTM package shared by the tests of one run; built once.</summary>
     public static string Lstm()

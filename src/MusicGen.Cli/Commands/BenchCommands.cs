@@ -20,6 +20,7 @@ public static class BenchCommands
         var primer = new Option<int>("--primer") { Description = "Primer tokens for time to first token.", DefaultValueFactory = _ => 512 };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds of decoding before measuring (the JIT optimizes the engine's loops only after they have run a while).", DefaultValueFactory = _ => 2.0 };
         var noAllCores = new Option<bool>("--no-all-cores") { Description = "Skip batch 1 with ONNX Runtime's intra-op pool on every core." };
+        var compareCpu = new Option<int>("--compare-cpu") { Description = "After the run, compare this many greedy tokens with the same model on the CPU (fp16 on CUDA differs from fp32): identical tokens, same argmax, max |logit difference|; 0 = skip.", DefaultValueFactory = _ => 0 };
         var longTokens = new Option<int>("--long-tokens") { Description = "Tokens of the long batch-1 fast vs portable decode (0 = skip), and of each --peer decode.", DefaultValueFactory = _ => 512 };
         var peer = new Option<string?>("--peer") { Description = "Instead of the engine benchmark: ours vs another runtime on the same package, side by side (genai: ONNX Runtime GenAI; not in the GPU flavor)." };
         var device = GenerateCommands.DeviceOption();
@@ -27,7 +28,7 @@ public static class BenchCommands
         var (parallel, parallelMin) = GenerateCommands.ParallelOptions();
         var cmd = new Command("bench", "Measure the engine: KV cache vs recompute, fast vs portable graph, batch scaling, latency, allocations, machine bounds.")
         {
-            model, models, tokens, context, recompute, batches, primer, warmUp, longTokens, noAllCores, device, threads, parallel, parallelMin, peer,
+            model, models, tokens, context, recompute, batches, primer, warmUp, longTokens, noAllCores, device, threads, parallel, parallelMin, peer, compareCpu,
         };
         cmd.SetAction(parse => GenerateCommands.Guard(() =>
         {
@@ -52,8 +53,35 @@ public static class BenchCommands
                 AllCores = !parse.GetValue(noAllCores),
                 Progress = line => Console.Error.WriteLine("  .. " + line),
             };
-            var r = EngineBenchmark.Run(ModelLocator.ResolvePackage(parse.GetValue(model)!, parse.GetValue(models)), options, settings, new GenerateCommands.StderrLogger());
+            var package = ModelLocator.ResolvePackage(parse.GetValue(model)!, parse.GetValue(models));
+            var r = EngineBenchmark.Run(package, options, settings, new GenerateCommands.StderrLogger());
             Print(r);
+            if (parse.GetValue(compareCpu) is > 0 and var n)
+            {
+                var a = DeviceAgreement.Measure(package, options, n, new GenerateCommands.StderrLogger());
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"agreement, {a.Graph} vs {a.Reference}, {a.Tokens} greedy tokens: identical tokens {100 * a.SameGreedyTokens:F1} %, same argmax after the same prefix {100 * a.SameArgMax:F1} %, max |logit difference| {a.MaxAbsLogitDifference:G4}"));
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>The <c>bench-package</c> command: a random-weight transformer package of a given shape (speed does not depend on the weights).</summary>
+    public static Command CreatePackageCommand()
+    {
+        var output = new Option<string>("--out") { Description = "Folder to write (replaced when it exists).", Required = true };
+        var shape = new Option<string>("--shape") { Description = "d,layers,heads (kv heads = heads; vocabulary 512, context 2048): the llama.cpp comparison's shape by default.", DefaultValueFactory = _ => "256,6,4" };
+        var graphs = new Option<string>("--graphs") { Description = "Graph variants, comma separated (portable, fast, fast-int8, fast-fp16).", DefaultValueFactory = _ => "portable,fast,fast-fp16" };
+        var cmd = new Command("bench-package", "Write a random-weight transformer package for bench (the d-256 bench shape by default).") { output, shape, graphs };
+        cmd.SetAction(parse => GenerateCommands.Guard(() =>
+        {
+            var dims = parse.GetValue(shape)!.Split(',').Select(x => int.Parse(x.Trim(), CultureInfo.InvariantCulture)).ToArray();
+            if (dims.Length != 3 || dims.Any(d => d < 1)) throw new ArgumentException($"--shape wants d,layers,heads (got '{parse.GetValue(shape)}').");
+            var dir = Path.GetFullPath(parse.GetValue(output)!);
+            var variants = parse.GetValue(graphs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            MusicGen.Onnx.RandomTransformerPackage.Write(dir, MusicGen.Onnx.RandomTransformerPackage.Vocabulary512(), dims[0], dims[1], dims[2], dims[2], 2048, 1, variants: variants);
+            Console.WriteLine($"wrote {dir}: d {dims[0]}, {dims[1]} layers, {dims[2]} heads, vocabulary 512, graphs {string.Join(", ", variants)}");
             return 0;
         }));
         return cmd;
