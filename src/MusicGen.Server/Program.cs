@@ -16,6 +16,9 @@ using OpenTelemetry.Metrics;
 // `MusicGen.Server load ...` is the hand-run load generator (docs/server.md); anything else runs the service.
 if (args.Length > 0 && args[0] == "load")
     return await LoadCommand.RunAsync(args[1..]);
+// `MusicGen.Server soak ...` is the mixed-load and fault client that scripts/soak.sh runs.
+if (args.Length > 0 && args[0] == "soak")
+    return await SoakCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -36,6 +39,9 @@ builder.Services.AddOptions<ServerOptions>()
     .Bind(builder.Configuration.GetSection(ServerOptions.Section))
     .ValidateDataAnnotations()
     .ValidateOnStart();
+
+// Graceful shutdown: the scheduler lets requests in flight finish for at most ShutdownTimeout (GenerationScheduler.StopAsync).
+builder.Services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>((host, server) => host.ShutdownTimeout = server.Value.ShutdownTimeout);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi(GenerateOpenApi.Describe);

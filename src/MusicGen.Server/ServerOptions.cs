@@ -34,6 +34,12 @@ public sealed class ServerOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")] public TimeSpan PackageSettleTime { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// On SIGTERM (or Ctrl+C) the service answers new generation requests 503 and lets those in flight finish for at
+    /// most this long before it stops (the host's <c>HostOptions.ShutdownTimeout</c>).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")] public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Older versions of a name kept loaded for instant rollback; older ones unload once drained.</summary>
     [Range(0, 16)] public int RetainedVersions { get; set; } = 1;
 

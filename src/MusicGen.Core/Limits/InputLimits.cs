@@ -6,7 +6,7 @@ namespace MusicGen.Core.Limits;
 /// The bounds on one input (a primer file or score) that keep the work it causes bounded: the one place for each
 /// limit and its default. Each is checked before the work it bounds allocates anything, and a breach throws
 /// <see cref="InputLimitExceededException"/> naming the property. The defaults admit every piece of the bundled
-/// corpora many times over (a POP909 song: about 40 KB, 3,000 notes, 200,000 ticks, 2,000 REMI positions).
+/// corpora many times over (a POP909 song: tens of KB, a few thousand notes, about 200,000 ticks, 10,000 REMI positions).
 /// </summary>
 public sealed record InputLimits
 {
@@ -27,10 +27,10 @@ public sealed record InputLimits
 
     /// <summary>
     /// Length of a score in steps of the tokenizer's time grid, computed from its length before encoding: chorale
-    /// frames, REMI positions (bars × positions per bar), performance time-shift steps. Default 200,000 (at 12 REMI
-    /// positions per quarter and 120 BPM, 2.3 hours; chorale frames of a quarter note: 28 hours).
+    /// frames, REMI positions (bars × positions per bar), performance time-shift steps. Default 500,000: at 120 BPM
+    /// that is 2.9 hours of REMI at its default 24 positions per quarter, 83 minutes of performance steps of 10 ms.
     /// </summary>
-    public long MaxFrames { get; init; } = 200_000;
+    public long MaxFrames { get; init; } = 500_000;
 
     /// <summary>Tokens one REMI bar may take (its Bar, positions, tempo, program and note tokens). Default 8,192.</summary>
     public int MaxTokensPerBar { get; init; } = 8_192;

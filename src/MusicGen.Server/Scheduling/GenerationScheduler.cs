@@ -69,10 +69,22 @@ internal sealed class GenerationScheduler : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Stops taking work; requests still waiting or running end with 503.</summary>
+    /// <summary>
+    /// Graceful stop (SIGTERM, Ctrl+C): new requests get 503 at once, while those waiting or running finish until
+    /// none is left or the host's shutdown time (<see cref="ServerOptions.ShutdownTimeout"/>) runs out; then the loop
+    /// stops and what is left ends with 503.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopped = true;
+        try
+        {
+            while (_loop.QueueLength + _loop.ActiveCount > 0) await Task.Delay(50, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The shutdown time ran out: what is still running ends with 503 below.
+        }
         await _loop.DisposeAsync();
     }
 
