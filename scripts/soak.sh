@@ -101,7 +101,7 @@ good=$(grep -c good "$tmp/swaps" 2> /dev/null || true)
 corrupt=$(grep -c corrupt "$tmp/swaps" 2> /dev/null || true)
 
 # Graceful shutdown: a stream in flight when SIGTERM arrives finishes; the process exits 0 within the timeout.
-curl -sN -X POST -H 'Content-Type: application/json' -d '{"tokens":1500,"seed":7,"tokenBias":{"EOS":-1000}}' "$url/v1/generate/stream" > "$tmp/drain.txt" 2>&1 &
+curl -sN -X POST -H 'Content-Type: application/json' -d '{"tokens":1000,"seed":7,"tokenBias":{"EOS":-1000}}' "$url/v1/generate/stream" > "$tmp/drain.txt" 2>&1 &
 drain_client=$!
 for _ in $(seq 1 100); do grep -q "event: token" "$tmp/drain.txt" 2> /dev/null && break; sleep 0.1; done
 t0=$(date +%s.%N)
