@@ -1,5 +1,5 @@
-using MusicGen.Onnx;
 using MusicGen.Core.Tokenization;
+using MusicGen.Onnx;
 
 namespace MusicGen.Inference.Tests;
 
