@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using MusicGen.Inference;
+using MusicGen.Inference.Telemetry;
 using MusicGen.Server.Engine;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
@@ -108,7 +109,7 @@ internal static class GenerateEndpoints
         {
             var names = new string[generated.Length];
             for (var i = 0; i < names.Length; i++) names[i] = tokenizer.TokenName(generated[i]);
-            return TypedResults.Json(new GenerateResponse(job.Version.Name, job.Version.Version, r.Seed, FinishReason(r.StopReason),
+            return TypedResults.Json(new GenerateResponse(job.Version.Name, job.Version.Version, r.Seed, r.StopReason.ToFinishReason(),
                 r.PromptTokenCount, generated, names, r.Score.TicksPerQuarter, NoteViews.From(r.Score),
                 Convert.ToBase64String(r.Midi), Timing(r.Timing), r.PrimerRepairs), Json);
         }
@@ -170,7 +171,7 @@ internal static class GenerateEndpoints
             foreach (var n in notes.Finish(r.Score)) await WriteEventAsync(response, "note", NoteViews.Of(n), aborted, flush: false);
             await WriteEventAsync(response, "done", new
             {
-                model = job.Version.Name, version = job.Version.Version, seed = r.Seed, finishReason = FinishReason(r.StopReason),
+                model = job.Version.Name, version = job.Version.Version, seed = r.Seed, finishReason = r.StopReason.ToFinishReason(),
                 tokens = r.Tokens.Length - r.PromptTokenCount, ticksPerQuarter = r.Score.TicksPerQuarter, notes = NoteViews.From(r.Score),
                 midi = Convert.ToBase64String(r.Midi), timing = Timing(r.Timing), primerRepairs = r.PrimerRepairs,
             }, aborted);
@@ -179,18 +180,6 @@ internal static class GenerateEndpoints
         {
         }
     }
-
-    /// <summary>Why generation stopped, as the API spells it.</summary>
-    internal static string FinishReason(StopReason reason) => reason switch
-    {
-        StopReason.MaxTokens => "max_tokens",
-        StopReason.EndOfSequence => "eos",
-        StopReason.Bars => "bars",
-        StopReason.Seconds => "seconds",
-        StopReason.ContextFull => "context",
-        StopReason.Cancelled => "cancelled",
-        var other => other.ToString().ToLowerInvariant(),
-    };
 
     private static bool WantsJson(HttpRequest request)
     {
