@@ -163,7 +163,7 @@ public sealed class GenerationSequence
     /// <summary>The result: MIDI bytes, score, tokens and timing. Call once the sequence is finished (or to snapshot it).</summary>
     public GenerationResult ToResult()
     {
-        var score = DecodeScore();
+        var score = WithKeySignature(DecodeScore());
         var end = _finished != 0 ? _finished : Stopwatch.GetTimestamp();
         var start = _prefillStart != 0 ? _prefillStart : _created;
         var first = _firstToken != 0 ? _firstToken : end;
@@ -184,5 +184,18 @@ public sealed class GenerationSequence
             Timing = timing,
             PrimerRepairs = PrimerRepairs,
         };
+    }
+
+    /// <summary>
+    /// Generated MIDI always carries a key signature: the keys the tokens named (REMI with key tokens decodes them
+    /// into key signatures, changes included), else, when they named none, the key <see cref="KeyFinder"/> estimates
+    /// from the notes, at tick 0 (none for a piece without notes).
+    /// </summary>
+    internal static Score WithKeySignature(Score score)
+    {
+        if (score.KeySignatures.Count > 0) return score;
+        var first = KeyFinder.KeyMap(score)[0];
+        if (first.Source == KeySource.Estimate) score.KeySignatures.Add(new KeySignature(0, first.Key.SharpsFlats, first.Key.IsMinor));
+        return score;
     }
 }
