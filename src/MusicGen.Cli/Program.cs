@@ -7,6 +7,7 @@ root.Subcommands.Add(TokensCommands.Create());
 root.Subcommands.Add(CorpusCommands.Create());
 root.Subcommands.Add(EvalCommands.Create());
 root.Subcommands.Add(GenerateCommands.Create());
+root.Subcommands.Add(RenderCommand.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(BenchCommands.CreatePackageCommand());
 return root.Parse(args).Invoke();

@@ -3,7 +3,7 @@ using MusicGen.Core.Music;
 namespace MusicGen.Core.Limits;
 
 /// <summary>
-/// The bounds on one input (a primer file or score) that keep the work it causes bounded: the one place for each
+/// The bounds on one input (a primer file, a score, a MIDI file to render as audio) that keep the work it causes bounded: the one place for each
 /// limit and its default. Each is checked before the work it bounds allocates anything, and a breach throws
 /// <see cref="InputLimitExceededException"/> naming the property. The defaults admit every piece of the bundled
 /// corpora many times over (a POP909 song: tens of KB, a few thousand notes, about 200,000 ticks, 10,000 REMI positions).
@@ -35,6 +35,12 @@ public sealed record InputLimits
     /// <summary>Tokens one REMI bar may take (its Bar, positions, tempo, program and note tokens). Default 8,192.</summary>
     public int MaxTokensPerBar { get; init; } = 8_192;
 
+    /// <summary>
+    /// Seconds of audio one render may produce (the MIDI's length plus the renderer's tail), checked before any audio
+    /// is made. Default 600 (10 minutes: about 106 MB of 44.1 kHz stereo 16-bit PCM, held in memory).
+    /// </summary>
+    public int MaxRenderSeconds { get; init; } = 600;
+
     /// <summary>Every problem with these values (empty when valid): each must be positive.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -43,6 +49,7 @@ public sealed record InputLimits
         if (MaxNotes < 1) errors.Add($"{nameof(MaxNotes)} must be >= 1 (got {MaxNotes}).");
         if (MaxTicks < 1) errors.Add($"{nameof(MaxTicks)} must be >= 1 (got {MaxTicks}).");
         if (MaxFrames < 1) errors.Add($"{nameof(MaxFrames)} must be >= 1 (got {MaxFrames}).");
+        if (MaxRenderSeconds < 1) errors.Add($"{nameof(MaxRenderSeconds)} must be >= 1 (got {MaxRenderSeconds}).");
         if (MaxTokensPerBar < 16) errors.Add($"{nameof(MaxTokensPerBar)} must be >= 16 (got {MaxTokensPerBar}).");
         return errors;
     }
@@ -88,5 +95,12 @@ public sealed record InputLimits
     {
         if (tokens > MaxTokensPerBar)
             throw new InputLimitExceededException(nameof(MaxTokensPerBar), tokens, MaxTokensPerBar, $"tokens in bar {bar + 1}");
+    }
+
+    /// <summary>Throws when a render of <paramref name="seconds"/> of audio exceeds <see cref="MaxRenderSeconds"/>.</summary>
+    public void CheckRenderSeconds(double seconds)
+    {
+        if (!(seconds <= MaxRenderSeconds))
+            throw new InputLimitExceededException(nameof(MaxRenderSeconds), double.IsFinite(seconds) ? (long)Math.Ceiling(seconds) : long.MaxValue, MaxRenderSeconds, "seconds of audio to render");
     }
 }
