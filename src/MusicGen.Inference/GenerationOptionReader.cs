@@ -100,6 +100,7 @@ public static class GenerationOptionReader
             case "tempo": r.TempoBpm = I(); break;
             case "meter": r.TimeSignature = (string)value; break;
             case "program": r.Program = I(); break;
+            case "key": r.Key = (string)value; break;
             case "seed": r.Seed = (long)value; break;
             case "greedy": r.Sampling.Greedy = (bool)value; break;
             default: throw new InvalidOperationException($"generation option '{o.Name}' has no setter");

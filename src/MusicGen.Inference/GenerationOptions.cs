@@ -100,6 +100,7 @@ public static class GenerationOptions
         new("prefix", "--prefix", GenerationOptionKind.TextList, "Tokens forced after the primer, by name (e.g. Tempo_120, TimeSig_3/4, Program_0).", null),
         new("tempo", "--tempo", GenerationOptionKind.Integer, "Starting tempo in BPM, as a forced token when the tokenizer has tempo tokens (no primer).", null, 1, 1000),
         new("meter", "--meter", GenerationOptionKind.Text, "Starting time signature, e.g. 3/4, as a forced token when the tokenizer has them (no primer).", null),
+        new("key", "--key", GenerationOptionKind.Text, "Key to start in, e.g. \"A minor\", \"F#m\", \"Bb major\": the model's first key token is forced to it (models with key tokens only; a model without them refuses it). No primer.", null),
         new("program", "--program", GenerationOptionKind.Integer, "General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them (no primer).", null, 0, 127),
         new("seed", "--seed", GenerationOptionKind.Integer, "Random seed: the same seed, model and options give the same MIDI. Drawn at random when absent (and reported).", null),
         new("greedy", "--greedy", GenerationOptionKind.Boolean, "Always take the most likely token (the same as temperature 0).", false),

@@ -78,6 +78,15 @@ public sealed class GenerationRequest
     /// <summary>General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them. Without a primer only.</summary>
     public int? Program { get; set; }
 
+    /// <summary>
+    /// Key to start in, e.g. "A minor", "F#m", "Bb major" (<see cref="MusicalKey.Parse"/>). On a model with key tokens
+    /// (REMI with <c>keyTokens</c>) its first key token is forced to this key: the grammar masks the other keys until
+    /// one is written (with <see cref="TempoBpm"/>, <see cref="TimeSignature"/> or <see cref="Program"/> it is a forced
+    /// token: <c>Bar [TimeSig_n/d] Key_Am Position_0 ...</c>). A model without key tokens refuses it. Without a primer
+    /// only, and with the grammar on.
+    /// </summary>
+    public string? Key { get; set; }
+
     /// <summary>Tokens forced after <see cref="PrefixTokens"/>, by id.</summary>
     public IReadOnlyList<int>? PrefixTokenIds { get; set; }
 
@@ -112,8 +121,10 @@ public sealed class GenerationRequest
         GenerationOptions.CheckRange(errors, "tempo", TempoBpm);
         GenerationOptions.CheckRange(errors, "program", Program);
         if (MaxPrimerTokens is int p && p < 1) errors["maxPrimerTokens"] = $"maxPrimerTokens must be >= 1 (got {p}).";
-        if ((TempoBpm is not null || TimeSignature is not null || Program is not null) && (PrimerMidi is not null || Primer is not null))
-            errors.TryAdd("primer", "tempo, meter and program start a piece; with a primer, the primer sets them.");
+        if (Key is not null && !MusicalKey.TryParse(Key, out _))
+            errors["key"] = $"key '{Key}' is not a key; write a tonic A-G with optional # or b and optional major/minor, e.g. \"A minor\", \"F#m\", \"Bb major\".";
+        if ((TempoBpm is not null || TimeSignature is not null || Program is not null || Key is not null) && (PrimerMidi is not null || Primer is not null))
+            errors.TryAdd("primer", "tempo, meter, program and key start a piece; with a primer, the primer sets them.");
         if (PrimerMidi is not null && Primer is not null) errors.TryAdd("primer", $"Give either {nameof(PrimerMidi)} or {nameof(Primer)}, not both.");
         if (Sampling is null) errors["sampling"] = $"{nameof(Sampling)} is required.";
         else foreach (var (k, v) in Sampling.Check(vocabularySize)) errors.TryAdd(k, v);

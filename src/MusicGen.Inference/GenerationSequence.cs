@@ -25,7 +25,7 @@ public sealed class GenerationSequence
     private readonly long _created;
     private long _prefillStart, _firstToken, _finished;
 
-    internal GenerationSequence(IMusicTokenizer tokenizer, GenerationRequest request, int[] prompt, int maxLength, int maxTokens, long seed)
+    internal GenerationSequence(IMusicTokenizer tokenizer, GenerationRequest request, int[] prompt, int maxLength, int maxTokens, long seed, ITokenGrammar? grammar = null)
     {
         _tokenizer = tokenizer;
         Request = request;
@@ -38,7 +38,7 @@ public sealed class GenerationSequence
         _bars = request.Bars;
         _seconds = request.Seconds;
         _eos = tokenizer.Eos;
-        _grammar = tokenizer.CreateGrammar();
+        _grammar = grammar ?? tokenizer.CreateGrammar();
         _grammar.Reset();
         foreach (var t in prompt) _grammar.Accept(t);
         _barsAtPrompt = _grammar.Bars;
