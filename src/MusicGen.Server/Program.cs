@@ -3,8 +3,10 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using MusicGen.Audio;
 using MusicGen.Server;
 using MusicGen.Server.Api;
+using MusicGen.Server.Audio;
 using MusicGen.Server.Engine;
 using MusicGen.Server.Listening;
 using MusicGen.Server.LoadTest;
@@ -52,6 +54,12 @@ builder.Services.AddHostedService<ModelWatcher>();
 builder.Services.AddSingleton<GenerationScheduler>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<GenerationScheduler>());
 builder.Services.AddListeningTest(builder.Configuration);
+// Audio answers (format=wav|flac): FluidSynth with a General MIDI SoundFont, options in MusicGen:Audio (docs/audio.md).
+builder.Services.AddOptions<AudioRenderOptions>()
+    .Bind(builder.Configuration.GetSection("MusicGen:Audio"))
+    .Validate(o => o.Validate().Count == 0, "invalid MusicGen:Audio options (SoundFontPath, SampleRate 8000..96000, Gain in (0, 10], TailSeconds 0..10)")
+    .ValidateOnStart();
+builder.Services.AddSingleton<AudioRendering>();
 
 builder.Services.AddRateLimiter(o =>
 {
@@ -101,6 +109,8 @@ builder.WebHost.ConfigureKestrel((ctx, k) =>
 });
 
 var app = builder.Build();
+// Made now, not at the first request: it logs at start whether audio can be rendered here, and why not.
+app.Services.GetRequiredService<AudioRendering>();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

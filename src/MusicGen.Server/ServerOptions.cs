@@ -74,6 +74,12 @@ public sealed class ServerOptions
     /// <summary>Largest request body in bytes (JSON or multipart, primer MIDI included).</summary>
     [Range(1024, 1L << 30)] public long MaxRequestBodyBytes { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// Most audio renders (format=wav|flac) at a time; more wait for a slot. Each holds its audio in memory (up to
+    /// InputLimits.MaxRenderSeconds: about 106 MB at the defaults) and uses one core, beside the decode threads.
+    /// </summary>
+    [Range(1, 64)] public int MaxConcurrentRenders { get; set; } = 2;
+
     /// <summary>Requests per second allowed per client address (token bucket refill); 0 disables rate limiting.</summary>
     [Range(0, 1_000_000)] public int RateLimitPerSecond { get; set; } = 200;
 

@@ -5,8 +5,8 @@ namespace MusicGen.Server.Tests;
 
 /// <summary>
 /// The web page end to end: a real Kestrel on 127.0.0.1 (random port) and Debian's Chromium driven by Playwright:
-/// pick a model, Generate, the piano roll fills as notes stream in, Play schedules Web Audio notes, and the
-/// download link holds a MIDI file.
+/// pick a model, Generate, the piano roll fills as notes stream in, Play schedules Web Audio notes (the server has no
+/// SoundFont here, so the page uses its own synth), and the download link holds a MIDI file.
 /// </summary>
 public sealed class BrowserTests
 {
@@ -18,7 +18,8 @@ public sealed class BrowserTests
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
         using var dir = new TempDir();
         TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
-        await using var factory = new ServerFactory(dir.Path);
+        // No SoundFont: the page falls back to its own synth (BrowserAudioTests plays the server's rendering).
+        await using var factory = new ServerFactory(dir.Path, new() { ["MusicGen:Audio:SoundFontPath"] = "/nonexistent/FluidR3_GM.sf2" });
         factory.UseKestrel(0);
         factory.StartServer();
         var client = await factory.ReadyClientAsync();
@@ -39,6 +40,7 @@ public sealed class BrowserTests
         await Assertions.Expect(page.Locator("#ready")).ToHaveTextAsync("ready");
         await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(1);
         Assert.Equal("tiny", await page.Locator("#model").InputValueAsync());
+        await Assertions.Expect(page.Locator("#audioMode")).ToHaveTextAsync("audio: browser synth");
 
         // Every generation option of the API has a control (the page builds the missing ones from /v1/options).
         var options = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/options");

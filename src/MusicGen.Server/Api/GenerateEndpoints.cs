@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using MusicGen.Inference;
 using MusicGen.Inference.Telemetry;
+using MusicGen.Server.Audio;
 using MusicGen.Server.Engine;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
@@ -40,12 +41,14 @@ internal static class GenerateEndpoints
             .Accepts<GenerateRequest>("application/json", "multipart/form-data")
             .Produces(StatusCodes.Status200OK, contentType: "audio/midi")
             .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json")
+            .Produces(StatusCodes.Status200OK, contentType: "audio/wav", additionalContentTypes: ["audio/flac"])
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status501NotImplemented)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status504GatewayTimeout)
-            .WithName("Generate").WithSummary("Generates music; answers a MIDI file, or JSON with notes, tokens and timing for Accept: application/json.")
+            .WithName("Generate").WithSummary("Generates music; answers a MIDI file, audio for format=wav|flac (FluidSynth), or JSON with notes, tokens and timing for Accept: application/json.")
             .RequireRateLimiting(RateLimitPolicy).WithRequestTimeout(TimeoutPolicy);
 
         v1.MapPost("/generate/stream", StreamAsync)
@@ -55,6 +58,8 @@ internal static class GenerateEndpoints
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithName("GenerateStream").WithSummary("Server-Sent Events: 'start', then 'token' and 'note' events as they are made, then 'done' with the MIDI (base64).")
             .RequireRateLimiting(RateLimitPolicy).WithRequestTimeout(TimeoutPolicy);
+
+        v1.MapAudioStatus();
 
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithName("Health").WithTags("health");
         app.MapGet("/readyz", Results<Ok<object>, ProblemHttpResult> (ModelRegistry registry) =>
@@ -85,9 +90,9 @@ internal static class GenerateEndpoints
         };
     }
 
-    private static async Task<IResult> GenerateAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, IOptions<ServerOptions> options)
+    private static async Task<IResult> GenerateAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, AudioRendering audio, IOptions<ServerOptions> options)
     {
-        var (prepared, problem) = await RequestPreparation.PrepareAsync(ctx, registry, scheduler, options.Value);
+        var (prepared, problem) = await RequestPreparation.PrepareAsync(ctx, registry, scheduler, options.Value, audio);
         if (problem is not null) return problem;
         using var job = prepared!.Job;
         var (result, error) = await job.EndAsync();
@@ -104,6 +109,10 @@ internal static class GenerateEndpoints
         ctx.Response.Headers["X-MusicGen-Model"] = job.Version.Name;
         ctx.Response.Headers["X-MusicGen-Version"] = job.Version.Version;
         ctx.Response.Headers["X-MusicGen-Seed"] = r.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var fileName = $"musicgen-{job.Version.Name}-{r.Seed}";
+
+        // format=wav|flac: the finished MIDI, rendered off the decode loop (the job has ended; its slot is free).
+        if (prepared.Format is { } format) return await AudioAnswers.RenderAsync(ctx, audio, r.Midi, format, fileName);
 
         if (WantsJson(ctx.Request))
         {
@@ -113,7 +122,7 @@ internal static class GenerateEndpoints
                 r.PromptTokenCount, generated, names, r.Score.TicksPerQuarter, NoteViews.From(r.Score),
                 Convert.ToBase64String(r.Midi), Timing(r.Timing), r.PrimerRepairs), Json);
         }
-        return TypedResults.File(r.Midi, "audio/midi", $"musicgen-{job.Version.Name}-{r.Seed}.mid");
+        return TypedResults.File(r.Midi, "audio/midi", fileName + ".mid");
     }
 
     private static async Task StreamAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, IOptions<ServerOptions> options)

@@ -27,6 +27,13 @@ internal static class GenerateOpenApi
         {
             ["model"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Model name (default: the service's default model)." },
             ["version"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A loaded version of the model to use instead of the active one." },
+            ["format"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Description = "The answer's file: midi (audio/midi), or the piece rendered with FluidSynth and a General MIDI SoundFont as wav (audio/wav) or flac (audio/flac); 501 where the server cannot render (GET /v1/audio says why). POST /v1/generate only.",
+                Enum = [.. GenerateBody.Formats.Select(f => (JsonNode)JsonValue.Create(f))],
+                Default = JsonValue.Create("midi"),
+            },
         };
         foreach (var o in GenerationOptions.All) properties[o.Name] = Property(o);
         schema.Properties = properties;

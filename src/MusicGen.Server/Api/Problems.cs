@@ -1,4 +1,5 @@
 using System.Globalization;
+using MusicGen.Audio;
 using MusicGen.Core.Limits;
 using MusicGen.Inference.Errors;
 using MusicGen.Server.Scheduling;
@@ -38,13 +39,7 @@ internal static class Problems
                 return problem;
             }
             case InputLimitExceededException l when input:
-            {
-                var problem = Field("primer", l.Message, "Input limit exceeded");
-                problem.Extensions["limit"] = l.Limit;
-                problem.Extensions["actual"] = l.Actual;
-                problem.Extensions["maximum"] = l.Maximum;
-                return problem;
-            }
+                return Limit("primer", l);
             case InvalidGenerationRequestException invalid when input:
                 return Validation(invalid.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }, StringComparer.Ordinal));
             case ArgumentException a when input:
@@ -60,6 +55,27 @@ internal static class Problems
             default:
                 return Status(500, "Generation failed", ex.Message);
         }
+    }
+
+    /// <summary>
+    /// A 501: this server cannot render <paramref name="format"/> (FluidSynth or the SoundFont is missing); the reason
+    /// says which and what to install. MIDI answers still work.
+    /// </summary>
+    public static Microsoft.AspNetCore.Mvc.ProblemDetails AudioUnavailable(AudioFormat format, string reason)
+    {
+        var problem = Status(StatusCodes.Status501NotImplemented, "Audio rendering unavailable", $"format={format.Name()} cannot be rendered on this server: {reason}");
+        problem.Extensions["format"] = format.Name();
+        return problem;
+    }
+
+    /// <summary>A 400 on <paramref name="field"/> for an input limit, with the limit's name and values.</summary>
+    public static HttpValidationProblemDetails Limit(string field, InputLimitExceededException l)
+    {
+        var problem = Field(field, l.Message, "Input limit exceeded");
+        problem.Extensions["limit"] = l.Limit;
+        problem.Extensions["actual"] = l.Actual;
+        problem.Extensions["maximum"] = l.Maximum;
+        return problem;
     }
 
     /// <summary>A 503 with how long to wait.</summary>

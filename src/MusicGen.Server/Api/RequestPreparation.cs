@@ -2,27 +2,37 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
+using MusicGen.Audio;
 using MusicGen.Inference;
+using MusicGen.Server.Audio;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
 
 namespace MusicGen.Server.Api;
 
-/// <summary>A submitted generation request.</summary>
-internal sealed record Prepared(ServiceJob Job);
+/// <summary>A submitted generation request and the format of its answer (null: MIDI).</summary>
+internal sealed record Prepared(ServiceJob Job, AudioFormat? Format);
 
 /// <summary>From an HTTP request to a submitted job: read the body strictly, validate, pick the model version, submit.</summary>
 internal static class RequestPreparation
 {
     /// <summary>
     /// Reads, validates and submits a generation request: the job (holding its model version), or the problem to
-    /// answer instead.
+    /// answer instead. <paramref name="audio"/> is null where the answer cannot be audio (the stream): an audio
+    /// <c>format</c> is then a 400; where it can, an audio format the server cannot render is a 501 before any work.
     /// </summary>
-    public static async Task<(Prepared?, IResult?)> PrepareAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, ServerOptions options)
+    public static async Task<(Prepared?, IResult?)> PrepareAsync(HttpContext ctx, ModelRegistry registry, GenerationScheduler scheduler, ServerOptions options, AudioRendering? audio = null)
     {
         var (body, problem) = await ReadRequestAsync(ctx, options);
         if (problem is not null) return (null, problem);
-        var request = body!.Request;
+        if (body!.Format is { } format)
+        {
+            if (audio is null)
+                return (null, TypedResults.Problem(Problems.Field("format", $"format={format.Name()} applies to POST /v1/generate; the stream's 'done' event carries the MIDI")));
+            if (await audio.StatusAsync() is { Available: false } status)
+                return (null, TypedResults.Problem(Problems.AudioUnavailable(format, status.Reason!)));
+        }
+        var request = body.Request;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var (field, message) in request.Check(options.MaxTokens)) errors[field] = [message];
 
@@ -72,7 +82,7 @@ internal static class RequestPreparation
             {
                 var job = scheduler.Submit(version, sequence, ctx.RequestAborted);
                 owned = false; // the job holds the reference now
-                return (new Prepared(job), null);
+                return (new Prepared(job, body.Format), null);
             }
             catch (Exception ex) when (ex is QueueFullException or ServiceStoppingException)
             {

@@ -1,5 +1,7 @@
-// MusicGen web page: settings -> POST /v1/generate/stream (SSE over fetch), piano roll as notes arrive,
-// Web Audio playback with the shared synth (synth.js), download of the .mid from the final event. No build step.
+// MusicGen web page: settings -> POST /v1/generate/stream (SSE over fetch), piano roll as notes arrive, download of
+// the .mid from the final event. Play: where the server renders audio (GET /v1/audio), the same request again with its
+// seed and format=wav (the same MIDI, rendered by FluidSynth) in an <audio> element; elsewhere the page's own Web
+// Audio synth (synth.js). No build step.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -9,6 +11,25 @@ let notes = [];          // { pitch, start, end, velocity, drum } in seconds
 let midiUrl = null;
 let audio = null;        // the synth handle of what is playing
 let running = null;      // AbortController of the stream in progress
+let rendering = null;    // GET /v1/audio when the server renders audio (FluidSynth), else null (the page's synth plays)
+let pending = null;      // the body of the generation in progress
+let lastRequest = null;  // the body of the finished piece with its model, version and seed: asks for the same MIDI again
+let renderedUrl = null;  // object URL of the finished piece's rendered WAV
+
+async function loadAudio() {
+  const mode = $("audioMode");
+  try {
+    const r = await (await fetch("/v1/audio")).json();
+    rendering = r.available ? r : null;
+    mode.textContent = r.available ? `audio: FluidSynth (${r.soundFont})` : "audio: browser synth";
+    mode.title = r.available ? "Play renders the piece on the server (format=wav)" : `The server cannot render audio: ${r.reason}`;
+    mode.classList.toggle("ok", r.available);
+  } catch (e) {
+    rendering = null;
+    mode.textContent = "audio: browser synth";
+    mode.title = "Could not ask the server about audio: " + e;
+  }
+}
 
 async function loadModels() {
   try {
@@ -151,10 +172,13 @@ async function generate(ev) {
   notes = []; draw();
   $("noteCount").textContent = "0"; $("tokenCount").textContent = "0"; $("tps").textContent = "–";
   setDownload(null);
+  setRendered(null);
+  lastRequest = null;
   $("play").disabled = true;
   const body = requestBody();
   const primer = await primerBase64();
   if (primer) body.primer = primer;
+  pending = body;
   running = new AbortController();
   $("generate").disabled = true;
   setStatus("Generating…");
@@ -186,6 +210,7 @@ function onEvent(type, data) {
   switch (type) {
     case "start":
       tokens = 0;
+      lastRequest = { ...pending, model: data.model, version: data.version, seed: data.seed };
       setStatus(`Generating with ${data.model} v${data.version} (seed ${data.seed})…`);
       break;
     case "token":
@@ -245,9 +270,65 @@ function setDownload(url, name) {
   else { a.removeAttribute("href"); a.classList.add("disabled"); a.setAttribute("aria-disabled", "true"); }
 }
 
-// Playback through the shared synth (synth.js).
-function play() {
+function setRendered(url) {
+  if (renderedUrl) URL.revokeObjectURL(renderedUrl);
+  renderedUrl = url;
+  const player = $("player");
+  if (!url) { player.pause(); player.removeAttribute("src"); player.hidden = true; }
+}
+
+// Play: the server's rendering of the piece where it has one, else the page's own synth.
+async function play() {
   stopPlayback();
+  if (rendering && lastRequest) {
+    try {
+      await playRendered();
+      return;
+    } catch (e) {
+      setStatus(`Could not play the rendered audio (${e.message}); playing with the browser synth.`, true);
+    }
+  }
+  playSynth();
+}
+
+// The same request (same model, version, seed and options: the same MIDI) with format=wav, played in <audio>.
+async function playRendered() {
+  const player = $("player");
+  if (!renderedUrl) {
+    setStatus("Rendering with FluidSynth…");
+    $("play").disabled = true;
+    const request = lastRequest;
+    try {
+      const res = await fetch("/v1/generate", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "audio/wav" },
+        body: JSON.stringify({ ...request, format: "wav" }),
+      });
+      if (!res.ok) {
+        const p = await res.json().catch(() => ({}));
+        throw new Error(`${res.status} ${p.title ?? res.statusText}${p.detail ? ": " + p.detail : ""}`);
+      }
+      const blob = await res.blob();
+      if (request !== lastRequest) return; // a new piece was asked for meanwhile
+      setRendered(URL.createObjectURL(blob));
+      player.src = renderedUrl;
+    } finally {
+      $("play").disabled = notes.length === 0;
+    }
+  }
+  player.hidden = false;
+  player.currentTime = 0;
+  await player.play();
+  const handle = { stop() { player.pause(); } };
+  audio = handle;
+  player.onended = () => { if (audio === handle) stopPlayback(); };
+  $("stop").disabled = false;
+  window.musicgenPlayback = { rendered: true, src: player.src, duration: player.duration };
+  setStatus(`Playing the rendered audio (FluidSynth, ${player.duration.toFixed(1)} s).`);
+}
+
+// Playback through the shared synth (synth.js).
+function playSynth() {
   const handle = MusicGenSynth.play(notes);
   audio = handle;
   $("stop").disabled = false;
@@ -268,5 +349,6 @@ $("play").addEventListener("click", play);
 $("stop").addEventListener("click", stopPlayback);
 $("greedy").addEventListener("change", () => { $("temperature").disabled = $("greedy").checked; });
 loadModels();
+loadAudio();
 loadOptions().catch((e) => setStatus("Could not list the options: " + e, true));
 draw();

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using MusicGen.Audio;
+
+namespace MusicGen.Server.Tests;
+
+/// <summary>
+/// The page plays the server's rendering (real Kestrel, real FluidSynth and SoundFont, Debian's Chromium): Play sends
+/// the finished piece's request again with format=wav, and the &lt;audio&gt; element plays that WAV. With
+/// MUSICGEN_SCREENSHOT_AUDIO=path the page is saved as a PNG while it plays (docs/images/page-audio.png), and with
+/// MUSICGEN_SCREENSHOT_MODELS=onnx it uses the bundled pop909-transformer instead of a tiny random-weight package.
+/// </summary>
+public sealed class BrowserAudioTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task Page_plays_the_rendered_wav_of_the_piece()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
+        using var dir = new TempDir();
+        var bundled = Environment.GetEnvironmentVariable("MUSICGEN_SCREENSHOT_MODELS") is { Length: > 0 } m ? Path.GetFullPath(m) : null;
+        if (bundled is null) TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
+        await using var factory = new ServerFactory(bundled ?? dir.Path, bundled is null ? null : new() { ["MusicGen:DefaultModel"] = "pop909-transformer" });
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var client = await factory.ReadyClientAsync();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
+        });
+        var page = await browser.NewPageAsync(new() { AcceptDownloads = true });
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        await page.GotoAsync(client.BaseAddress!.ToString());
+        await Assertions.Expect(page.Locator("#ready")).ToHaveTextAsync("ready");
+        await Assertions.Expect(page.Locator("#audioMode")).ToHaveTextAsync("audio: FluidSynth (FluidR3_GM.sf2)");
+
+        await page.FillAsync("#length", bundled is null ? "96" : "512");
+        await page.FillAsync("#seed", "42");
+        await page.ClickAsync("#generate");
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Done", new() { Timeout = 60_000 });
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#download"));
+        var midiPath = Path.Combine(dir.Path, "piece.mid");
+        await download.SaveAsAsync(midiPath);
+
+        var answer = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#play"),
+            r => r.Url.EndsWith("/v1/generate", StringComparison.Ordinal) && r.Request.Method == "POST");
+        var request = JsonDocument.Parse(answer.Request.PostData!).RootElement;
+        Assert.Equal("wav", request.GetProperty("format").GetString());
+        Assert.Equal(42, request.GetProperty("seed").GetInt64());
+        Assert.Equal(200, answer.Status);
+        Assert.Equal("audio/wav", answer.Headers["content-type"]);
+        // It plays: a blob source, not paused, time advancing, the length of the render.
+        await page.WaitForFunctionAsync("() => { const a = document.getElementById('player'); return !a.hidden && a.src.startsWith('blob:') && !a.paused && a.currentTime > 0.2; }",
+            null, new() { Timeout = 30_000 });
+        // The WAV the element plays (its blob source, read back) is the library's render of the piece the page shows
+        // and downloads.
+        var wav = Convert.FromBase64String(await page.EvaluateAsync<string>("""
+            async () => { const b = new Uint8Array(await (await fetch(document.getElementById('player').src)).arrayBuffer());
+                          let s = ''; for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192)); return btoa(s); }
+            """));
+        var rendered = new MidiAudioRenderer().Render(await File.ReadAllBytesAsync(midiPath));
+        Assert.Equal(rendered.Bytes, wav);
+        var duration = await page.EvaluateAsync<double>("() => document.getElementById('player').duration");
+        Assert.Equal(rendered.Duration.TotalSeconds, duration, 2);
+        Assert.True(await page.EvaluateAsync<bool>("() => window.musicgenPlayback.rendered === true"));
+        await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Playing the rendered audio");
+        if (Environment.GetEnvironmentVariable("MUSICGEN_SCREENSHOT_AUDIO") is { Length: > 0 } shot)
+            await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
+
+        await page.ClickAsync("#stop", new() { Force = true });
+        await Assertions.Expect(page.Locator("#stop")).ToBeDisabledAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.getElementById('player').paused"));
+        Assert.Empty(errors);
+    }
+}
