@@ -47,6 +47,15 @@ public sealed record RemiConfig
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool KeyTokens { get; init; }
 
+    /// <summary>
+    /// Chord tokens (<c>Chord_C</c> .. <c>Chord_Bm7</c>, 84, after the key tokens): the chord
+    /// <see cref="Music.ChordRecognizer"/> finds in each harmony segment (half a bar when the time signature's
+    /// numerator is even, else the whole bar), written after the segment's first Position when it changes. Off by
+    /// default; the JSON names it only when on, so configurations written before it existed read back unchanged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ChordTokens { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {

@@ -137,6 +137,10 @@ internal static class RemiDecoder
                 ClosePending();
                 tempos.Add((barStart + Math.Max(pos, 0), id - t.TempoFirst));
             }
+            else if (id >= t.ChordFirst)
+            {
+                barOpen = true; // a chord describes the notes; nothing to decode
+            }
             else if (pos < 0)
             {
                 // TimeSig or Key: only at the bar line (right after Bar or its TimeSig).

@@ -62,6 +62,8 @@ internal static class RemiEncoder
             last = Math.Max(last, sigs[^1].Step);
         }
 
+        var chords = t.ChordCount > 0 ? new RemiChords(notes) : null;
+        var barChords = new List<(long Step, int Value)>();
         var ids = new List<int>(16 + (notes.Count * 4)) { t.Bos };
         long barStart = 0;
         var ts = t.DefaultTimeSig;
@@ -100,10 +102,19 @@ internal static class RemiEncoder
                 ids.Add(t.KeyFirst + key);
             }
 
-            while ((ni < notes.Count && notes[ni].Step < barEnd) || (ti < tempos.Count && tempos[ti].Step < barEnd))
+            chords?.AddChanges(t, ts, barStart, barEnd, barChords);
+            var ci = 0;
+            while ((ni < notes.Count && notes[ni].Step < barEnd) || (ti < tempos.Count && tempos[ti].Step < barEnd) || ci < barChords.Count)
             {
                 var p = Math.Min(ni < notes.Count ? notes[ni].Step : long.MaxValue, ti < tempos.Count ? tempos[ti].Step : long.MaxValue);
+                p = Math.Min(p, ci < barChords.Count ? barChords[ci].Step : long.MaxValue);
                 ids.Add(t.PositionFirst + (int)(p - barStart));
+                if (ci < barChords.Count && barChords[ci].Step == p)
+                {
+                    ids.Add(t.ChordFirst + barChords[ci].Value);
+                    ci++;
+                }
+
                 if (ti < tempos.Count && tempos[ti].Step == p)
                 {
                     ids.Add(t.TempoFirst + tempos[ti].Value);

@@ -8,8 +8,9 @@ namespace MusicGen.Core.Tokenization;
 /// <item>BOS first; then Bar; after Bar: TimeSig (a change), Key (a change), Position, Bar or EOS; after TimeSig:
 /// Key (a change), Position, Bar or EOS; a bar cut by a bare Position is followed by a TimeSig that changes the
 /// signature. With key tokens the first bar must name its key (after its TimeSig, before anything else).</item>
-/// <item>Positions increase within a bar and stay inside it; after a Position: Tempo (a change), Program, Pitch, or
-/// (k &gt; 0) Bar to cut the bar.</item>
+/// <item>Positions increase within a bar and stay inside it; after a Position: Chord (a change, at the start of a
+/// harmony segment only), Tempo (a change), Program, Pitch, or (k &gt; 0) Bar to cut the bar; after a Chord: Tempo,
+/// Program, Pitch, a later Position, Bar or EOS.</item>
 /// <item>Pitch, Velocity, then one or more Duration tokens, each no longer than the one before; the first note needs
 /// a Program first; within a position, programs increase and pitches do not decrease per program.</item>
 /// <item>After EOS only PAD.</item>
@@ -26,6 +27,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
         AfterTimeSig,
         AfterKey,
         AfterPosition,
+        AfterChord,
         AfterTempo,
         AfterProgram,
         AfterPitch,
@@ -82,6 +84,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
         _lastDurationId = -1;
         _tempo = -1;
         _key = -1;
+        _chord = -1;
         _tempoStep = 0;
         _tempoSeconds = 0;
         _microsecondsPerQuarter = TempoMap.DefaultMicrosecondsPerQuarter;
@@ -197,6 +200,12 @@ internal sealed partial class RemiGrammar : ITokenGrammar
             return;
         }
 
+        if (token >= _t.ChordFirst)
+        {
+            AcceptChord(token);
+            return;
+        }
+
         if (token >= _t.KeyFirst)
         {
             if (_pos < 0)
@@ -265,7 +274,16 @@ internal sealed partial class RemiGrammar : ITokenGrammar
                     m.Allow(t.BarId);
                 }
 
+                AllowChordChanges();
                 AllowTempoChanges();
+                AllowPrograms();
+                AllowPitches();
+                break;
+            case Phase.AfterChord:
+                AllowTempoChanges();
+                m.Allow(t.Eos);
+                m.Allow(t.BarId);
+                AllowPositionsAfter(_pos);
                 AllowPrograms();
                 AllowPitches();
                 break;

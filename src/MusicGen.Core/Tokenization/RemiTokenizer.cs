@@ -5,7 +5,7 @@ namespace MusicGen.Core.Tokenization;
 
 /// <summary>
 /// REMI-style metrical tokens, all tracks in one stream:
-/// <c>BOS (Bar [TimeSig] [Key] (Position [Tempo] ([Program] Pitch Velocity Duration+)*)* [Position])* EOS</c>.
+/// <c>BOS (Bar [TimeSig] [Key] (Position [Chord] [Tempo] ([Program] Pitch Velocity Duration+)*)* [Position])* EOS</c>.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
@@ -15,6 +15,10 @@ namespace MusicGen.Core.Tokenization;
 /// <item>With <see cref="RemiConfig.KeyTokens"/>, <c>Key_C</c> .. <c>Key_Bm</c> (24 keys) after the bar's Bar and
 /// TimeSig: the first bar always names the key of <see cref="KeyFinder.KeyMap"/>, later bars only its changes
 /// (a change inside a bar takes effect at that bar's line). Decoded keys become key signatures.</item>
+/// <item>With <see cref="RemiConfig.ChordTokens"/>, <c>Chord_C</c> .. <c>Chord_Bm7</c> (84 chords of
+/// <see cref="ChordRecognizer"/>) right after the Position that starts a harmony segment (the bar's start, and its
+/// middle when the numerator is even), when the segment's chord differs from the last one written. Decoding ignores
+/// them: they describe the notes, which carry the music.</item>
 /// <item><c>Program_n</c> (or <c>Program_Drums</c> for drum tracks) sets the instrument of the following notes until
 /// the next Program token; tracks sharing an instrument merge into one.</item>
 /// <item>A note's length is the sum of the <c>Duration</c> tokens after its Velocity (names are quarter notes:
@@ -94,6 +98,9 @@ public sealed class RemiTokenizer : IMusicTokenizer
         KeyFirst = names.Count;
         KeyCount = Config.KeyTokens ? MusicalKey.Count : 0;
         names.AddRange(Enumerable.Range(0, KeyCount).Select(k => $"Key_{MusicalKey.FromIndex(k).ShortName}"));
+        ChordFirst = names.Count;
+        ChordCount = Config.ChordTokens ? Chord.Count : 0;
+        names.AddRange(Enumerable.Range(0, ChordCount).Select(c => $"Chord_{Chord.FromIndex(c).Name}"));
         _vocab = new Vocabulary(names);
     }
 
@@ -139,11 +146,25 @@ public sealed class RemiTokenizer : IMusicTokenizer
 
     /// <summary>Key tokens: 24 with <see cref="RemiConfig.KeyTokens"/>, else 0.</summary>
     internal int KeyCount { get; }
+
+    /// <summary>First Chord token (after the key tokens; the vocabulary size when <see cref="RemiConfig.ChordTokens"/> is off).</summary>
+    internal int ChordFirst { get; }
+
+    /// <summary>Chord tokens: 84 with <see cref="RemiConfig.ChordTokens"/>, else 0.</summary>
+    internal int ChordCount { get; }
+
     internal int DefaultTimeSig { get; }
     internal int DurationCount => _durationSteps.Length;
     internal int PitchCount => Config.MaxPitch - Config.MinPitch + 1;
 
     internal int BarSteps(int timeSig) => _timeSigs[timeSig].BarSteps;
+
+    /// <summary>Steps of half a bar, where a bar's second harmony segment starts; 0 when the bar is one segment (odd numerator).</summary>
+    internal int HalfBarSteps(int timeSig)
+    {
+        var (num, _, steps) = _timeSigs[timeSig];
+        return num % 2 == 0 && steps % 2 == 0 ? steps / 2 : 0;
+    }
 
     internal (int Numerator, int Denominator) TimeSignatureOf(int timeSig) => (_timeSigs[timeSig].Numerator, _timeSigs[timeSig].Denominator);
 

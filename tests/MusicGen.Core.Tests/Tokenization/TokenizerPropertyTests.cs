@@ -6,13 +6,18 @@ namespace MusicGen.Core.Tests.Tokenization;
 
 public class TokenizerPropertyTests
 {
-    /// <summary>Every kind, plus REMI with key tokens (<c>remi+keys</c>).</summary>
-    public static TheoryData<string> Kinds => new([.. TokenizerJson.Kinds, RemiWithKeys]);
+    /// <summary>Every kind, plus REMI with key tokens (<c>remi+keys</c>) and with key and chord tokens (<c>remi+keys+chords</c>).</summary>
+    public static TheoryData<string> Kinds => new([.. TokenizerJson.Kinds, RemiWithKeys, RemiWithKeysAndChords]);
 
     private const string RemiWithKeys = "remi+keys";
+    private const string RemiWithKeysAndChords = "remi+keys+chords";
 
-    private static IMusicTokenizer Create(string kind) =>
-        kind == RemiWithKeys ? new RemiTokenizer(new RemiConfig { KeyTokens = true }) : TokenizerJson.CreateDefault(kind);
+    private static IMusicTokenizer Create(string kind) => kind switch
+    {
+        RemiWithKeys => new RemiTokenizer(new RemiConfig { KeyTokens = true }),
+        RemiWithKeysAndChords => new RemiTokenizer(new RemiConfig { KeyTokens = true, ChordTokens = true }),
+        _ => TokenizerJson.CreateDefault(kind),
+    };
 
     [Fact]
     public void Remi_round_trip_is_exact_on_grid()
