@@ -101,6 +101,7 @@ public static class GenerationOptionReader
             case "meter": r.TimeSignature = (string)value; break;
             case "program": r.Program = I(); break;
             case "key": r.Key = (string)value; break;
+            case "chords": r.Chords = (string[])value; break;
             case "seed": r.Seed = (long)value; break;
             case "greedy": r.Sampling.Greedy = (bool)value; break;
             default: throw new InvalidOperationException($"generation option '{o.Name}' has no setter");

@@ -76,6 +76,9 @@ public static class GenerationOptions
     /// <summary>Most seconds of music one request may ask for.</summary>
     public const double MaxSeconds = 3600;
 
+    /// <summary>Most chords in one progression (the <c>chords</c> option).</summary>
+    public const int MaxChords = 256;
+
     /// <summary>A token bias at or below this bans the token (as negative infinity).</summary>
     public const float BanBias = -1000;
 
@@ -101,6 +104,7 @@ public static class GenerationOptions
         new("tempo", "--tempo", GenerationOptionKind.Integer, "Starting tempo in BPM, as a forced token when the tokenizer has tempo tokens (no primer).", null, 1, 1000),
         new("meter", "--meter", GenerationOptionKind.Text, "Starting time signature, e.g. 3/4, as a forced token when the tokenizer has them (no primer).", null),
         new("key", "--key", GenerationOptionKind.Text, "Key to start in, e.g. \"A minor\", \"F#m\", \"Bb major\": the model's first key token is forced to it (models with key tokens only; a model without them refuses it). No primer.", null),
+        new("chords", "--chords", GenerationOptionKind.TextList, $"Chord progression, one chord per harmony segment (half a bar in even meters, else a bar) from the first bar, repeated, e.g. C G Am F (C, Cm, Cdim, Caug, C7, Cmaj7, Cm7 on any root; at most {MaxChords}); models with chord tokens only, a model without them refuses it. No primer.", null),
         new("program", "--program", GenerationOptionKind.Integer, "General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them (no primer).", null, 0, 127),
         new("seed", "--seed", GenerationOptionKind.Integer, "Random seed: the same seed, model and options give the same MIDI. Drawn at random when absent (and reported).", null),
         new("greedy", "--greedy", GenerationOptionKind.Boolean, "Always take the most likely token (the same as temperature 0).", false),

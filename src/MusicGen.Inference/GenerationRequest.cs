@@ -87,6 +87,15 @@ public sealed class GenerationRequest
     /// </summary>
     public string? Key { get; set; }
 
+    /// <summary>
+    /// A chord progression, e.g. <c>["C", "G", "Am", "F"]</c> (<see cref="Chord.TryParse"/>): one chord per harmony
+    /// segment (half a bar when the time signature's numerator is even, else a bar) from the first bar on, the list
+    /// repeated. On a model with chord tokens (REMI with <c>chordTokens</c>) the grammar requires each segment's chord
+    /// (<see cref="Core.Tokenization.RemiTokenizer.CreateGrammar(IReadOnlyList{Chord})"/>); a model without them
+    /// refuses it. Without a primer only, and with the grammar on.
+    /// </summary>
+    public IReadOnlyList<string>? Chords { get; set; }
+
     /// <summary>Tokens forced after <see cref="PrefixTokens"/>, by id.</summary>
     public IReadOnlyList<int>? PrefixTokenIds { get; set; }
 
@@ -123,8 +132,14 @@ public sealed class GenerationRequest
         if (MaxPrimerTokens is int p && p < 1) errors["maxPrimerTokens"] = $"maxPrimerTokens must be >= 1 (got {p}).";
         if (Key is not null && !MusicalKey.TryParse(Key, out _))
             errors["key"] = $"key '{Key}' is not a key; write a tonic A-G with optional # or b and optional major/minor, e.g. \"A minor\", \"F#m\", \"Bb major\".";
-        if ((TempoBpm is not null || TimeSignature is not null || Program is not null || Key is not null) && (PrimerMidi is not null || Primer is not null))
-            errors.TryAdd("primer", "tempo, meter, program and key start a piece; with a primer, the primer sets them.");
+        if (Chords is not null)
+        {
+            if (Chords.Count > GenerationOptions.MaxChords) errors["chords"] = $"chords holds {Chords.Count} chords; at most {GenerationOptions.MaxChords}.";
+            else if (Chords.FirstOrDefault(c => !Chord.TryParse(c, out _)) is { } bad)
+                errors["chords"] = $"chords: '{bad}' is not a chord; write a root A-G with optional # or b, then nothing (major), m, dim, aug, 7, maj7 or m7, e.g. C G7 Am Fmaj7.";
+        }
+        if ((TempoBpm is not null || TimeSignature is not null || Program is not null || Key is not null || Chords is not null) && (PrimerMidi is not null || Primer is not null))
+            errors.TryAdd("primer", "tempo, meter, program, key and chords start a piece; with a primer, the primer sets them.");
         if (PrimerMidi is not null && Primer is not null) errors.TryAdd("primer", $"Give either {nameof(PrimerMidi)} or {nameof(Primer)}, not both.");
         if (Sampling is null) errors["sampling"] = $"{nameof(Sampling)} is required.";
         else foreach (var (k, v) in Sampling.Check(vocabularySize)) errors.TryAdd(k, v);

@@ -30,7 +30,7 @@ public sealed class MusicModel : IDisposable
         Options = options;
         _logger = logger;
         _factory = new SessionFactory(options, logger);
-        Keys = new KeyConditioning(package.Tokenizer, package.Name);
+        Harmony = new HarmonyConditioning(package.Tokenizer, package.Name);
         DefaultVariant = ChooseVariant(options.Graph);
         MaxSequenceLength = options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, package.ContextLength) : package.ContextLength;
         var graph = package.Manifest.FindGraph(DefaultVariant)!;
@@ -66,8 +66,8 @@ public sealed class MusicModel : IDisposable
     /// <summary>The execution provider sessions actually run on (<c>cpu</c> or <c>cuda</c>).</summary>
     public string ExecutionProvider => _factory.EffectiveProvider;
 
-    /// <summary>The key option on this model (its key tokens, or none).</summary>
-    internal KeyConditioning Keys { get; }
+    /// <summary>The key and chords options on this model (its key and chord tokens, or none).</summary>
+    internal HarmonyConditioning Harmony { get; }
 
     /// <summary>Longest sequence (prompt + generated) a batch slot holds.</summary>
     public int MaxSequenceLength { get; }
@@ -193,8 +193,9 @@ public sealed class MusicModel : IDisposable
         if (errors.Count > 0) throw new InvalidGenerationRequestException(errors);
         if (request.TokenBiasNames is { Count: > 0 }) request = request.WithSampling(ResolveBias(request));
         var tokenizer = Tokenizer;
-        var key = Keys.Resolve(request);
-        var prompt = BuildPrompt(request, key, out _, out var repairs);
+        var key = Harmony.ResolveKey(request);
+        var chords = Harmony.ResolveChords(request);
+        var prompt = BuildPrompt(request, key, chords, out _, out var repairs);
         if (prompt.Count >= MaxSequenceLength)
         {
             var message = $"The prompt (BOS + primer + prefix) has {prompt.Count} tokens; at most {MaxSequenceLength - 1} fit this model's context. Set MaxPrimerTokens.";
@@ -203,10 +204,10 @@ public sealed class MusicModel : IDisposable
         }
         int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
         long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
-        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Keys.Grammar(key)) { PrimerRepairs = repairs };
+        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Harmony.Grammar(key, chords)) { PrimerRepairs = repairs };
     }
 
-    private List<int> BuildPrompt(GenerationRequest request, int? key, out int primerTokens, out IReadOnlyList<string> repairs)
+    private List<int> BuildPrompt(GenerationRequest request, int? key, Chord[]? chords, out int primerTokens, out IReadOnlyList<string> repairs)
     {
         var tokenizer = Tokenizer;
         var limits = Options.InputLimits;
@@ -240,7 +241,7 @@ public sealed class MusicModel : IDisposable
         }
         var forcedStart = prompt.Count;
         if (request.TempoBpm is not null || request.TimeSignature is not null || request.Program is not null)
-            prompt.AddRange(ConditioningTokens(request, key));
+            prompt.AddRange(ConditioningTokens(request, key, chords));
         if (request.PrefixTokens is not null)
         {
             foreach (var name in request.PrefixTokens)
@@ -290,8 +291,8 @@ public sealed class MusicModel : IDisposable
         }
     }
 
-    /// <summary>Tempo, time signature, key and program as the tokenizer spells them (REMI: Bar [TimeSig] [Key] Position_0 [Tempo] [Program]).</summary>
-    private List<int> ConditioningTokens(GenerationRequest request, int? key)
+    /// <summary>Tempo, time signature, key, first chord and program as the tokenizer spells them (REMI: Bar [TimeSig] [Key] Position_0 [Chord] [Tempo] [Program]).</summary>
+    private List<int> ConditioningTokens(GenerationRequest request, int? key, Chord[]? chords)
     {
         var tokenizer = Tokenizer;
         int Id(string name, string field)
@@ -310,6 +311,7 @@ public sealed class MusicModel : IDisposable
         if (request.TimeSignature is { } ts) tokens.Add(Id("TimeSig_" + ts.Trim(), "meter"));
         if (key is int k) tokens.Add(k);
         tokens.Add(Id("Position_0", asked));
+        if (chords is not null) tokens.Add(Harmony.ChordToken(chords[0]));
         if (request.TempoBpm is int bpm) tokens.Add(Id("Tempo_" + bpm.ToString(System.Globalization.CultureInfo.InvariantCulture), "tempo"));
         if (request.Program is int program) tokens.Add(Id("Program_" + program.ToString(System.Globalization.CultureInfo.InvariantCulture), "program"));
         return tokens;

@@ -1,6 +1,7 @@
 using MusicGen.Core.Midi;
 using MusicGen.Core.Packaging;
 using MusicGen.Core.Tokenization;
+using MusicGen.Inference.Errors;
 
 namespace MusicGen.Inference.Tests;
 
@@ -52,5 +53,68 @@ public sealed class ChordTokenTests
         }
 
         Assert.True(chords > 0, "the random model wrote no chord in 12 bars");
+    }
+
+    [Fact]
+    public void A_chord_progression_is_followed_segment_by_segment_and_refused_where_there_are_no_chord_tokens()
+    {
+        var package = TestPackages.Transformer("remi-keys-chords", tokenizer: new RemiTokenizer(new RemiConfig { PositionsPerQuarter = 4, KeyTokens = true, ChordTokens = true }));
+        using var model = MusicModel.Load(package);
+        var t = (RemiTokenizer)model.Tokenizer;
+        string[] progression = ["C", "G", "Am", "F"];
+        for (long seed = 1; seed <= 3; seed++)
+        {
+            using var batch = model.CreateBatch(1);
+            var seq = model.CreateSequence(new GenerationRequest { Bars = 4, Seed = seed, Key = "C", Chords = progression });
+            if (batch.Add(seq)) while (batch.Count > 0) batch.Step();
+            var segments = SegmentChords(t, seq.ToResult().Tokens);
+            Assert.True(segments.Count >= 4, string.Join(" ", segments));
+            for (int k = 0; k < segments.Count; k++) Assert.Equal(progression[k % 4], segments[k]);
+        }
+
+        // With tempo and meter the first chord is a forced token after Position_0.
+        var forced = model.CreateSequence(new GenerationRequest { MaxTokens = 8, Key = "C", TempoBpm = 100, TimeSignature = "3/4", Chords = progression });
+        Assert.Equal(["BOS", "Bar", "TimeSig_3/4", "Key_C", "Position_0", "Chord_C", "Tempo_100"], forced.Tokens.ToArray().Select(t.TokenName));
+
+        Assert.Contains("'H7' is not a chord", Assert.Throws<InvalidGenerationRequestException>(() => model.CreateSequence(new GenerationRequest { Chords = ["C", "H7"] })).Errors["chords"]);
+        using var plain = MusicModel.Load(TestPackages.Transformer("remi-keys", tokenizer: new RemiTokenizer(new RemiConfig { PositionsPerQuarter = 4, KeyTokens = true })));
+        var refused = Assert.Throws<InvalidGenerationRequestException>(() => plain.CreateSequence(new GenerationRequest { Chords = progression }));
+        Assert.Equal($"chords: model '{plain.Package.Name}' has no chord tokens (its 'remi' tokenizer was built without them), so it cannot follow a chord progression.", refused.Errors["chords"]);
+    }
+
+    /// <summary>The chord in effect at the start of each harmony segment of the complete bars, read off the tokens.</summary>
+    private static List<string> SegmentChords(RemiTokenizer t, int[] tokens)
+    {
+        var result = new List<string>();
+        string current = "none";
+        int bar = -1, numerator = 4, denominator = 4;
+        var written = new Dictionary<int, string>();
+        int pos = -1;
+        var lastWasPosition = false;
+        void CloseBar()
+        {
+            if (bar < 0) return;
+            var steps = numerator * 4 * 4 / denominator;
+            var end = lastWasPosition && pos > 0 ? pos : steps; // a bare Position before Bar cuts the bar there
+            var starts = numerator % 2 == 0 && steps % 2 == 0 ? new[] { 0, steps / 2 } : [0];
+            foreach (var s in starts.Where(s => s < end))
+            {
+                if (written.TryGetValue(s, out var c)) current = c;
+                result.Add(current);
+            }
+            written.Clear();
+        }
+
+        foreach (var name in tokens.Select(t.TokenName))
+        {
+            var isPosition = name.StartsWith("Position_", StringComparison.Ordinal);
+            if (name == "Bar") { CloseBar(); bar++; pos = -1; }
+            else if (name.StartsWith("TimeSig_", StringComparison.Ordinal)) { var nd = name[8..].Split('/'); numerator = int.Parse(nd[0], System.Globalization.CultureInfo.InvariantCulture); denominator = int.Parse(nd[1], System.Globalization.CultureInfo.InvariantCulture); }
+            else if (isPosition) pos = int.Parse(name[9..], System.Globalization.CultureInfo.InvariantCulture);
+            else if (name.StartsWith("Chord_", StringComparison.Ordinal)) written[pos] = name[6..];
+            lastWasPosition = isPosition;
+        }
+
+        return result; // the bar still open at the end is left out
     }
 }

@@ -7,7 +7,7 @@ using MusicGen.Core.Tokenization;
 
 namespace MusicGen.Server.Tests;
 
-/// <summary>The <c>key</c> option over HTTP: a model with key tokens starts in the key asked for; one without them answers 400 naming the option and the model.</summary>
+/// <summary>The <c>key</c> option over HTTP and the CLI: a model with key tokens starts in the key asked for; one without them answers 400 naming the option and the model (so does <c>chords</c> on a model without chord tokens).</summary>
 public sealed class KeyOptionTests
 {
     [Fact]
@@ -32,6 +32,9 @@ public sealed class KeyOptionTests
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
         var message = problem.GetProperty("errors").GetProperty("key")[0].GetString();
         Assert.Contains("model 'remi-plain' has no key tokens", message);
+        var noChords = await client.PostAsJsonAsync("/v1/generate", new { model = "remi-keys", bars = 2, seed = 4, key = "D minor", chords = new[] { "Dm", "A7" } });
+        Assert.Equal(HttpStatusCode.BadRequest, noChords.StatusCode);
+        Assert.Contains("model 'remi-keys' has no chord tokens", (await noChords.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("chords")[0].GetString());
 
         // The CLI: --key on each package (the same option declaration).
         var file = Path.Combine(dir.Path, "song.mid");

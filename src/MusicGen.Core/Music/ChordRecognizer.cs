@@ -76,6 +76,37 @@ public readonly record struct Chord(int Root, ChordQuality Quality)
 
     /// <inheritdoc />
     public override string ToString() => Name;
+
+    /// <summary>
+    /// Parses a lead-sheet name as <see cref="Name"/> writes it: a root A-G with an optional <c>#</c> or <c>b</c> (any
+    /// spelling: <c>A#</c> = <c>Bb</c>), then nothing (major), <c>m</c>, <c>dim</c>, <c>aug</c>, <c>7</c>, <c>maj7</c> or
+    /// <c>m7</c>. False when the text is not one of the 84 chords.
+    /// </summary>
+    public static bool TryParse(string? text, out Chord chord)
+    {
+        chord = default;
+        var s = text?.Trim() ?? "";
+        if (s.Length == 0 || s[0] == ' ') return false;
+        var root = "C D EF G A B".IndexOf(char.ToUpperInvariant(s[0]), StringComparison.Ordinal);
+        if (root < 0) return false;
+        var i = 1;
+        if (i < s.Length && s[i] == '#') { root++; i++; }
+        else if (i < s.Length && s[i] == 'b') { root--; i++; }
+        ChordQuality? quality = s[i..] switch
+        {
+            "" => ChordQuality.Major,
+            "m" => ChordQuality.Minor,
+            "dim" => ChordQuality.Diminished,
+            "aug" => ChordQuality.Augmented,
+            "7" => ChordQuality.Dominant7,
+            "maj7" => ChordQuality.Major7,
+            "m7" => ChordQuality.Minor7,
+            _ => null,
+        };
+        if (quality is null) return false;
+        chord = new Chord((root + 12) % 12, quality.Value);
+        return true;
+    }
 }
 
 /// <summary>

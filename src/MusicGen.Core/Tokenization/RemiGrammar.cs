@@ -54,9 +54,10 @@ internal sealed partial class RemiGrammar : ITokenGrammar
     private double _tempoSeconds;
     private int _microsecondsPerQuarter;
 
-    public RemiGrammar(RemiTokenizer tokenizer)
+    public RemiGrammar(RemiTokenizer tokenizer, int[]? progression = null)
     {
         _t = tokenizer;
+        _progression = progression;
         Reset();
     }
 
@@ -85,6 +86,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
         _tempo = -1;
         _key = -1;
         _chord = -1;
+        _segmentBase = 0;
         _tempoStep = 0;
         _tempoSeconds = 0;
         _microsecondsPerQuarter = TempoMap.DefaultMicrosecondsPerQuarter;
@@ -116,6 +118,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
 
         if (token == _t.BarId)
         {
+            CountSegments();
             if (_barTokens == 0)
             {
                 _barStart = 0;
@@ -318,6 +321,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
 
         m.Apply(logits);
         ApplyLengthRules(logits);
+        ApplyProgression(logits);
     }
 
     /// <summary>With key tokens, the first bar names its key before anything else.</summary>

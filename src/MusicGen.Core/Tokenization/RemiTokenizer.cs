@@ -185,6 +185,21 @@ public sealed class RemiTokenizer : IMusicTokenizer
     /// <inheritdoc />
     public ITokenGrammar CreateGrammar() => new RemiGrammar(this);
 
+    /// <summary>
+    /// A grammar whose chord tokens also follow <paramref name="progression"/>: one chord per harmony segment from the
+    /// first bar on, the list repeated. Where a segment's chord differs from the one before, its Position and that
+    /// Chord are required (no later Position, no Bar before them); elsewhere no chord token is allowed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This configuration has no chord tokens.</exception>
+    /// <exception cref="ArgumentException">The progression is empty.</exception>
+    public ITokenGrammar CreateGrammar(IReadOnlyList<Chord> progression)
+    {
+        ArgumentNullException.ThrowIfNull(progression);
+        if (ChordCount == 0) throw new InvalidOperationException("This REMI configuration has no chord tokens (chordTokens).");
+        if (progression.Count == 0) throw new ArgumentException("The chord progression is empty.", nameof(progression));
+        return new RemiGrammar(this, [.. progression.Select(c => c.Index)]);
+    }
+
     /// <summary>Index of the time-signature token for a signature, or -1 when it has none.</summary>
     public int TimeSignatureIndex(int numerator, int denominator) =>
         Array.FindIndex(_timeSigs, s => s.Numerator == numerator && s.Denominator == denominator);

@@ -98,6 +98,61 @@ public sealed class RemiChordTests
     }
 
     [Fact]
+    public void Chord_names_parse_back_in_any_spelling()
+    {
+        for (var i = 0; i < Chord.Count; i++)
+        {
+            Assert.True(Chord.TryParse(Chord.FromIndex(i).Name, out var back));
+            Assert.Equal(Chord.FromIndex(i), back);
+        }
+
+        Assert.True(Chord.TryParse(" A#m7 ", out var bbm7));
+        Assert.Equal("Bbm7", bbm7.Name);
+        foreach (var bad in new[] { "", "H", "Cmin", "C9", "Bar", "C#b" }) Assert.False(Chord.TryParse(bad, out _), bad);
+    }
+
+    [Fact]
+    public void A_progression_grammar_requires_each_segments_chord_where_it_changes()
+    {
+        var g = Chords.CreateGrammar([Chord.FromIndex(0), Chord.FromIndex(0), Chord.FromIndex(7 + 12)]); // C, C, Gm
+        var logits = new float[Chords.VocabularySize];
+        string[] Legal(string prefix)
+        {
+            Array.Fill(logits, 0f);
+            g.MaskLogits(logits);
+            return [.. Enumerable.Range(0, logits.Length).Where(i => !float.IsNegativeInfinity(logits[i])).Select(Chords.TokenName).Where(n => n.StartsWith(prefix, StringComparison.Ordinal))];
+        }
+
+        foreach (var name in new[] { "BOS", "Bar", "TimeSig_4/4", "Key_C" }) g.Accept(Chords.TokenId(name));
+        Assert.Equal(["Position_0"], Legal("Position_")); // segment 0 must state C first
+        Assert.Empty(Legal("Bar"));
+        g.Accept(Chords.TokenId("Position_0"));
+        Assert.Equal(["Chord_C"], Legal("")); // nothing else
+        g.Accept(Chords.TokenId("Chord_C"));
+        foreach (var name in new[] { "Program_0", "Pitch_60", Chords.Vocabulary.Names.First(n => n.StartsWith("Velocity_", StringComparison.Ordinal)), "Duration_1" }) g.Accept(Chords.TokenId(name));
+        Assert.Contains("Position_48", Legal("Position_")); // segment 1 is C again: nothing to write
+        Assert.Contains("Position_72", Legal("Position_"));
+        Assert.Equal(["Bar"], Legal("Bar"));
+        g.Accept(Chords.TokenId("Position_48"));
+        Assert.Empty(Legal("Chord_")); // not a change, and no other chord either
+        g.Accept(Chords.TokenId("Pitch_62"));
+        g.Accept(Chords.TokenId(Chords.Vocabulary.Names.First(n => n.StartsWith("Velocity_", StringComparison.Ordinal))));
+        g.Accept(Chords.TokenId("Duration_1"));
+        g.Accept(Chords.BarId);
+        Assert.Equal(["Position_0"], Legal("Position_")); // segment 2: Gm
+        g.Accept(Chords.TokenId("Position_0"));
+        Assert.Equal(["Chord_Gm"], Legal(""));
+        g.Accept(Chords.TokenId("Chord_Gm"));
+        g.Accept(Chords.TokenId("Pitch_67"));
+        g.Accept(Chords.TokenId(Chords.Vocabulary.Names.First(n => n.StartsWith("Velocity_", StringComparison.Ordinal))));
+        g.Accept(Chords.TokenId("Duration_1"));
+        Assert.Equal("Position_48", Legal("Position_").Last()); // segment 3 (the list repeated): C, so no position past it
+        Assert.Empty(Legal("Bar"));
+
+        Assert.Throws<InvalidOperationException>(() => new RemiTokenizer(new RemiConfig { KeyTokens = true }).CreateGrammar([Chord.FromIndex(0)]));
+    }
+
+    [Fact]
     public void Nottingham_tunes_state_the_recognisers_chords_and_round_trip()
     {
         var dir = DatasetPath("nottingham");

@@ -1,0 +1,79 @@
+using MusicGen.Core.Music;
+using MusicGen.Core.Tokenization;
+using MusicGen.Inference.Errors;
+using MusicGen.Inference.Sampling;
+
+namespace MusicGen.Inference;
+
+/// <summary>
+/// The <c>key</c> and <c>chords</c> options (<see cref="GenerationRequest.Key"/>, <see cref="GenerationRequest.Chords"/>).
+/// On a model with key tokens a key forces the first key token, through the grammar (<see cref="KeyConstraint"/>) or,
+/// with tempo, meter or program, inside the forced conditioning tokens. On a model with chord tokens a progression
+/// makes the grammar require each harmony segment's chord (<see cref="RemiTokenizer.CreateGrammar(IReadOnlyList{Chord})"/>).
+/// A model without such tokens refuses them, never ignores them.
+/// </summary>
+internal sealed class HarmonyConditioning
+{
+    private readonly IMusicTokenizer _tokenizer;
+    private readonly string _model;
+    private readonly int[] _keyTokens;
+
+    public HarmonyConditioning(IMusicTokenizer tokenizer, string modelName)
+    {
+        _tokenizer = tokenizer;
+        _model = modelName;
+        _keyTokens = [.. Enumerable.Range(0, tokenizer.VocabularySize).Where(i => tokenizer.TokenName(i).StartsWith("Key_", StringComparison.Ordinal))];
+    }
+
+    /// <summary>Whether the model's tokens name keys.</summary>
+    public bool HasKeyTokens => _keyTokens.Length > 0;
+
+    /// <summary>Whether the model's tokens name chords (REMI with <c>chordTokens</c>).</summary>
+    public bool HasChordTokens => _tokenizer is RemiTokenizer { Config.ChordTokens: true };
+
+    /// <summary>The key token the request asks for, or null when it asks for none.</summary>
+    /// <exception cref="InvalidGenerationRequestException">Keyed <c>key</c>: the model has no key tokens, the grammar is
+    /// off, or (a model with key tokens) tempo, meter or program are asked for without a key.</exception>
+    public int? ResolveKey(GenerationRequest request)
+    {
+        var conditioned = request.TempoBpm is not null || request.TimeSignature is not null || request.Program is not null;
+        if (request.Key is not { } text)
+        {
+            if (HasKeyTokens && conditioned)
+                throw Invalid("key", $"model '{_model}' names its key before its first note, so tempo, meter and program need a key too (e.g. \"A minor\").");
+            return null;
+        }
+
+        var key = MusicalKey.Parse(text); // GenerationRequest.Check refused what does not parse
+        if (!HasKeyTokens)
+            throw Invalid("key", $"model '{_model}' has no key tokens (its '{_tokenizer.Kind}' tokenizer was built without them), so it cannot start in {key.Name}.");
+        if (!request.Sampling.UseGrammar)
+            throw Invalid("key", "key is forced through the grammar; it cannot be used with grammar=false.");
+        return _tokenizer.TokenId("Key_" + key.ShortName);
+    }
+
+    /// <summary>The progression the request asks for, or null.</summary>
+    /// <exception cref="InvalidGenerationRequestException">Keyed <c>chords</c>: the model has no chord tokens, or the grammar is off.</exception>
+    public Chord[]? ResolveChords(GenerationRequest request)
+    {
+        if (request.Chords is not { Count: > 0 } names) return null;
+        if (!HasChordTokens)
+            throw Invalid("chords", $"model '{_model}' has no chord tokens (its '{_tokenizer.Kind}' tokenizer was built without them), so it cannot follow a chord progression.");
+        if (!request.Sampling.UseGrammar)
+            throw Invalid("chords", "chords are forced through the grammar; they cannot be used with grammar=false.");
+        return [.. names.Select(n => Chord.TryParse(n, out var c) ? c : throw Invalid("chords", $"'{n}' is not a chord"))];
+    }
+
+    /// <summary>The chord token of a chord (a model with chord tokens).</summary>
+    public int ChordToken(Chord chord) => _tokenizer.TokenId("Chord_" + chord.Name);
+
+    /// <summary>The grammar of a sequence: the tokenizer's, following <paramref name="chords"/> and forcing <paramref name="key"/> as the first key token when given.</summary>
+    public ITokenGrammar Grammar(int? key, Chord[]? chords)
+    {
+        var grammar = chords is null ? _tokenizer.CreateGrammar() : ((RemiTokenizer)_tokenizer).CreateGrammar(chords);
+        return key is int k ? new KeyConstraint(grammar, _keyTokens, k) : grammar;
+    }
+
+    private static InvalidGenerationRequestException Invalid(string option, string message) =>
+        new(new Dictionary<string, string> { [option] = $"{option}: {message}" });
+}
