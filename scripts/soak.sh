@@ -6,6 +6,7 @@
 # Starts MusicGen.Server (Release build) on 127.0.0.1 with a temporary models folder holding copies of the bundled
 # pop909-transformer and jsb-transformer packages, then for SECONDS runs the C# soak client (`MusicGen.Server soak`:
 # plain and streamed generations, streams cancelled part-way, the damaged/oversized primer corpus, oversized bodies,
+# WAV/FLAC answers (when the service renders audio: FluidSynth and a SoundFont installed),
 # unknown fields; it first prints the bad-input table) while this script hot-swaps good and corrupt versions of
 # jsb-transformer into the models folder every 20 s. Then it checks: no 5xx other than 503/504 and no hung request
 # (client deadline = RequestDeadline + 1 s; both from the client), queue depth and active slots back to 0 (/metrics),

@@ -13,14 +13,15 @@ namespace MusicGen.Server.LoadTest;
 /// sends every bad primer of <see cref="SoakCorpus"/> to every model once and prints status, limit or offset,
 /// detail and time. Then each client, until the time is up, sends a random mix: plain generations, streams read to
 /// their end, streams cancelled part-way, bad primers (expect 400), oversized bodies (expect 413) and unknown fields
-/// (expect 400). Every request has a client deadline of the service's deadline + 1 s; one that passes it is hung.
+/// (expect 400), and, where <c>GET /v1/audio</c> says the service renders audio, generations answered as WAV or FLAC
+/// (expect 200 with an audio content type). Every request has a client deadline of the service's deadline + 1 s; one that passes it is hung.
 /// At the end it waits (up to 15 s) for the queue depth and active slots on <c>/metrics</c> to read 0. Exit code 0
 /// when no request got a 5xx other than 503/504, none hung, none got a status its kind does not allow, and the
 /// gauges went back to 0. Loopback addresses only.
 /// </summary>
 internal static class SoakCommand
 {
-    private enum Kind { Generate, Stream, Cancel, BadPrimer, Oversized, UnknownField }
+    private enum Kind { Generate, Stream, Cancel, BadPrimer, Oversized, UnknownField, Audio }
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -41,7 +42,7 @@ internal static class SoakCommand
                 case "--table": table = true; break;
                 case "--kinds": kinds = [.. Next().Split(',').Select(k => Enum.Parse<Kind>(k, ignoreCase: true))]; break;
                 default:
-                    await Console.Error.WriteLineAsync($"unknown option {args[i]}; usage: soak --url URL --seconds N [--clients N] [--tokens N] [--deadline-seconds N] [--table] [--kinds generate,stream,cancel,badprimer,oversized,unknownfield]");
+                    await Console.Error.WriteLineAsync($"unknown option {args[i]}; usage: soak --url URL --seconds N [--clients N] [--tokens N] [--deadline-seconds N] [--table] [--kinds generate,stream,cancel,badprimer,oversized,unknownfield,audio]");
                     return 2;
             }
         }
@@ -53,6 +54,9 @@ internal static class SoakCommand
         }
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = uri, Timeout = Timeout.InfiniteTimeSpan };
         var models = await ModelNamesAsync(http);
+        var (audioAvailable, audioReason) = await AudioStatusAsync(http);
+        if (!audioAvailable && kinds.Remove(Kind.Audio))
+            Console.WriteLine($"soak client: audio requests left out: the service does not render audio ({audioReason})");
         var corpus = SoakCorpus.Cases();
         if (table) await PrintTableAsync(http, models, corpus);
 
@@ -86,14 +90,15 @@ internal static class SoakCommand
         < 55 => Kind.Stream,
         < 70 => Kind.Cancel,
         < 88 => Kind.BadPrimer,
-        < 94 => Kind.Oversized,
-        _ => Kind.UnknownField,
+        < 92 => Kind.Oversized,
+        < 96 => Kind.UnknownField,
+        _ => Kind.Audio,
     };
 
     /// <summary>Statuses each kind may get besides the busy answers every request may get (429, 503, 504).</summary>
     private static bool Allowed(Kind kind, int status) => status is 429 or 503 or 504 || kind switch
     {
-        Kind.Generate or Kind.Stream => status == 200,
+        Kind.Generate or Kind.Stream or Kind.Audio => status == 200,
         Kind.Cancel => status is 200 or 0,
         Kind.BadPrimer or Kind.UnknownField => status == 400,
         Kind.Oversized => status is 413 or 400,
@@ -111,6 +116,7 @@ internal static class SoakCommand
                 Kind.BadPrimer => JsonContent.Create(new { model, tokens = 8, primer = Convert.ToBase64String(primer) }),
                 Kind.Oversized => new StringContent($$"""{"tokens":8,"primer":"{{new string('A', 2 << 20)}}"}""", Encoding.UTF8, "application/json"),
                 Kind.UnknownField => new StringContent("""{"tokenz":8}""", Encoding.UTF8, "application/json"),
+                Kind.Audio => JsonContent.Create(new { model, tokens, seed, format = rng.Next(2) == 0 ? "wav" : "flac" }),
                 _ => JsonContent.Create(new { model, tokens, seed }),
             };
             bool stream = kind is Kind.Stream or Kind.Cancel;
@@ -135,7 +141,12 @@ internal static class SoakCommand
                 if (last == "error") return (ErrorStatus(data), false); // the status of the error event's ProblemDetails
                 if (last != "done") return (598, false); // a stream that ended without its last event
             }
-            else await resp.Content.ReadAsByteArrayAsync(cancel.Token);
+            else
+            {
+                var bytes = await resp.Content.ReadAsByteArrayAsync(cancel.Token);
+                // An audio answer must be audio: a RIFF/WAVE or fLaC file of its declared type.
+                if (kind == Kind.Audio && status == 200 && !IsAudio(resp.Content.Headers.ContentType?.MediaType, bytes)) return (596, false);
+            }
             return (status, false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
@@ -154,6 +165,21 @@ internal static class SoakCommand
             await Console.Error.WriteLineAsync($"{kind}: {ex.GetType().Name}: {ex.Message} {ex.InnerException?.Message}");
             return (1, false);
         }
+    }
+
+    private static bool IsAudio(string? mediaType, byte[] bytes) => mediaType switch
+    {
+        "audio/wav" => bytes.Length > 44 && bytes.AsSpan(0, 4).SequenceEqual("RIFF"u8) && bytes.AsSpan(8, 4).SequenceEqual("WAVE"u8),
+        "audio/flac" => bytes.Length > 42 && bytes.AsSpan(0, 4).SequenceEqual("fLaC"u8),
+        _ => false,
+    };
+
+    private static async Task<(bool Available, string? Reason)> AudioStatusAsync(HttpClient http)
+    {
+        using var doc = JsonDocument.Parse(await http.GetStringAsync("/v1/audio"));
+        var root = doc.RootElement;
+        return (root.GetProperty("available").GetBoolean(),
+            root.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null);
     }
 
     private static int ErrorStatus(string? data)
