@@ -41,6 +41,12 @@ public sealed record GenerationOption(
     string Name, string Flag, GenerationOptionKind Kind, string Description, object? Default = null,
     double? Minimum = null, double? Maximum = null, bool MinimumExclusive = false, bool MaximumExclusive = false)
 {
+    /// <summary>
+    /// A typical value, for documentation (the OpenAPI schema's <c>example</c>): a number, bool, string, string array
+    /// or dictionary, as the JSON body takes it.
+    /// </summary>
+    public object? Example { get; init; }
+
     /// <summary>The allowed range in words (e.g. "in (0, 1]"), or null when any value goes.</summary>
     public string? RangeText => (Minimum, Maximum) switch
     {
@@ -82,32 +88,35 @@ public static class GenerationOptions
     /// <summary>A token bias at or below this bans the token (as negative infinity).</summary>
     public const float BanBias = -1000;
 
+    /// <summary>The primer's example: one middle C, a quarter note at 120 BPM (a format 0 MIDI file, base64).</summary>
+    private const string ExamplePrimer = "TVRoZAAAAAYAAAABAeBNVHJrAAAAFAD/UQMHoSAAkDxQg2CAPEAA/y8A";
+
     /// <summary>The options, in the order front ends list them.</summary>
     public static IReadOnlyList<GenerationOption> All { get; } =
     [
-        new("tokens", "--tokens", GenerationOptionKind.Integer, $"Most new tokens to generate (primer excluded); {DefaultTokens} when no bars or seconds are given, else an upper bound.", DefaultTokens, 1, null),
-        new("bars", "--bars", GenerationOptionKind.Integer, "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless allowEarlyEnd).", null, 1, MaxBars),
-        new("seconds", "--seconds", GenerationOptionKind.Number, "Seconds of new music at least: the piece ends at the first bar line at or after them (unless allowEarlyEnd).", null, 0, MaxSeconds, MinimumExclusive: true),
-        new("allowEarlyEnd", "--allow-early-end", GenerationOptionKind.Boolean, "Let the model end the piece before the bars or seconds asked for.", false),
-        new("temperature", "--temperature", GenerationOptionKind.Number, "Softmax temperature; 0 means greedy (always the most likely token).", 1.0, 0, 100),
-        new("topK", "--top-k", GenerationOptionKind.Integer, "Keep only the K most likely tokens (0 = off).", 0, 0, 1_000_000),
-        new("topP", "--top-p", GenerationOptionKind.Number, "Nucleus sampling: keep the most likely tokens whose probability reaches P (1 = off).", 1.0, 0, 1, MinimumExclusive: true),
-        new("minP", "--min-p", GenerationOptionKind.Number, "Drop tokens below this fraction of the most likely one's probability (0 = off).", 0.0, 0, 1, MaximumExclusive: true),
-        new("repetitionPenalty", "--repetition-penalty", GenerationOptionKind.Number, "Penalty for tokens seen in the last repetitionWindow tokens (1 = off).", 1.0, 1, 100),
-        new("repetitionWindow", "--repetition-window", GenerationOptionKind.Integer, "How many recent tokens the repetition penalty looks at.", 64, 0, 65_536),
-        new("noRepeatNgram", "--no-repeat-ngram", GenerationOptionKind.Integer, "Never repeat an n-gram of this size already in the piece (0 = off, else at least 2).", 0, 0, 64),
-        new("tokenBias", "--token-bias", GenerationOptionKind.TokenBias, $"Added to the logits of tokens, by name (e.g. EOS, Pitch_60) or id; {BanBias.ToString(CultureInfo.InvariantCulture)} or less bans the token. CLI: NAME=VALUE.", null),
-        new("grammar", "--grammar", GenerationOptionKind.Boolean, "Mask tokens the tokenizer's grammar says are illegal next, so the output always decodes.", true),
-        new("primer", "--primer", GenerationOptionKind.Midi, "A MIDI file to continue (JSON: base64; form and CLI: a file). Empty is an error.", null),
-        new("lenientPrimer", "--lenient-primer", GenerationOptionKind.Boolean, "Read the primer leniently, repairing what can be repaired (the repairs are listed with the result); by default a damaged primer is refused with the byte offset and what was wrong.", false),
-        new("prefix", "--prefix", GenerationOptionKind.TextList, "Tokens forced after the primer, by name (e.g. Tempo_120, TimeSig_3/4, Program_0).", null),
-        new("tempo", "--tempo", GenerationOptionKind.Integer, "Starting tempo in BPM, as a forced token when the tokenizer has tempo tokens (no primer).", null, 1, 1000),
-        new("meter", "--meter", GenerationOptionKind.Text, "Starting time signature, e.g. 3/4, as a forced token when the tokenizer has them (no primer).", null),
-        new("key", "--key", GenerationOptionKind.Text, "Key to start in, e.g. \"A minor\", \"F#m\", \"Bb major\": the model's first key token is forced to it (models with key tokens only; a model without them refuses it). No primer.", null),
-        new("chords", "--chords", GenerationOptionKind.TextList, $"Chord progression, one chord per harmony segment (half a bar in even meters, else a bar) from the first bar, repeated, e.g. C G Am F (C, Cm, Cdim, Caug, C7, Cmaj7, Cm7 on any root; at most {MaxChords}); models with chord tokens only, a model without them refuses it. No primer.", null),
-        new("program", "--program", GenerationOptionKind.Integer, "General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them (no primer).", null, 0, 127),
-        new("seed", "--seed", GenerationOptionKind.Integer, "Random seed: the same seed, model and options give the same MIDI. Drawn at random when absent (and reported).", null),
-        new("greedy", "--greedy", GenerationOptionKind.Boolean, "Always take the most likely token (the same as temperature 0).", false),
+        new("tokens", "--tokens", GenerationOptionKind.Integer, $"Most new tokens to generate (primer excluded); {DefaultTokens} when no bars or seconds are given, else an upper bound.", DefaultTokens, 1, null) { Example = 256 },
+        new("bars", "--bars", GenerationOptionKind.Integer, "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless allowEarlyEnd).", null, 1, MaxBars) { Example = 8 },
+        new("seconds", "--seconds", GenerationOptionKind.Number, "Seconds of new music at least: the piece ends at the first bar line at or after them (unless allowEarlyEnd).", null, 0, MaxSeconds, MinimumExclusive: true) { Example = 30.0 },
+        new("allowEarlyEnd", "--allow-early-end", GenerationOptionKind.Boolean, "Let the model end the piece before the bars or seconds asked for.", false) { Example = true },
+        new("temperature", "--temperature", GenerationOptionKind.Number, "Softmax temperature; 0 means greedy (always the most likely token).", 1.0, 0, 100) { Example = 0.9 },
+        new("topK", "--top-k", GenerationOptionKind.Integer, "Keep only the K most likely tokens (0 = off).", 0, 0, 1_000_000) { Example = 40 },
+        new("topP", "--top-p", GenerationOptionKind.Number, "Nucleus sampling: keep the most likely tokens whose probability reaches P (1 = off).", 1.0, 0, 1, MinimumExclusive: true) { Example = 0.95 },
+        new("minP", "--min-p", GenerationOptionKind.Number, "Drop tokens below this fraction of the most likely one's probability (0 = off).", 0.0, 0, 1, MaximumExclusive: true) { Example = 0.05 },
+        new("repetitionPenalty", "--repetition-penalty", GenerationOptionKind.Number, "Penalty for tokens seen in the last repetitionWindow tokens (1 = off).", 1.0, 1, 100) { Example = 1.1 },
+        new("repetitionWindow", "--repetition-window", GenerationOptionKind.Integer, "How many recent tokens the repetition penalty looks at.", 64, 0, 65_536) { Example = 64 },
+        new("noRepeatNgram", "--no-repeat-ngram", GenerationOptionKind.Integer, "Never repeat an n-gram of this size already in the piece (0 = off, else at least 2).", 0, 0, 64) { Example = 4 },
+        new("tokenBias", "--token-bias", GenerationOptionKind.TokenBias, $"Added to the logits of tokens, by name (e.g. EOS, Pitch_60) or id; {BanBias.ToString(CultureInfo.InvariantCulture)} or less bans the token. CLI: NAME=VALUE.", null) { Example = new Dictionary<string, double> { ["EOS"] = -1000 } },
+        new("grammar", "--grammar", GenerationOptionKind.Boolean, "Mask tokens the tokenizer's grammar says are illegal next, so the output always decodes.", true) { Example = true },
+        new("primer", "--primer", GenerationOptionKind.Midi, "A MIDI file to continue (JSON: base64; form and CLI: a file). Empty is an error.", null) { Example = ExamplePrimer },
+        new("lenientPrimer", "--lenient-primer", GenerationOptionKind.Boolean, "Read the primer leniently, repairing what can be repaired (the repairs are listed with the result); by default a damaged primer is refused with the byte offset and what was wrong.", false) { Example = true },
+        new("prefix", "--prefix", GenerationOptionKind.TextList, "Tokens forced after the primer, by name (e.g. Tempo_120, TimeSig_3/4, Program_0).", null) { Example = new[] { "Tempo_120" } },
+        new("tempo", "--tempo", GenerationOptionKind.Integer, "Starting tempo in BPM, as a forced token when the tokenizer has tempo tokens (no primer).", null, 1, 1000) { Example = 120 },
+        new("meter", "--meter", GenerationOptionKind.Text, "Starting time signature, e.g. 3/4, as a forced token when the tokenizer has them (no primer).", null) { Example = "3/4" },
+        new("key", "--key", GenerationOptionKind.Text, "Key to start in, e.g. \"A minor\", \"F#m\", \"Bb major\": the model's first key token is forced to it (models with key tokens only; a model without them refuses it). No primer.", null) { Example = "A minor" },
+        new("chords", "--chords", GenerationOptionKind.TextList, $"Chord progression, one chord per harmony segment (half a bar in even meters, else a bar) from the first bar, repeated, e.g. C G Am F (C, Cm, Cdim, Caug, C7, Cmaj7, Cm7 on any root; at most {MaxChords}); models with chord tokens only, a model without them refuses it. No primer.", null) { Example = new[] { "C", "G", "Am", "F" } },
+        new("program", "--program", GenerationOptionKind.Integer, "General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them (no primer).", null, 0, 127) { Example = 0 },
+        new("seed", "--seed", GenerationOptionKind.Integer, "Random seed: the same seed, model and options give the same MIDI. Drawn at random when absent (and reported).", null) { Example = 2026 },
+        new("greedy", "--greedy", GenerationOptionKind.Boolean, "Always take the most likely token (the same as temperature 0).", false) { Example = false },
     ];
 
     /// <summary>The option named <paramref name="name"/> (JSON name, case-insensitive), or null.</summary>

@@ -13,7 +13,6 @@ using MusicGen.Server.LoadTest;
 using MusicGen.Server.Models;
 using MusicGen.Server.Scheduling;
 using MusicGen.Server.Telemetry;
-using OpenTelemetry.Metrics;
 
 // `MusicGen.Server load ...` is the hand-run load generator (docs/server.md); anything else runs the service.
 if (args.Length > 0 && args[0] == "load")
@@ -46,7 +45,7 @@ builder.Services.AddOptions<ServerOptions>()
 builder.Services.AddOptions<HostOptions>().Configure<IOptions<ServerOptions>>((host, server) => host.ShutdownTimeout = server.Value.ShutdownTimeout);
 
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi(GenerateOpenApi.Describe);
+builder.Services.AddMusicGenOpenApi();
 builder.Services.AddSingleton<ServerMetrics>();
 builder.Services.AddMusicGenEngine(builder.Configuration);
 builder.Services.AddSingleton<ModelRegistry>();
@@ -97,10 +96,7 @@ builder.Services.AddRequestTimeouts(o =>
     });
 });
 
-builder.Services.AddOpenTelemetry()
-    .WithMetrics(m => m
-        .AddMeter(ServerMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
-        .AddPrometheusExporter());
+builder.AddMusicGenTelemetry(); // traces and metrics: /metrics always, OTLP and the console when MusicGen:Telemetry turns them on
 
 builder.WebHost.ConfigureKestrel((ctx, k) =>
 {
@@ -116,10 +112,11 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseMiddleware<RequestLogMiddleware>(); // one log line per API request
 app.UseRateLimiter();
 app.UseRequestTimeouts();
 
-app.MapOpenApi();
+app.MapMusicGenDocs(); // /openapi/v1.json and the reference at /docs
 app.MapPrometheusScrapingEndpoint();
 app.MapMusicGenApi();
 app.MapListeningTest();

@@ -28,13 +28,11 @@ internal static class GenerateEndpoints
             .WithName("ListModels").WithSummary("Models, their versions and states, and rejected packages.");
 
         v1.MapPost("/models/{name}/activate", ActivateAsync)
+            .Produces<ModelInfo>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .WithName("ActivateModelVersion").WithSummary("Makes a version the active one of its model (rollback); loads it if needed.");
 
-        v1.MapGet("/options", () => TypedResults.Json(GenerationOptions.All.Select(o => new
-        {
-            o.Name, o.Flag, Kind = o.Kind.ToString().ToLowerInvariant(), o.Description, o.Default, o.Minimum, o.Maximum, o.MinimumExclusive, o.MaximumExclusive,
-            Range = o.RangeText,
-        }), Json))
+        v1.MapGet("/options", () => TypedResults.Json(GenerationOptions.All.Select(OptionView.Of), Json))
+            .Produces<OptionView[]>()
             .WithName("ListOptions").WithSummary("Every generation option: name, CLI flag, kind, default, limits and description (the page builds its controls from it).");
 
         v1.MapPost("/generate", GenerateAsync)
@@ -61,10 +59,10 @@ internal static class GenerateEndpoints
 
         v1.MapAudioStatus();
 
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithName("Health").WithTags("health");
-        app.MapGet("/readyz", Results<Ok<object>, ProblemHttpResult> (ModelRegistry registry) =>
+        app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Health").WithTags("health");
+        app.MapGet("/readyz", Results<Ok<ReadyResponse>, ProblemHttpResult> (ModelRegistry registry) =>
             registry.IsReady
-                ? TypedResults.Ok<object>(new { status = "ready", model = registry.DefaultModel })
+                ? TypedResults.Ok(new ReadyResponse("ready", registry.DefaultModel))
                 : TypedResults.Problem(
                     detail: registry.DefaultModel is null ? "no model is loaded yet" : $"the default model '{registry.DefaultModel}' is not loaded and warmed up yet",
                     statusCode: StatusCodes.Status503ServiceUnavailable, title: "Not ready"))
@@ -211,12 +209,65 @@ internal static class GenerateEndpoints
 }
 
 /// <summary>Body of <c>POST /v1/models/{name}/activate</c>.</summary>
+/// <param name="Version">The version to make active, as its package names it.</param>
 public sealed record ActivateRequest(string? Version);
 
+/// <summary>Answer of <c>GET /healthz</c>: the process is up.</summary>
+/// <param name="Status">Always <c>ok</c>.</param>
+internal sealed record HealthResponse(string Status);
+
+/// <summary>Answer of <c>GET /readyz</c> when the default model is loaded and warmed up.</summary>
+/// <param name="Status">Always <c>ready</c>.</param>
+/// <param name="Model">The default model's name.</param>
+internal sealed record ReadyResponse(string Status, string? Model);
+
+/// <summary>Answer of <c>GET /v1/models</c>.</summary>
+/// <param name="DefaultModel">The model a request that names none gets.</param>
+/// <param name="Models">Every model name, with its active version and all versions known.</param>
+/// <param name="Rejected">Package folders that were refused, and why.</param>
 internal sealed record ModelsResponse(string? DefaultModel, IReadOnlyList<ModelInfo> Models, IReadOnlyList<RejectedPackage> Rejected);
 
+/// <summary>Where the time of one generation went.</summary>
+/// <param name="QueueSeconds">Seconds waiting for a batch slot.</param>
+/// <param name="TimeToFirstTokenSeconds">Seconds from arrival to the first generated token (queue wait and prefill).</param>
+/// <param name="TotalSeconds">Seconds from arrival to the last token.</param>
+/// <param name="TokensPerSecond">Generated tokens per second after the queue wait.</param>
 internal sealed record TimingView(double QueueSeconds, double TimeToFirstTokenSeconds, double TotalSeconds, double TokensPerSecond);
 
+/// <summary>Answer of <c>POST /v1/generate</c> with <c>Accept: application/json</c>.</summary>
+/// <param name="Model">The model that wrote the piece.</param>
+/// <param name="Version">Its version.</param>
+/// <param name="Seed">The seed used: send it back to get the same piece.</param>
+/// <param name="FinishReason">Why generation stopped: <c>max_tokens</c>, <c>eos</c>, <c>bars</c>, <c>seconds</c> or <c>context</c>.</param>
+/// <param name="PrimerTokens">Tokens of the prompt (start token, primer, prefix) before the generated ones.</param>
+/// <param name="Tokens">The generated token ids.</param>
+/// <param name="TokenNames">The generated tokens by name (e.g. <c>Pitch_60</c>).</param>
+/// <param name="TicksPerQuarter">Time resolution of the note ticks.</param>
+/// <param name="Notes">Every note of the piece (primer included), by start then pitch.</param>
+/// <param name="Midi">The piece as a Standard MIDI File, base64 encoded.</param>
+/// <param name="Timing">Where the time went.</param>
+/// <param name="PrimerRepairs">What lenient primer reading repaired (empty unless <c>lenientPrimer</c>).</param>
 internal sealed record GenerateResponse(
     string Model, string Version, long Seed, string FinishReason, int PrimerTokens, int[] Tokens, string[] TokenNames,
     int TicksPerQuarter, List<NoteView> Notes, string Midi, TimingView Timing, IReadOnlyList<string> PrimerRepairs);
+
+/// <summary>One generation option as <c>GET /v1/options</c> lists it (from <see cref="GenerationOptions.All"/>).</summary>
+/// <param name="Name">The JSON and form field, e.g. <c>topP</c>.</param>
+/// <param name="Flag">The CLI flag, e.g. <c>--top-p</c>.</param>
+/// <param name="Kind">integer, number, boolean, text, textlist (token names), tokenbias (name to number) or midi (base64 in JSON, a file in a form).</param>
+/// <param name="Description">What it does.</param>
+/// <param name="Default">The value when not given (null: none, the option is off).</param>
+/// <param name="Example">A typical value.</param>
+/// <param name="Minimum">Smallest value allowed (numbers).</param>
+/// <param name="Maximum">Largest value allowed (numbers).</param>
+/// <param name="MinimumExclusive">The minimum itself is not allowed.</param>
+/// <param name="MaximumExclusive">The maximum itself is not allowed.</param>
+/// <param name="Range">The allowed range in words, e.g. <c>in (0, 1]</c>.</param>
+internal sealed record OptionView(
+    string Name, string Flag, string Kind, string Description, object? Default, object? Example, double? Minimum, double? Maximum,
+    bool MinimumExclusive, bool MaximumExclusive, string? Range)
+{
+    public static OptionView Of(GenerationOption o) =>
+        new(o.Name, o.Flag, o.Kind.ToString().ToLowerInvariant(), o.Description, o.Default, o.Example, o.Minimum, o.Maximum,
+            o.MinimumExclusive, o.MaximumExclusive, o.RangeText);
+}

@@ -25,14 +25,15 @@ internal static class GenerateOpenApi
         schema.AdditionalPropertiesAllowed = false;
         var properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
         {
-            ["model"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Model name (default: the service's default model)." },
-            ["version"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A loaded version of the model to use instead of the active one." },
+            ["model"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Model name (default: the service's default model).", Examples = [JsonValue.Create("pop909-transformer")] },
+            ["version"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A loaded version of the model to use instead of the active one.", Examples = [JsonValue.Create("1")] },
             ["format"] = new OpenApiSchema
             {
                 Type = JsonSchemaType.String,
                 Description = "The answer's file: midi (audio/midi), or the piece rendered with FluidSynth and a General MIDI SoundFont as wav (audio/wav) or flac (audio/flac); 501 where the server cannot render (GET /v1/audio says why). POST /v1/generate only.",
                 Enum = [.. GenerateBody.Formats.Select(f => (JsonNode)JsonValue.Create(f))],
                 Default = JsonValue.Create("midi"),
+                Examples = [JsonValue.Create("wav")],
             },
         };
         foreach (var o in GenerationOptions.All) properties[o.Name] = Property(o);
@@ -59,8 +60,22 @@ internal static class GenerateOpenApi
         if (o.Kind == GenerationOptionKind.TextList) p.Items = new OpenApiSchema { Type = JsonSchemaType.String };
         if (o.Kind == GenerationOptionKind.TokenBias) p.AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Number };
         if (o.Kind == GenerationOptionKind.Midi) p.Format = "byte";
-        if (o.Default is { } d)
-            p.Default = d switch { bool b => JsonValue.Create(b), int i => JsonValue.Create(i), double x => JsonValue.Create(x), _ => JsonValue.Create(Convert.ToString(d, CultureInfo.InvariantCulture)) };
+        if (o.Default is { } d) p.Default = Json(d);
+        if (o.Example is { } e && Json(e) is { } example) p.Examples = [example];
         return p;
     }
+
+    /// <summary>An option's value (default or example) as the JSON body writes it.</summary>
+    internal static JsonNode? Json(object? value) => value switch
+    {
+        null => null,
+        bool b => JsonValue.Create(b),
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        double x => JsonValue.Create(x),
+        string s => JsonValue.Create(s),
+        string[] list => new JsonArray([.. list.Select(item => (JsonNode?)JsonValue.Create(item))]),
+        IReadOnlyDictionary<string, double> map => new JsonObject(map.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
+    };
 }

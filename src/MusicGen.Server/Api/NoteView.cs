@@ -4,6 +4,16 @@ using MusicGen.Inference;
 namespace MusicGen.Server.Api;
 
 /// <summary>A note as the API shows it: ticks plus seconds (through the score's tempo map).</summary>
+/// <param name="Track">Index of its track in the piece.</param>
+/// <param name="Program">General MIDI program (instrument) of its track, 0-127.</param>
+/// <param name="Drum">True on the percussion channel.</param>
+/// <param name="Channel">MIDI channel, 0-15.</param>
+/// <param name="Pitch">MIDI pitch, 0-127 (60 = middle C).</param>
+/// <param name="Velocity">MIDI velocity, 1-127.</param>
+/// <param name="StartTick">Start in ticks.</param>
+/// <param name="EndTick">End in ticks.</param>
+/// <param name="Start">Start in seconds.</param>
+/// <param name="End">End in seconds.</param>
 internal sealed record NoteView(int Track, int Program, bool Drum, int Channel, int Pitch, int Velocity, long StartTick, long EndTick, double Start, double End);
 
 internal static class NoteViews

@@ -82,6 +82,7 @@ internal static class RequestPreparation
             {
                 var job = scheduler.Submit(version, sequence, ctx.RequestAborted);
                 owned = false; // the job holds the reference now
+                ctx.Features.Set(job); // for the request's log line (RequestLogMiddleware)
                 return (new Prepared(job, body.Format), null);
             }
             catch (Exception ex) when (ex is QueueFullException or ServiceStoppingException)

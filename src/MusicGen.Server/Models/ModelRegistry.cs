@@ -6,14 +6,33 @@ using MusicGen.Server.Telemetry;
 namespace MusicGen.Server.Models;
 
 /// <summary>A package folder the registry refused (its name under the models folder), and why.</summary>
+/// <param name="Folder">The package folder's name under the models folder.</param>
+/// <param name="Reason">Why it was refused (manifest, checksum, load or smoke-test failure).</param>
+/// <param name="WhenUtc">When it was refused.</param>
 internal sealed record RejectedPackage(string Folder, string Reason, DateTimeOffset WhenUtc);
 
-/// <summary>One version of a model as listed by the API (<paramref name="Folder"/>: its folder's name under the models folder, never a server path).</summary>
+/// <summary>One version of a model as listed by the API.</summary>
+/// <param name="Version">The version, as its package names it.</param>
+/// <param name="State">active, standby (loaded, kept for rollback), draining (unloads once its requests end), unloaded, available (on disk, not loaded) or rejected.</param>
+/// <param name="Architecture">transformer or lstm (when loaded).</param>
+/// <param name="ContextLength">Longest sequence in tokens, prompt included (when loaded).</param>
+/// <param name="Tokenizer">Token kind: remi, performance or chorale (when loaded).</param>
+/// <param name="InFlight">Requests using this version now.</param>
+/// <param name="Folder">Its folder's name under the models folder (never a server path).</param>
+/// <param name="LoadedUtc">When it was loaded.</param>
 internal sealed record ModelVersionInfo(
     string Version, string State, string? Architecture, int? ContextLength, string? Tokenizer, int InFlight,
     string Folder, DateTimeOffset? LoadedUtc);
 
 /// <summary>One model name as listed by the API: the active version's details plus every version known.</summary>
+/// <param name="Name">The model name requests use.</param>
+/// <param name="Version">The active version, if any.</param>
+/// <param name="Architecture">transformer or lstm.</param>
+/// <param name="ContextLength">Longest sequence in tokens, prompt included.</param>
+/// <param name="Tokenizer">Token kind: remi, performance or chorale.</param>
+/// <param name="State">active when a version serves the name, else unavailable.</param>
+/// <param name="IsDefault">True for the model a request that names none gets.</param>
+/// <param name="Versions">Every version known, loaded or on disk.</param>
 internal sealed record ModelInfo(
     string Name, string? Version, string? Architecture, int? ContextLength, string? Tokenizer, string State,
     bool IsDefault, IReadOnlyList<ModelVersionInfo> Versions);

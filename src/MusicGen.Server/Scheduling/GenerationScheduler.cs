@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using MusicGen.Inference;
+using MusicGen.Inference.Telemetry;
 using MusicGen.Server.Models;
 using MusicGen.Server.Telemetry;
 
@@ -28,12 +29,15 @@ internal sealed class GenerationScheduler : IHostedService, IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly ServerMetrics _metrics;
     private readonly GenerationLoop _loop;
+    private readonly MusicGenTelemetry _telemetry;
     private volatile bool _stopped;
 
-    public GenerationScheduler(IOptions<ServerOptions> options, ServerMetrics metrics, ModelRegistry registry, ILogger<GenerationLoop> log, GenerationObserver? extra = null)
+    public GenerationScheduler(IOptions<ServerOptions> options, ServerMetrics metrics, ModelRegistry registry, ILogger<GenerationLoop> log,
+        MusicGenTelemetry telemetry, GenerationObserver? extra = null)
     {
         _options = options.Value;
         _metrics = metrics;
+        _telemetry = telemetry;
         _loop = new GenerationLoop(
             new GenerationLoopOptions { MaxBatchSize = _options.MaxBatchSize, MaxAdmissionsPerStep = _options.MaxAdmissionsPerStep, Workers = _options.DecodeWorkers },
             new ServiceObserver(metrics, registry, extra), log);
@@ -57,7 +61,7 @@ internal sealed class GenerationScheduler : IHostedService, IAsyncDisposable
         var job = new ServiceJob(version, _options.RequestDeadline, requestAborted, _metrics);
         try
         {
-            job.Start(_loop.Submit(version.Model, sequence, job.Cancellation));
+            job.Start(_telemetry, sequence, () => _loop.Submit(version.Model, sequence, job.Cancellation));
         }
         catch (ObjectDisposedException)
         {

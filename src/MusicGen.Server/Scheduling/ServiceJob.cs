@@ -1,4 +1,5 @@
 using MusicGen.Inference;
+using MusicGen.Inference.Telemetry;
 using MusicGen.Server.Api;
 using MusicGen.Server.Models;
 using MusicGen.Server.Telemetry;
@@ -7,13 +8,15 @@ namespace MusicGen.Server.Scheduling;
 
 /// <summary>
 /// One request of the service: the engine's job, the model version it holds a reference on (given back once, when
-/// disposed), and its deadline linked with the client's connection.
+/// disposed), its deadline linked with the client's connection, and its <c>generate_content</c> span and
+/// measurements (the library's <see cref="MusicGenTelemetry"/>, a child of the HTTP request's span).
 /// </summary>
 internal sealed class ServiceJob : IDisposable
 {
     private readonly CancellationTokenSource _deadline;
     private readonly CancellationTokenSource _linked;
     private readonly ServerMetrics _metrics;
+    private GenerationScope? _scope;
     private GenerationJob? _job;
     private int _released;
 
@@ -33,7 +36,18 @@ internal sealed class ServiceJob : IDisposable
     /// <summary>Cancelled when the client goes away or the deadline passes.</summary>
     public CancellationToken Cancellation => _linked.Token;
 
-    internal void Start(GenerationJob job) => _job = job;
+    /// <summary>ok, cancelled, deadline or error once <see cref="EndAsync"/> returned; null before.</summary>
+    public string? Outcome { get; private set; }
+
+    /// <summary>Tokens and finish reason of a successful generation.</summary>
+    public GenerationUsage? Usage { get; private set; }
+
+    /// <summary>Starts the span (queue wait included), then the job.</summary>
+    internal void Start(MusicGenTelemetry telemetry, GenerationSequence sequence, Func<GenerationJob> submit)
+    {
+        _scope = telemetry.StartGeneration(Version.Name, sequence.Request, Version.Version);
+        _job = submit();
+    }
 
     /// <summary>Never submitted: the caller keeps the version reference.</summary>
     internal void Abandon()
@@ -53,6 +67,9 @@ internal sealed class ServiceJob : IDisposable
         {
             var result = await Job.Completion;
             _metrics.Request(Version.Name, "ok");
+            Usage = GenerationUsage.From(result);
+            _scope?.Succeed(Usage.Value);
+            Outcome = "ok";
             return (result, null);
         }
         catch (OperationCanceledException) when (_deadline.IsCancellationRequested)
@@ -67,7 +84,9 @@ internal sealed class ServiceJob : IDisposable
         {
             error = ex;
         }
-        _metrics.Request(Version.Name, Problems.Outcome(error));
+        Outcome = Problems.Outcome(error);
+        _metrics.Request(Version.Name, Outcome);
+        _scope?.Fail(error);
         return (null, error);
     }
 
@@ -75,6 +94,7 @@ internal sealed class ServiceJob : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _released, 1) == 0) Version.Release();
+        _scope?.Dispose(); // never submitted or never ended: recorded as cancelled
         _linked.Dispose();
         _deadline.Dispose();
     }

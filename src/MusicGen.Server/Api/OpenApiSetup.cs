@@ -1,0 +1,198 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using MusicGen.Inference;
+using Scalar.AspNetCore;
+
+namespace MusicGen.Server.Api;
+
+/// <summary>
+/// The OpenAPI document (<c>/openapi/v1.json</c>) and the interactive reference (<c>/docs</c>). Field descriptions
+/// come from the XML doc comments of the answer types (the project writes its documentation file, which .NET 10's
+/// OpenAPI generator reads) and, for the generation request, from <see cref="GenerationOptions.All"/>
+/// (<see cref="GenerateOpenApi"/>). This adds what neither can say: every answer type an endpoint declares (ASP.NET
+/// Core keeps one per status code, so <c>audio/midi</c> beside JSON was lost), <c>text/event-stream</c> in words,
+/// <c>application/problem+json</c> on every error answer, and the standard problem details fields' meaning.
+/// </summary>
+internal static class OpenApiSetup
+{
+    /// <summary>Route of the interactive API reference.</summary>
+    public const string DocsPath = "/docs";
+
+    private const string ProblemJson = "application/problem+json";
+    private const string EventStream = "text/event-stream";
+
+    /// <summary>Options of a sensible first generation request: the body example <c>/docs</c> offers to send.</summary>
+    private static readonly string[] ExampleRequest = ["tokens", "temperature", "topP", "seed"];
+
+    public static IServiceCollection AddMusicGenOpenApi(this IServiceCollection services)
+    {
+        // The request readers take numbers as JSON numbers only; say so in the schemas too (not "integer or string").
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
+        services.AddOpenApi(o =>
+        {
+            GenerateOpenApi.Describe(o);
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                DeclareAnswers(operation, context.Description.ActionDescriptor.EndpointMetadata);
+                return Task.CompletedTask;
+            });
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                Describe(document);
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
+    /// <summary>Maps <c>/openapi/v1.json</c> and the Scalar reference at <see cref="DocsPath"/> (its script and styles are served from the package, no CDN).</summary>
+    public static void MapMusicGenDocs(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.MapScalarApiReference(DocsPath, o => o
+            .WithTitle("MusicGen API")
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            // The options in their declared order, not alphabetical. Nothing that calls out of the machine: no fonts
+            // from Scalar's CDN, no hosted AI agent or MCP, no usage telemetry, no hosted developer tools bar.
+            .PreserveSchemaPropertyOrder()
+            .DisableDefaultFonts()
+            .DisableAgent()
+            .DisableMcp()
+            .DisableTelemetry()
+            .HideDeveloperTools()
+            .WithDotNetFlag(false));
+    }
+
+    /// <summary>
+    /// Adds every answer type the endpoint declares with <c>Produces</c> that the generator dropped, in the order
+    /// declared (the first is what a client gets by default).
+    /// </summary>
+    private static void DeclareAnswers(OpenApiOperation operation, IList<object> metadata)
+    {
+        foreach (var group in metadata.OfType<IProducesResponseTypeMetadata>().GroupBy(p => p.StatusCode))
+        {
+            var status = group.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            operation.Responses ??= [];
+            if (!operation.Responses.TryGetValue(status, out var found) || found is not OpenApiResponse response)
+            {
+                response = new OpenApiResponse { Description = ReasonPhrase(group.Key) };
+                operation.Responses[status] = response;
+            }
+            var content = response.Content ?? new Dictionary<string, OpenApiMediaType>();
+            var ordered = new Dictionary<string, OpenApiMediaType>();
+            foreach (var type in group.SelectMany(p => p.ContentTypes))
+            {
+                if (ordered.ContainsKey(type)) continue;
+                if (content.TryGetValue(type, out var media)) ordered[type] = media;
+                else if (!type.EndsWith("json", StringComparison.Ordinal)) ordered[type] = new OpenApiMediaType { Schema = Untyped(type) };
+            }
+            foreach (var (type, media) in content) ordered.TryAdd(type, media);
+            response.Content = ordered;
+        }
+    }
+
+    /// <summary>The schema of an answer without a body type: a stream of events, or a file.</summary>
+    private static OpenApiSchema Untyped(string contentType) => contentType == EventStream
+        ? new OpenApiSchema { Type = JsonSchemaType.String, Description = "`event: <name>` and `data: <JSON>` lines, a blank line after each event." }
+        : new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = $"The file ({contentType})." };
+
+    private static string ReasonPhrase(int status) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Answer";
+
+    private static void Describe(OpenApiDocument document)
+    {
+        document.Info.Title = "MusicGen";
+        document.Info.Description =
+            "Generate music as MIDI with the service's models: a whole file (`POST /v1/generate`), or notes as they are " +
+            "made (`POST /v1/generate/stream`, Server-Sent Events). Every generation option is listed with its limits at " +
+            "`GET /v1/options`. Errors are RFC 9457 problem details whose `errors` name the fields at fault. Models are " +
+            "hot-swappable packages; `GET /v1/models` lists them.";
+
+        foreach (var (_, path) in document.Paths)
+        {
+            if (path.Operations is null) continue;
+            foreach (var (_, operation) in path.Operations)
+            {
+                switch (operation.OperationId)
+                {
+                    case "Generate":
+                        Ok(operation, "The piece: by default a Standard MIDI File (`audio/midi`, headers `X-MusicGen-Model`, " +
+                            "`X-MusicGen-Version`, `X-MusicGen-Seed`); with `Accept: application/json`, the piece with its notes, tokens and timing.");
+                        ExampleBody(operation);
+                        break;
+                    case "GenerateStream":
+                        Ok(operation, "Server-Sent Events: `start` (model, version, seed, primerTokens), then `token` (index, id, name) " +
+                            "and `note` (a note once it is complete) as they are made, then `done` (finishReason, notes, the MIDI file in " +
+                            "base64, timing) or `error` (status, title, detail).");
+                        ExampleBody(operation);
+                        break;
+                }
+                if (operation.Responses is null) continue;
+                foreach (var (status, response) in operation.Responses)
+                {
+                    if (status.Length == 3 && status[0] is '4' or '5' && response is OpenApiResponse r && (r.Content is null || r.Content.Count == 0))
+                        r.Content = new Dictionary<string, OpenApiMediaType> { [ProblemJson] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", document) } };
+                }
+            }
+        }
+
+        if (document.Components?.Schemas is { } schemas)
+        {
+            foreach (var (name, schema) in schemas)
+            {
+                if (schema is not OpenApiSchema s) continue;
+                if (name is "ProblemDetails" or "HttpValidationProblemDetails") DescribeProblem(s);
+                Decode(s);
+            }
+        }
+    }
+
+    private static void Ok(OpenApiOperation operation, string description)
+    {
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse r) r.Description = description;
+    }
+
+    /// <summary>
+    /// A JSON body that works as it is (the options' own examples), so "Send" in <c>/docs</c> generates a piece; the
+    /// body itself is optional.
+    /// </summary>
+    private static void ExampleBody(OpenApiOperation operation)
+    {
+        if (operation.RequestBody is OpenApiRequestBody request) request.Required = false; // an empty body takes every default
+        if (operation.RequestBody?.Content?.TryGetValue("application/json", out var json) != true || json is null) return;
+        var body = new JsonObject();
+        foreach (var name in ExampleRequest) body[name] = GenerateOpenApi.Json(GenerationOptions.Get(name).Example);
+        json.Example = body;
+    }
+
+    /// <summary>The RFC 9457 fields, in words.</summary>
+    private static void DescribeProblem(OpenApiSchema schema)
+    {
+        schema.Description ??= "An error, as RFC 9457 problem details.";
+        var words = new Dictionary<string, string>
+        {
+            ["type"] = "A URI reference that identifies the problem type.",
+            ["title"] = "A short summary of the problem, e.g. \"Invalid generation request\".",
+            ["status"] = "The HTTP status code.",
+            ["detail"] = "What went wrong with this request, in words.",
+            ["instance"] = "A URI reference that identifies this occurrence.",
+            ["errors"] = "The fields at fault, each with what is wrong with it (e.g. `topP`: `topP must be in (0, 1] (got 1.5).`).",
+        };
+        if (schema.Properties is null) return;
+        foreach (var (name, property) in schema.Properties)
+            if (property is OpenApiSchema p && words.TryGetValue(name, out var text)) p.Description ??= text;
+    }
+
+    /// <summary>XML doc comments keep entities (<c>&amp;gt;</c>); a description is Markdown, so write the characters.</summary>
+    private static void Decode(OpenApiSchema schema)
+    {
+        if (schema.Description is { } d) schema.Description = WebUtility.HtmlDecode(d);
+        if (schema.Properties is null) return;
+        foreach (var (_, property) in schema.Properties)
+            if (property is OpenApiSchema p && p.Description is { } pd) p.Description = WebUtility.HtmlDecode(pd);
+    }
+}
