@@ -66,16 +66,20 @@ public sealed class ApiDocsTests(ApiFixture fx) : IClassFixture<ApiFixture>
         foreach (var o in GenerationOptions.All)
         {
             // The example is a value the service takes: the same reader as the JSON body, then the engine's range check.
-            Assert.NotNull(o.Example);
+            Assert.True(o.Example is not null, $"option '{o.Name}' has no Example in GenerationOptions.All (the OpenAPI schema and /docs show it)");
             var request = new GenerationRequest();
             var example = properties.GetProperty(o.Name).GetProperty("examples")[0];
             Assert.Null(GenerationOptionReader.Apply(request, o, example));
             Assert.DoesNotContain(request.Check(int.MaxValue), e => e.Key == o.Name);
         }
+        var form = Schemas(doc).GetProperty("GenerateForm").GetProperty("properties");
+        Assert.Equal(properties.EnumerateObject().Select(p => p.Name), form.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("binary", form.GetProperty("primer").GetProperty("format").GetString()); // a file field in a form
         foreach (var id in new[] { "Generate", "GenerateStream" })
         {
-            var body = Operation(doc, id).GetProperty("requestBody").GetProperty("content").GetProperty("application/json");
-            Assert.Equal(JsonValueKind.Object, body.GetProperty("example").ValueKind);
+            var content = Operation(doc, id).GetProperty("requestBody").GetProperty("content");
+            Assert.Equal(JsonValueKind.Object, content.GetProperty("application/json").GetProperty("example").ValueKind);
+            Assert.EndsWith("/GenerateForm", content.GetProperty("multipart/form-data").GetProperty("schema").GetProperty("$ref").GetString());
         }
     }
 

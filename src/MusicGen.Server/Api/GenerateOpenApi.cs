@@ -23,6 +23,23 @@ internal static class GenerateOpenApi
         schema.Type = JsonSchemaType.Object;
         schema.Description = "Generation request: every field is optional; a field not listed here is an error (400 naming it).";
         schema.AdditionalPropertiesAllowed = false;
+        schema.Properties = Properties(form: false);
+        return Task.CompletedTask;
+    });
+
+    /// <summary>
+    /// The same body as form fields (<c>multipart/form-data</c>): every field a form value, the primer a file.
+    /// </summary>
+    public static OpenApiSchema FormSchema() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = "Generation request as form fields (every field optional, the primer as a file); a field not listed here is an error (400 naming it).",
+        Properties = Properties(form: true),
+    };
+
+    /// <summary><c>model</c>, <c>version</c> and every option, in their declared order.</summary>
+    private static Dictionary<string, IOpenApiSchema> Properties(bool form)
+    {
         var properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
         {
             ["model"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Model name (default: the service's default model).", Examples = [JsonValue.Create("pop909-transformer")] },
@@ -36,10 +53,18 @@ internal static class GenerateOpenApi
                 Examples = [JsonValue.Create("wav")],
             },
         };
-        foreach (var o in GenerationOptions.All) properties[o.Name] = Property(o);
-        schema.Properties = properties;
-        return Task.CompletedTask;
-    });
+        foreach (var o in GenerationOptions.All)
+        {
+            var p = Property(o);
+            if (form && o.Kind == GenerationOptionKind.Midi)
+            {
+                p.Format = "binary"; // a file field, not base64
+                p.Examples = null;
+            }
+            properties[o.Name] = p;
+        }
+        return properties;
+    }
 
     private static OpenApiSchema Property(GenerationOption o)
     {

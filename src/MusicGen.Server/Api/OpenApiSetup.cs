@@ -25,6 +25,9 @@ internal static class OpenApiSetup
     private const string ProblemJson = "application/problem+json";
     private const string EventStream = "text/event-stream";
 
+    /// <summary>Schema of the generate body sent as form fields.</summary>
+    private const string FormSchemaName = "GenerateForm";
+
     /// <summary>Options of a sensible first generation request: the body example <c>/docs</c> offers to send.</summary>
     private static readonly string[] ExampleRequest = ["tokens", "temperature", "topP", "seed"];
 
@@ -112,6 +115,10 @@ internal static class OpenApiSetup
             "`GET /v1/options`. Errors are RFC 9457 problem details whose `errors` name the fields at fault. Models are " +
             "hot-swappable packages; `GET /v1/models` lists them.";
 
+        document.Components ??= new OpenApiComponents();
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas[FormSchemaName] = GenerateOpenApi.FormSchema();
+
         foreach (var (_, path) in document.Paths)
         {
             if (path.Operations is null) continue;
@@ -122,13 +129,13 @@ internal static class OpenApiSetup
                     case "Generate":
                         Ok(operation, "The piece: by default a Standard MIDI File (`audio/midi`, headers `X-MusicGen-Model`, " +
                             "`X-MusicGen-Version`, `X-MusicGen-Seed`); with `Accept: application/json`, the piece with its notes, tokens and timing.");
-                        ExampleBody(operation);
+                        ExampleBody(operation, document);
                         break;
                     case "GenerateStream":
                         Ok(operation, "Server-Sent Events: `start` (model, version, seed, primerTokens), then `token` (index, id, name) " +
                             "and `note` (a note once it is complete) as they are made, then `done` (finishReason, notes, the MIDI file in " +
                             "base64, timing) or `error` (status, title, detail).");
-                        ExampleBody(operation);
+                        ExampleBody(operation, document);
                         break;
                 }
                 if (operation.Responses is null) continue;
@@ -158,11 +165,13 @@ internal static class OpenApiSetup
 
     /// <summary>
     /// A JSON body that works as it is (the options' own examples), so "Send" in <c>/docs</c> generates a piece; the
-    /// body itself is optional.
+    /// form body's own schema (the primer a file); the body itself is optional.
     /// </summary>
-    private static void ExampleBody(OpenApiOperation operation)
+    private static void ExampleBody(OpenApiOperation operation, OpenApiDocument document)
     {
         if (operation.RequestBody is OpenApiRequestBody request) request.Required = false; // an empty body takes every default
+        if (operation.RequestBody?.Content?.TryGetValue("multipart/form-data", out var form) == true && form is not null)
+            form.Schema = new OpenApiSchemaReference(FormSchemaName, document);
         if (operation.RequestBody?.Content?.TryGetValue("application/json", out var json) != true || json is null) return;
         var body = new JsonObject();
         foreach (var name in ExampleRequest) body[name] = GenerateOpenApi.Json(GenerationOptions.Get(name).Example);

@@ -42,11 +42,14 @@ internal sealed class ServiceJob : IDisposable
     /// <summary>Tokens and finish reason of a successful generation.</summary>
     public GenerationUsage? Usage { get; private set; }
 
-    /// <summary>Starts the span (queue wait included), then the job.</summary>
+    /// <summary>
+    /// Submits the job, then starts its span (a child of the current one, the HTTP request's; the queue wait is
+    /// inside it). A job the loop refuses has no span and no measurements.
+    /// </summary>
     internal void Start(MusicGenTelemetry telemetry, GenerationSequence sequence, Func<GenerationJob> submit)
     {
-        _scope = telemetry.StartGeneration(Version.Name, sequence.Request, Version.Version);
         _job = submit();
+        _scope = telemetry.StartGeneration(Version.Name, sequence.Request, Version.Version);
     }
 
     /// <summary>Never submitted: the caller keeps the version reference.</summary>
