@@ -16,6 +16,7 @@ internal static class AudioAnswers
                 status.Available, status.Reason, status.Available ? [.. AudioFormats.All.Select(f => f.Name())] : [],
                 audio.Options.SampleRate, Path.GetFileName(audio.Options.SoundFontPath), audio.MaxRenderSeconds), GenerateEndpoints.Json);
         })
+        .Produces<AudioStatusResponse>()
         .WithName("AudioStatus")
         .WithSummary("Whether format=wav|flac can be rendered here (FluidSynth and a General MIDI SoundFont), and if not, why.");
 

@@ -38,11 +38,7 @@ internal static class OpenApiSetup
         services.AddOpenApi(o =>
         {
             GenerateOpenApi.Describe(o);
-            o.AddOperationTransformer((operation, context, _) =>
-            {
-                DeclareAnswers(operation, context.Description.ActionDescriptor.EndpointMetadata);
-                return Task.CompletedTask;
-            });
+            o.AddOperationTransformer((operation, context, cancel) => DeclareAnswersAsync(operation, context, cancel));
             o.AddDocumentTransformer((document, _, _) =>
             {
                 Describe(document);
@@ -74,8 +70,9 @@ internal static class OpenApiSetup
     /// Adds every answer type the endpoint declares with <c>Produces</c> that the generator dropped, in the order
     /// declared (the first is what a client gets by default).
     /// </summary>
-    private static void DeclareAnswers(OpenApiOperation operation, IList<object> metadata)
+    private static async Task DeclareAnswersAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancel)
     {
+        var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         foreach (var group in metadata.OfType<IProducesResponseTypeMetadata>().GroupBy(p => p.StatusCode))
         {
             var status = group.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -87,11 +84,16 @@ internal static class OpenApiSetup
             }
             var content = response.Content ?? new Dictionary<string, OpenApiMediaType>();
             var ordered = new Dictionary<string, OpenApiMediaType>();
-            foreach (var type in group.SelectMany(p => p.ContentTypes))
+            foreach (var produces in group)
             {
-                if (ordered.ContainsKey(type)) continue;
-                if (content.TryGetValue(type, out var media)) ordered[type] = media;
-                else if (!type.EndsWith("json", StringComparison.Ordinal)) ordered[type] = new OpenApiMediaType { Schema = Untyped(type) };
+                foreach (var type in produces.ContentTypes)
+                {
+                    if (ordered.ContainsKey(type)) continue;
+                    if (content.TryGetValue(type, out var media)) ordered[type] = media;
+                    else if (produces.Type is { } body && body != typeof(void))
+                        ordered[type] = new OpenApiMediaType { Schema = await context.GetOrCreateSchemaAsync(body, null, cancel) };
+                    else ordered[type] = new OpenApiMediaType { Schema = Untyped(type) };
+                }
             }
             foreach (var (type, media) in content) ordered.TryAdd(type, media);
             response.Content = ordered;
@@ -128,7 +130,8 @@ internal static class OpenApiSetup
                 {
                     case "Generate":
                         Ok(operation, "The piece: by default a Standard MIDI File (`audio/midi`, headers `X-MusicGen-Model`, " +
-                            "`X-MusicGen-Version`, `X-MusicGen-Seed`); with `Accept: application/json`, the piece with its notes, tokens and timing.");
+                            "`X-MusicGen-Version`, `X-MusicGen-Seed`); with `format` `wav` or `flac`, the piece rendered by FluidSynth (`audio/wav`, " +
+                            "`audio/flac`); with `Accept: application/json`, the piece with its notes, tokens and timing.");
                         ExampleBody(operation, document);
                         break;
                     case "GenerateStream":
