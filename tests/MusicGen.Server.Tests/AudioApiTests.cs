@@ -18,7 +18,7 @@ public sealed class AudioApiTests
         var dir = new TempDir();
         TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
         var factory = new ServerFactory(dir.Path, settings, services);
-        factory.UseKestrel(0);
+        factory.UseKestrelOnLoopback();
         factory.StartServer();
         var client = await factory.ReadyClientAsync();
         Assert.StartsWith("http://127.0.0.1:", client.BaseAddress!.ToString());

@@ -22,7 +22,7 @@ public sealed class BrowserAudioTests
         var bundled = Environment.GetEnvironmentVariable("MUSICGEN_SCREENSHOT_MODELS") is { Length: > 0 } m ? Path.GetFullPath(m) : null;
         if (bundled is null) TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
         await using var factory = new ServerFactory(bundled ?? dir.Path, bundled is null ? null : new() { ["MusicGen:DefaultModel"] = "pop909-transformer" });
-        factory.UseKestrel(0);
+        factory.UseKestrelOnLoopback();
         factory.StartServer();
         var client = await factory.ReadyClientAsync();
 

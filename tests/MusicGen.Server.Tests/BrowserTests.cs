@@ -20,7 +20,7 @@ public sealed class BrowserTests
         TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
         // No SoundFont: the page falls back to its own synth (BrowserAudioTests plays the server's rendering).
         await using var factory = new ServerFactory(dir.Path, new() { ["MusicGen:Audio:SoundFontPath"] = "/nonexistent/FluidR3_GM.sf2" });
-        factory.UseKestrel(0);
+        factory.UseKestrelOnLoopback();
         factory.StartServer();
         var client = await factory.ReadyClientAsync();
         var baseUrl = client.BaseAddress!.ToString();

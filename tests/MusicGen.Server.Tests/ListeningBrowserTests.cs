@@ -18,7 +18,7 @@ public sealed class ListeningBrowserTests
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
         using var setup = new ListeningSetup(pairs: 10, seconds: 6);
         await using var factory = new ServerFactory(setup.ModelsPath, setup.Settings);
-        factory.UseKestrel(0);
+        factory.UseKestrelOnLoopback();
         factory.StartServer();
         var client = await factory.ReadyClientAsync();
         var baseUrl = client.BaseAddress!.ToString();

@@ -30,6 +30,18 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
 
     public string ModelsPath { get; }
 
+    /// <summary>
+    /// Serves over real Kestrel on a free loopback port (then call <c>StartServer</c>). The port is given as the
+    /// app's URL setting, not through <c>UseKestrel(0)</c>: that overload rewrites the server's addresses after the
+    /// minimal-API app has started binding on its own thread and fails at random with "IServerAddressesFeature.Addresses
+    /// cannot be modified after the server has started" (dotnet/aspnetcore#67714).
+    /// </summary>
+    public void UseKestrelOnLoopback()
+    {
+        _settings[WebHostDefaults.ServerUrlsKey] = "http://127.0.0.1:0";
+        UseKestrel();
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
