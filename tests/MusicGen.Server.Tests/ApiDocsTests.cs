@@ -144,7 +144,7 @@ public sealed class ApiDocsTests(ApiFixture fx) : IClassFixture<ApiFixture>
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
         await using var factory = new ServerFactory(fx.Factory.ModelsPath);
-        factory.UseKestrel(0);
+        factory.UseKestrelOnLoopback();
         factory.StartServer();
         var baseUrl = factory.CreateClient().BaseAddress!.ToString();
 
