@@ -91,6 +91,16 @@ public static class GenerationOptions
     /// <summary>The primer's example: one middle C, a quarter note at 120 BPM (a format 0 MIDI file, base64).</summary>
     private const string ExamplePrimer = "TVRoZAAAAAYAAAABAeBNVHJrAAAAFAD/UQMHoSAAkDxQg2CAPEAA/y8A";
 
+    /// <summary>
+    /// The sampling options a model package may give its own default for (manifest <c>sampling</c>, chosen by
+    /// measurement): a request that leaves one unset gets the package's value, else the default declared in
+    /// <see cref="All"/>.
+    /// </summary>
+    public static IReadOnlyList<string> PackageSamplingDefaults { get; } =
+        ["temperature", "topK", "topP", "minP", "repetitionPenalty", "repetitionWindow", "noRepeatNgram"];
+
+    private const string PackageDefault = " A model package may set its own default (its musicgen.json sampling).";
+
     /// <summary>The options, in the order front ends list them.</summary>
     public static IReadOnlyList<GenerationOption> All { get; } =
     [
@@ -98,13 +108,13 @@ public static class GenerationOptions
         new("bars", "--bars", GenerationOptionKind.Integer, "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless allowEarlyEnd).", null, 1, MaxBars) { Example = 8 },
         new("seconds", "--seconds", GenerationOptionKind.Number, "Seconds of new music at least: the piece ends at the first bar line at or after them (unless allowEarlyEnd).", null, 0, MaxSeconds, MinimumExclusive: true) { Example = 30.0 },
         new("allowEarlyEnd", "--allow-early-end", GenerationOptionKind.Boolean, "Let the model end the piece before the bars or seconds asked for.", false) { Example = true },
-        new("temperature", "--temperature", GenerationOptionKind.Number, "Softmax temperature; 0 means greedy (always the most likely token).", 1.0, 0, 100) { Example = 0.9 },
-        new("topK", "--top-k", GenerationOptionKind.Integer, "Keep only the K most likely tokens (0 = off).", 0, 0, 1_000_000) { Example = 40 },
-        new("topP", "--top-p", GenerationOptionKind.Number, "Nucleus sampling: keep the most likely tokens whose probability reaches P (1 = off).", 1.0, 0, 1, MinimumExclusive: true) { Example = 0.95 },
-        new("minP", "--min-p", GenerationOptionKind.Number, "Drop tokens below this fraction of the most likely one's probability (0 = off).", 0.0, 0, 1, MaximumExclusive: true) { Example = 0.05 },
-        new("repetitionPenalty", "--repetition-penalty", GenerationOptionKind.Number, "Penalty for tokens seen in the last repetitionWindow tokens (1 = off).", 1.0, 1, 100) { Example = 1.1 },
-        new("repetitionWindow", "--repetition-window", GenerationOptionKind.Integer, "How many recent tokens the repetition penalty looks at.", 64, 0, 65_536) { Example = 64 },
-        new("noRepeatNgram", "--no-repeat-ngram", GenerationOptionKind.Integer, "Never repeat an n-gram of this size already in the piece (0 = off, else at least 2).", 0, 0, 64) { Example = 4 },
+        new("temperature", "--temperature", GenerationOptionKind.Number, "Softmax temperature; 0 means greedy (always the most likely token)." + PackageDefault, 1.0, 0, 100) { Example = 0.9 },
+        new("topK", "--top-k", GenerationOptionKind.Integer, "Keep only the K most likely tokens (0 = off)." + PackageDefault, 0, 0, 1_000_000) { Example = 40 },
+        new("topP", "--top-p", GenerationOptionKind.Number, "Nucleus sampling: keep the most likely tokens whose probability reaches P (1 = off)." + PackageDefault, 1.0, 0, 1, MinimumExclusive: true) { Example = 0.95 },
+        new("minP", "--min-p", GenerationOptionKind.Number, "Drop tokens below this fraction of the most likely one's probability (0 = off)." + PackageDefault, 0.0, 0, 1, MaximumExclusive: true) { Example = 0.05 },
+        new("repetitionPenalty", "--repetition-penalty", GenerationOptionKind.Number, "Penalty for tokens seen in the last repetitionWindow tokens (1 = off)." + PackageDefault, 1.0, 1, 100) { Example = 1.1 },
+        new("repetitionWindow", "--repetition-window", GenerationOptionKind.Integer, "How many recent tokens the repetition penalty looks at." + PackageDefault, 64, 0, 65_536) { Example = 64 },
+        new("noRepeatNgram", "--no-repeat-ngram", GenerationOptionKind.Integer, "Never repeat an n-gram of this size already in the piece (0 = off, else at least 2)." + PackageDefault, 0, 0, 64) { Example = 4 },
         new("tokenBias", "--token-bias", GenerationOptionKind.TokenBias, $"Added to the logits of tokens, by name (e.g. EOS, Pitch_60) or id; {BanBias.ToString(CultureInfo.InvariantCulture)} or less bans the token. CLI: NAME=VALUE.", null) { Example = new Dictionary<string, double> { ["EOS"] = -1000 } },
         new("grammar", "--grammar", GenerationOptionKind.Boolean, "Mask tokens the tokenizer's grammar says are illegal next, so the output always decodes.", true) { Example = true },
         new("primer", "--primer", GenerationOptionKind.Midi, "A MIDI file to continue (JSON: base64; form and CLI: a file). Empty is an error.", null) { Example = ExamplePrimer },

@@ -92,6 +92,8 @@ public sealed class ModelPackage
                 throw new ModelPackageException(
                     $"{where}: tokenizer/vocabulary mismatch: specialTokens.{field} is {declared} but the tokenizer's is {actual}.");
         }
+        if (SamplingOptions.CheckDefaults(manifest.Sampling) is [var problem, ..])
+            throw new ModelPackageException($"{where}: {problem}");
         return new ModelPackage(dir, manifest, tokenizer);
     }
 }

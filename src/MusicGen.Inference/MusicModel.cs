@@ -191,6 +191,7 @@ public sealed class MusicModel : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         var errors = request.Check(Options.MaxTokensLimit, Package.VocabularySize);
         if (errors.Count > 0) throw new InvalidGenerationRequestException(errors);
+        if (Package.Manifest.Sampling is { Count: > 0 } defaults) request = request.WithSampling(request.Sampling.WithDefaults(defaults));
         if (request.TokenBiasNames is { Count: > 0 }) request = request.WithSampling(ResolveBias(request));
         var tokenizer = Tokenizer;
         var key = Harmony.ResolveKey(request);

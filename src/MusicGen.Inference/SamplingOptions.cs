@@ -6,29 +6,52 @@ namespace MusicGen.Inference;
 /// </summary>
 public sealed class SamplingOptions
 {
-    /// <summary>Softmax temperature (&gt;= 0; default 1); 0 means greedy, as <see cref="Greedy"/>.</summary>
-    public float Temperature { get; set; } = 1.0f;
+    private float _temperature = 1.0f;
+    private int _topK;
+    private float _topP = 1.0f;
+    private float _minP;
+    private float _repetitionPenalty = 1.0f;
+    private int _repetitionWindow = 64;
+    private int _noRepeatNgramSize;
+    private Given _given;
 
-    /// <summary>Keep only the K most likely tokens (0 = off).</summary>
-    public int TopK { get; set; }
+    /// <summary>The options a caller set; the others take the model package's defaults (<see cref="WithDefaults"/>).</summary>
+    [Flags]
+    private enum Given
+    {
+        None = 0,
+        Temperature = 1,
+        TopK = 2,
+        TopP = 4,
+        MinP = 8,
+        RepetitionPenalty = 16,
+        RepetitionWindow = 32,
+        NoRepeatNgram = 64,
+    }
 
-    /// <summary>Keep the smallest set of most likely tokens whose probability reaches P (in (0, 1]; 1 = off).</summary>
-    public float TopP { get; set; } = 1.0f;
+    /// <summary>Softmax temperature (&gt;= 0; default 1, or the model package's); 0 means greedy, as <see cref="Greedy"/>.</summary>
+    public float Temperature { get => _temperature; set => Set(ref _temperature, value, Given.Temperature); }
 
-    /// <summary>Drop tokens whose probability is below this fraction of the most likely token's (in [0, 1); 0 = off).</summary>
-    public float MinP { get; set; }
+    /// <summary>Keep only the K most likely tokens (0 = off, the default unless the model package sets one).</summary>
+    public int TopK { get => _topK; set => Set(ref _topK, value, Given.TopK); }
+
+    /// <summary>Keep the smallest set of most likely tokens whose probability reaches P (in (0, 1]; 1 = off, the default unless the model package sets one).</summary>
+    public float TopP { get => _topP; set => Set(ref _topP, value, Given.TopP); }
+
+    /// <summary>Drop tokens whose probability is below this fraction of the most likely token's (in [0, 1); 0 = off, the default unless the model package sets one).</summary>
+    public float MinP { get => _minP; set => Set(ref _minP, value, Given.MinP); }
 
     /// <summary>
     /// Divide positive logits (multiply negative ones) of tokens seen in the last <see cref="RepetitionWindow"/>
-    /// tokens by this factor (&gt;= 1 discourages repeats; 1 = off).
+    /// tokens by this factor (&gt;= 1 discourages repeats; 1 = off, the default unless the model package sets one).
     /// </summary>
-    public float RepetitionPenalty { get; set; } = 1.0f;
+    public float RepetitionPenalty { get => _repetitionPenalty; set => Set(ref _repetitionPenalty, value, Given.RepetitionPenalty); }
 
-    /// <summary>How many recent tokens the repetition penalty looks at (default 64).</summary>
-    public int RepetitionWindow { get; set; } = 64;
+    /// <summary>How many recent tokens the repetition penalty looks at (default 64, or the model package's).</summary>
+    public int RepetitionWindow { get => _repetitionWindow; set => Set(ref _repetitionWindow, value, Given.RepetitionWindow); }
 
-    /// <summary>Never repeat an n-gram of this size already in the sequence (0 = off; at least 2 when on).</summary>
-    public int NoRepeatNgramSize { get; set; }
+    /// <summary>Never repeat an n-gram of this size already in the sequence (0 = off; at least 2 when on; default off unless the model package sets one).</summary>
+    public int NoRepeatNgramSize { get => _noRepeatNgramSize; set => Set(ref _noRepeatNgramSize, value, Given.NoRepeatNgram); }
 
     /// <summary>Always take the most likely token (deterministic without a seed); the same as temperature 0.</summary>
     public bool Greedy { get; set; }
@@ -72,4 +95,57 @@ public sealed class SamplingOptions
 
     /// <summary>A copy of these options.</summary>
     public SamplingOptions Clone() => (SamplingOptions)MemberwiseClone();
+
+    /// <summary>
+    /// A copy in which every option this instance was not given takes the model package's default from
+    /// <paramref name="defaults"/> (keyed by the names of <see cref="GenerationOptions.PackageSamplingDefaults"/>);
+    /// options set here keep their values. Null or empty defaults return this instance.
+    /// </summary>
+    public SamplingOptions WithDefaults(IReadOnlyDictionary<string, double>? defaults)
+    {
+        if (defaults is null || defaults.Count == 0) return this;
+        var s = Clone();
+        foreach (var (name, v) in defaults)
+        {
+            switch (name)
+            {
+                case "temperature" when (_given & Given.Temperature) == 0: s._temperature = (float)v; break;
+                case "topK" when (_given & Given.TopK) == 0: s._topK = (int)v; break;
+                case "topP" when (_given & Given.TopP) == 0: s._topP = (float)v; break;
+                case "minP" when (_given & Given.MinP) == 0: s._minP = (float)v; break;
+                case "repetitionPenalty" when (_given & Given.RepetitionPenalty) == 0: s._repetitionPenalty = (float)v; break;
+                case "repetitionWindow" when (_given & Given.RepetitionWindow) == 0: s._repetitionWindow = (int)v; break;
+                case "noRepeatNgram" when (_given & Given.NoRepeatNgram) == 0: s._noRepeatNgramSize = (int)v; break;
+            }
+        }
+        return s;
+    }
+
+    /// <summary>
+    /// Problems of a model package's sampling defaults (manifest <c>sampling</c>): names outside
+    /// <see cref="GenerationOptions.PackageSamplingDefaults"/>, whole-number options given fractions, values outside the
+    /// options' limits. Empty when they are valid.
+    /// </summary>
+    public static IReadOnlyList<string> CheckDefaults(IReadOnlyDictionary<string, double>? defaults)
+    {
+        var problems = new List<string>();
+        if (defaults is null) return problems;
+        foreach (var (name, v) in defaults)
+        {
+            var option = GenerationOptions.PackageSamplingDefaults.Contains(name) ? GenerationOptions.Get(name) : null;
+            if (option is null)
+                problems.Add($"sampling.{name} is not an option a package can set (expected {string.Join(", ", GenerationOptions.PackageSamplingDefaults)}).");
+            else if (option.Kind == GenerationOptionKind.Integer && (v != Math.Floor(v) || Math.Abs(v) > int.MaxValue))
+                problems.Add($"sampling.{name} must be a whole number (got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
+            else if (!option.InRange(v) || (name == "noRepeatNgram" && v == 1))
+                problems.Add($"sampling.{name} must be {option.RangeText}{(name == "noRepeatNgram" ? ", not 1" : "")} (got {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
+        }
+        return problems;
+    }
+
+    private void Set<T>(ref T field, T value, Given which)
+    {
+        field = value;
+        _given |= which;
+    }
 }

@@ -31,12 +31,17 @@ internal static class EvalReportCommand
         var permutations = EvalCommands.PermutationsOption();
         var count = new Option<int>("--count") { Description = "Pieces to generate with --model when --generated is not given.", DefaultValueFactory = _ => 32 };
         var bars = new Option<int>("--bars") { Description = "Bars per generated piece.", DefaultValueFactory = _ => 16 };
-        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of generated pieces.", DefaultValueFactory = _ => 1.0f };
+        var sampling = new GenerationFlags(o => SamplingFlags.Contains(o.Name));
         var threads = EvalNllCommand.ThreadsOption();
         var cmd = new Command("report", "Write one Markdown report with PNG figures: metrics table, distribution plots, classifier AUC, piano rolls, NLL.")
         {
-            real, generated, model, output, nllData, split, title, rolls, noC2st, resolution, limit, seed, permutations, count, bars, temperature, threads,
+            real, generated, model, output, nllData, split, title, rolls, noC2st, resolution, limit, seed, permutations, count, bars, threads,
         };
+        foreach (var flag in sampling.Options)
+        {
+            cmd.Options.Add(flag);
+        }
+
         cmd.SetAction((parse, ct) => EvalCommands.GuardAsync(() =>
         {
             var options = EvalCommands.MetricOptionsFrom(parse.GetValue(resolution));
@@ -53,7 +58,7 @@ internal static class EvalReportCommand
             }
             else if (modelDir is not null)
             {
-                g = Generate(modelDir, Path.Combine(outDir, "generated"), parse.GetValue(count), parse.GetValue(bars), parse.GetValue(temperature), parse.GetValue(seed), options, ct);
+                g = Generate(modelDir, Path.Combine(outDir, "generated"), parse.GetValue(count), parse.GetValue(bars), sampling.Read(parse).Sampling, parse.GetValue(seed), options, ct);
             }
             else
             {
@@ -103,8 +108,12 @@ internal static class EvalReportCommand
     }
 
 
+    /// <summary>The generation options <c>eval report</c> takes as flags: how tokens are sampled.</summary>
+    private static readonly HashSet<string> SamplingFlags =
+        ["temperature", "topK", "topP", "minP", "repetitionPenalty", "repetitionWindow", "noRepeatNgram", "greedy"];
+
     /// <summary>Generates <paramref name="count"/> pieces (seeds seed+1 .. seed+count) with the engine, saves them as MIDI and measures them.</summary>
-    private static PieceSet Generate(string modelDir, string saveDir, int count, int bars, float temperature, int seed, MetricOptions options, CancellationToken ct)
+    private static PieceSet Generate(string modelDir, string saveDir, int count, int bars, MusicGen.Inference.SamplingOptions sampling, int seed, MetricOptions options, CancellationToken ct)
     {
         if (count < 1 || bars < 1)
         {
@@ -118,7 +127,7 @@ internal static class EvalReportCommand
         {
             Bars = bars,
             Seed = seed + i,
-            Sampling = new MusicGen.Inference.SamplingOptions { Temperature = temperature },
+            Sampling = sampling.Clone(),
         }, ct)).ToArray();
         var results = Task.WhenAll(tasks).GetAwaiter().GetResult();
         var scores = new List<(string, MusicGen.Core.Music.Score)>();
@@ -130,8 +139,11 @@ internal static class EvalReportCommand
         }
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generated {count} pieces of {bars} bars with {generator.Package.Name} in {started.Elapsed.TotalSeconds:0.0} s into {saveDir}"));
-        return PieceSet.FromScores("generated", $"{generator.Package.Name} (temperature {temperature.ToString(CultureInfo.InvariantCulture)}, {bars} bars, seeds {seed + 1}..{seed + count}; saved in {saveDir})", scores, options);
+        return PieceSet.FromScores("generated", $"{generator.Package.Name} ({Describe(sampling.WithDefaults(generator.Package.Manifest.Sampling))}, {bars} bars, seeds {seed + 1}..{seed + count}; saved in {saveDir})", scores, options);
     }
+
+    private static string Describe(MusicGen.Inference.SamplingOptions s) => string.Create(CultureInfo.InvariantCulture,
+        $"temperature {s.Temperature}, top-k {s.TopK}, top-p {s.TopP}, min-p {s.MinP}, repetition penalty {s.RepetitionPenalty} over {s.RepetitionWindow}, no-repeat n-gram {s.NoRepeatNgramSize}{(s.Greedy ? ", greedy" : "")}");
 
     private static List<string> Describe(ModelManifest m)
     {

@@ -13,9 +13,10 @@ internal sealed class GenerationFlags
 {
     private readonly List<(GenerationOption Option, Option Flag)> _flags = [];
 
-    public GenerationFlags()
+    /// <summary>Flags for every option (<c>generate</c>), or for those <paramref name="include"/> accepts.</summary>
+    public GenerationFlags(Func<GenerationOption, bool>? include = null)
     {
-        foreach (var o in GenerationOptions.All)
+        foreach (var o in GenerationOptions.All.Where(include ?? (_ => true)))
         {
             var description = o.Description + (o.RangeText is { } r && o.Name != "seed" ? $" Allowed: {r}." : "");
             Option flag = o.Kind switch
