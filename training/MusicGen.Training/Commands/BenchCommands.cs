@@ -36,9 +36,13 @@ public static class BenchCommands
         var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 3, Description = "Alternating rounds (median reported)." };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.1, Description = "Dropout of both models." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 0, Description = "TorchSharp threads (0 = default)." };
+        var compareThreads = new Option<string?>("--compare-threads")
+        {
+            Description = "A,B: instead of ours vs stock, time our transformer with A TorchSharp threads against B threads (two copies, alternating rounds).",
+        };
         var cmd = new Command("bench", "Training tokens/s of our transformer vs TorchSharp's nn.TransformerEncoder of the same size.")
         {
-            dModel, layers, heads, kvHeads, ffn, stockFfn, vocab, batch, seq, steps, rounds, dropout, threads,
+            dModel, layers, heads, kvHeads, ffn, stockFfn, vocab, batch, seq, steps, rounds, dropout, threads, compareThreads,
         };
         cmd.SetAction(parse => TrainCommands.Guard(() =>
         {
@@ -46,25 +50,44 @@ public static class BenchCommands
             int d = parse.GetValue(dModel), l = parse.GetValue(layers), h = parse.GetValue(heads), v = parse.GetValue(vocab);
             int b = parse.GetValue(batch), s = parse.GetValue(seq), n = parse.GetValue(steps), r = parse.GetValue(rounds);
             var p = parse.GetValue(dropout);
-            manual_seed(1);
-            using var ours = new TransformerMusicModel(new TransformerConfig
+            TransformerMusicModel Ours()
             {
-                VocabSize = v, DModel = d, Layers = l, Heads = h, KvHeads = parse.GetValue(kvHeads), FfnHidden = parse.GetValue(ffn),
-                ContextLength = s, Dropout = p,
-            });
-            using var stock = new StockEncoderLm(v, d, h, parse.GetValue(stockFfn), l, s, p);
-            var runners = new[]
+                manual_seed(1);
+                return new TransformerMusicModel(new TransformerConfig
+                {
+                    VocabSize = v, DModel = d, Layers = l, Heads = h, KvHeads = parse.GetValue(kvHeads), FfnHidden = parse.GetValue(ffn),
+                    ContextLength = s, Dropout = p,
+                });
+            }
+            Runner[] runners;
+            if (parse.GetValue(compareThreads) is { } pair)
             {
-                new Runner("ours (pre-norm RMSNorm, rotary, SwiGLU, SDPA)", ours, ours.named_parameters().Select(x => (x.name, x.parameter))),
-                new Runner("stock nn.TransformerEncoder (+ learned positions)", stock, stock.named_parameters().Select(x => (x.name, x.parameter))),
-            };
+                var counts = pair.Split(',').Select(x => int.TryParse(x, NumberStyles.None, Inv, out var c) && c > 0 ? c : 0).ToArray();
+                if (counts is not [> 0, > 0]) throw new ArgumentException($"--compare-threads takes two positive thread counts, e.g. 1,2 (got '{pair}').");
+                runners = [.. counts.Select(c => { var m = Ours(); return new Runner($"ours, {c} thread(s)", m, m.named_parameters().Select(x => (x.name, x.parameter)), c); })];
+            }
+            else
+            {
+                var ours = Ours();
+                var stock = new StockEncoderLm(v, d, h, parse.GetValue(stockFfn), l, s, p);
+                runners =
+                [
+                    new Runner("ours (pre-norm RMSNorm, rotary, SwiGLU, SDPA)", ours, ours.named_parameters().Select(x => (x.name, x.parameter))),
+                    new Runner("stock nn.TransformerEncoder (+ learned positions)", stock, stock.named_parameters().Select(x => (x.name, x.parameter))),
+                ];
+            }
             AnsiConsole.MarkupLineInterpolated($"batch {b} x {s}, vocabulary {v}, {get_num_threads()} threads, {n} steps per round, {r} rounds (after 1 warm-up step each)");
             var gen = new Generator(5);
             using var ids = randint(0, v, [b, s + 1], dtype: ScalarType.Int64, generator: gen);
-            foreach (var runner in runners) runner.Step(ids, v); // warm-up
+            foreach (var runner in runners)
+            {
+                if (runner.Threads > 0) set_num_threads(runner.Threads);
+                runner.Step(ids, v); // warm-up
+            }
             for (var round = 0; round < r; round++)
                 foreach (var runner in runners)
                 {
+                    if (runner.Threads > 0) set_num_threads(runner.Threads);
                     var proc = Process.GetCurrentProcess();
                     var cpu0 = proc.TotalProcessorTime;
                     var sw = Stopwatch.StartNew();
@@ -86,17 +109,22 @@ public static class BenchCommands
             AnsiConsole.Write(table);
             var pairs = runners[0].Rates.Zip(runners[1].Rates, (a, c) => a / c).ToList();
             Console.WriteLine(string.Create(Inv,
-                $"ours / stock: wall tokens/s {Median(runners[0].Rates) / Median(runners[1].Rates):F2} (per-round ratios {string.Join(" ", pairs.Select(x => x.ToString("F2", Inv)))}), " +
+                $"{(runners[0].Threads > 0 ? "first / second" : "ours / stock")}: wall tokens/s {Median(runners[0].Rates) / Median(runners[1].Rates):F2} (per-round ratios {string.Join(" ", pairs.Select(x => x.ToString("F2", Inv)))}), " +
                 $"tokens per CPU-second {Median(runners[0].CpuRates) / Median(runners[1].CpuRates):F2}"));
             Console.WriteLine("(CPU-seconds count this process's threads only, so they are the fairer measure on a shared machine.)");
-            foreach (var runner in runners) runner.Dispose();
+            foreach (var runner in runners)
+            {
+                runner.Dispose();
+                runner.Module.Dispose();
+            }
             return 0;
         }));
         return cmd;
     }
 
-    private sealed class Runner(string name, nn.Module<Tensor, Tensor> module, IEnumerable<(string, Parameter)> parameters) : IDisposable
+    private sealed class Runner(string name, nn.Module<Tensor, Tensor> module, IEnumerable<(string, Parameter)> parameters, int threads = 0) : IDisposable
     {
+        public int Threads { get; } = threads;
         private readonly MusicGen.Training.Training.AdamW optimizer = new(parameters, 0.9, 0.95, 1e-8, 0.1);
         public string Name { get; } = name;
         public nn.Module<Tensor, Tensor> Module { get; } = module;
