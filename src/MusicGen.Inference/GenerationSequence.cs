@@ -191,11 +191,5 @@ public sealed class GenerationSequence
     /// into key signatures, changes included), else, when they named none, the key <see cref="KeyFinder"/> estimates
     /// from the notes, at tick 0 (none for a piece without notes).
     /// </summary>
-    internal static Score WithKeySignature(Score score)
-    {
-        if (score.KeySignatures.Count > 0) return score;
-        var first = KeyFinder.KeyMap(score)[0];
-        if (first.Source == KeySource.Estimate) score.KeySignatures.Add(new KeySignature(0, first.Key.SharpsFlats, first.Key.IsMinor));
-        return score;
-    }
+    internal static Score WithKeySignature(Score score) => KeyFinder.WithKeySignature(score);
 }

@@ -39,6 +39,15 @@ public static class EvalCommands
 
     internal static Option<int> SeedOption() => new("--seed") { Description = "Seed of the classifier test's folds and permutations.", DefaultValueFactory = _ => 42 };
 
+    internal static Option<bool> EstimateKeysOption() => new("--estimate-keys")
+    {
+        Description = "Give every piece without a key signature the key KeyFinder estimates from its notes, as generated MIDI gets, so pitch_in_scale_rate compares like with like.",
+    };
+
+    /// <summary>Reads a MIDI file for the metrics; with <paramref name="estimateKeys"/> a piece without a key signature gets the estimated one.</summary>
+    internal static Func<string, MusicGen.Core.Music.Score> Loader(bool estimateKeys) =>
+        estimateKeys ? path => MusicGen.Core.Music.KeyFinder.WithKeySignature(MidiScore.Load(path)) : path => MidiScore.Load(path);
+
     internal static Option<int> PermutationsOption() => new("--permutations") { Description = "Label permutations for a p-value of the classifier test (0 = none).", DefaultValueFactory = _ => 0 };
 
     private static Command Metrics()
@@ -51,14 +60,15 @@ public static class EvalCommands
         var limit = LimitOption();
         var seed = SeedOption();
         var permutations = PermutationsOption();
+        var estimateKeys = EstimateKeysOption();
         var cmd = new Command("metrics", "Compare the musical metrics of real and generated pieces: mean ± std per set, overlapping areas (Yang & Lerch 2020), classifier two-sample AUC.")
         {
-            real, generated, json, noC2st, resolution, limit, seed, permutations,
+            real, generated, json, noC2st, resolution, limit, seed, permutations, estimateKeys,
         };
         cmd.SetAction((parse, ct) => GuardAsync(() =>
         {
             var options = MetricOptionsFrom(parse.GetValue(resolution));
-            var (r, g) = LoadSets(parse.GetValue(real)!, parse.GetValue(generated)!, options, parse.GetValue(limit), ct);
+            var (r, g) = LoadSets(parse.GetValue(real)!, parse.GetValue(generated)!, options, parse.GetValue(limit), parse.GetValue(estimateKeys), ct);
             var comparisons = SetComparison.Compare(MusicMetrics.Names, r.MetricRows, g.MetricRows);
             PrintComparison(r, g, comparisons);
             C2stResult? c2st = null;
@@ -136,13 +146,14 @@ public static class EvalCommands
         var seed = SeedOption();
         var permutations = PermutationsOption();
         var folds = new Option<int>("--folds") { Description = "Cross-validation folds.", DefaultValueFactory = _ => 5 };
+        var estimateKeys = EstimateKeysOption();
         var cmd = new Command("c2st", "Classifier two-sample test: can a FastTree classifier tell generated from real pieces? (5-fold AUC, DeLong interval, optional permutation p-value)")
         {
-            real, generated, limit, seed, permutations, folds,
+            real, generated, limit, seed, permutations, folds, estimateKeys,
         };
         cmd.SetAction((parse, ct) => GuardAsync(() =>
         {
-            var (r, g) = LoadSets(parse.GetValue(real)!, parse.GetValue(generated)!, MetricOptions.Default, parse.GetValue(limit), ct);
+            var (r, g) = LoadSets(parse.GetValue(real)!, parse.GetValue(generated)!, MetricOptions.Default, parse.GetValue(limit), parse.GetValue(estimateKeys), ct);
             var (c2st, note) = RunC2st(r, g, new C2stOptions { Seed = parse.GetValue(seed), Permutations = parse.GetValue(permutations), Folds = parse.GetValue(folds) }, ct);
             PrintC2st(c2st, note);
             return c2st is null ? 1 : 0;
@@ -157,10 +168,10 @@ public static class EvalCommands
         _ => new MetricOptions { Resolution = resolution },
     };
 
-    internal static (PieceSet Real, PieceSet Generated) LoadSets(DirectoryInfo real, DirectoryInfo generated, MetricOptions options, int? limit, CancellationToken ct)
+    internal static (PieceSet Real, PieceSet Generated) LoadSets(DirectoryInfo real, DirectoryInfo generated, MetricOptions options, int? limit, bool estimateKeys, CancellationToken ct)
     {
-        var r = PieceSet.LoadDirectory("real", real.FullName, path => MidiScore.Load(path), options, limit, ct);
-        var g = PieceSet.LoadDirectory("generated", generated.FullName, path => MidiScore.Load(path), options, limit, ct);
+        var r = PieceSet.LoadDirectory("real", real.FullName, Loader(estimateKeys), options, limit, ct);
+        var g = PieceSet.LoadDirectory("generated", generated.FullName, Loader(estimateKeys), options, limit, ct);
         RequirePieces(r, g);
         return (r, g);
     }

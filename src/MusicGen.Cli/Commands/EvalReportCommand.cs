@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MusicGen.Core.Metrics;
-using MusicGen.Core.Midi;
 using MusicGen.Core.Packaging;
 using MusicGen.Core.Tokenization;
 using MusicGen.Evaluation;
@@ -33,9 +32,10 @@ internal static class EvalReportCommand
         var bars = new Option<int>("--bars") { Description = "Bars per generated piece.", DefaultValueFactory = _ => 16 };
         var sampling = new GenerationFlags(o => SamplingFlags.Contains(o.Name));
         var threads = EvalNllCommand.ThreadsOption();
+        var estimateKeys = EvalCommands.EstimateKeysOption();
         var cmd = new Command("report", "Write one Markdown report with PNG figures: metrics table, distribution plots, classifier AUC, piano rolls, NLL.")
         {
-            real, generated, model, output, nllData, split, title, rolls, noC2st, resolution, limit, seed, permutations, count, bars, threads,
+            real, generated, model, output, nllData, split, title, rolls, noC2st, resolution, limit, seed, permutations, count, bars, threads, estimateKeys,
         };
         foreach (var flag in sampling.Options)
         {
@@ -50,11 +50,12 @@ internal static class EvalReportCommand
             var genDir = parse.GetValue(generated);
             var limitValue = parse.GetValue(limit);
             var outDir = parse.GetValue(output)!.FullName;
-            var r = PieceSet.LoadDirectory("real", parse.GetValue(real)!.FullName, path => MidiScore.Load(path), options, limitValue, ct);
+            var loader = EvalCommands.Loader(parse.GetValue(estimateKeys));
+            var r = PieceSet.LoadDirectory("real", parse.GetValue(real)!.FullName, loader, options, limitValue, ct);
             PieceSet g;
             if (genDir is not null)
             {
-                g = PieceSet.LoadDirectory("generated", genDir.FullName, path => MidiScore.Load(path), options, limitValue, ct);
+                g = PieceSet.LoadDirectory("generated", genDir.FullName, loader, options, limitValue, ct);
             }
             else if (modelDir is not null)
             {

@@ -81,6 +81,20 @@ public static class KeyFinder
         return estimate is { } key ? [new KeyChange(0, key, KeySource.Estimate)] : [new KeyChange(0, new MusicalKey(0, false), KeySource.Default)];
     }
 
+    /// <summary>
+    /// The score with a key signature: unchanged when it has one, else (in place) with the key
+    /// <see cref="KeyMap"/> estimates from the notes at tick 0 (none for a piece without notes). Generated MIDI is
+    /// written this way; <c>eval --estimate-keys</c> treats real pieces the same, so key metrics compare like with like.
+    /// </summary>
+    public static Score WithKeySignature(Score score)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        if (score.KeySignatures.Count > 0) return score;
+        var first = KeyMap(score)[0];
+        if (first.Source == KeySource.Estimate) score.KeySignatures.Add(new KeySignature(0, first.Key.SharpsFlats, first.Key.IsMinor));
+        return score;
+    }
+
     /// <summary>The score's key signatures as keys: sorted by tick, the last at a tick wins, repeats dropped.</summary>
     public static List<(long Tick, MusicalKey Key)> NormalizedSignatures(Score score)
     {
