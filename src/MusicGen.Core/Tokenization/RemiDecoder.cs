@@ -19,7 +19,8 @@ internal static class RemiDecoder
         var ts = t.DefaultTimeSig;
         var pos = -1;
         var lastWasBarePosition = false;
-        var restatePending = false;
+        long cutStart = -1; // a bar cut short by a bare Position: where the next bar starts if a TimeSig change follows
+        var tsSet = false;
         var program = 0;
         var hasPending = false;
         long pStep = 0;
@@ -52,12 +53,14 @@ internal static class RemiDecoder
             }
 
             var isTimeSig = id >= t.TimeSigFirst && id < t.KeyFirst;
-            if (restatePending && !isTimeSig)
+            if (cutStart >= 0 && isTimeSig && (!tsSet || id - t.TimeSigFirst != ts))
             {
-                sigs.Add((barStart, ts));
+                // As in the grammar, a bar is cut only where a signature is first given or changes; otherwise it
+                // runs its full length, so re-encoding (which finds bar lines in the signature map) finds the same bars.
+                barStart = cutStart;
             }
 
-            restatePending = false;
+            cutStart = -1;
             var barePosition = false;
             if (id == t.BarId)
             {
@@ -67,13 +70,13 @@ internal static class RemiDecoder
                     barOpen = true;
                     barStart = 0;
                 }
-                else if (lastWasBarePosition && pos > 0)
-                {
-                    barStart += pos;
-                    restatePending = true;
-                }
                 else
                 {
+                    if (lastWasBarePosition && pos > 0)
+                    {
+                        cutStart = barStart + pos;
+                    }
+
                     barStart += t.BarSteps(ts);
                 }
 
@@ -148,6 +151,7 @@ internal static class RemiDecoder
                 if (isTimeSig)
                 {
                     ts = id - t.TimeSigFirst;
+                    tsSet = true;
                     sigs.Add((barStart, ts));
                 }
                 else
@@ -165,10 +169,6 @@ internal static class RemiDecoder
         }
 
         ClosePending();
-        if (restatePending)
-        {
-            sigs.Add((barStart, ts));
-        }
 
         return BuildScore(t, notes, tempos, sigs, keys);
     }

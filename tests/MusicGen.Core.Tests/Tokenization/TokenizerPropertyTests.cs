@@ -20,6 +20,26 @@ public class TokenizerPropertyTests
     };
 
     [Fact]
+    public void A_bar_cut_without_a_signature_change_runs_its_full_length()
+    {
+        // Found by Decoding_random_sequences_never_throws: a cut bar restated with the same signature put a key
+        // change on a bar line that re-encoding (bars from the signature map) does not have.
+        var t = new RemiTokenizer(new RemiConfig { KeyTokens = true });
+        var velocity = t.Vocabulary.Names.First(n => n.StartsWith("Velocity_", StringComparison.Ordinal));
+        string[] names = ["BOS", "Bar", "TimeSig_4/4", "Key_C", "Position_10", "Bar", "Key_D", "Position_0", "Pitch_60", velocity, "Duration_1", "EOS"];
+        var score = t.Decode([.. names.Select(t.TokenId)]);
+        var note = Assert.Single(score.AllNotes);
+        Assert.Equal(4 * score.TicksPerQuarter, note.Start);
+        Assert.True(RoundTrip.Measure(t, score).Exact);
+
+        // Where the signature does change, the bar is cut.
+        names[5 + 1] = "TimeSig_3/4";
+        var cut = t.Decode([.. names.Select(t.TokenId)]);
+        Assert.Equal(10 * score.TicksPerQuarter / 24, Assert.Single(cut.AllNotes).Start);
+        Assert.True(RoundTrip.Measure(t, cut).Exact);
+    }
+
+    [Fact]
     public void Remi_round_trip_is_exact_on_grid()
     {
         var t = new RemiTokenizer();
