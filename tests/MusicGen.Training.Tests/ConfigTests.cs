@@ -50,6 +50,52 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public void Sampling_defaults_are_checked_at_load_by_the_engines_rules()
+    {
+        var dir = Directory.CreateTempSubdirectory("mgcfg").FullName;
+        try
+        {
+            var p = Path.Combine(dir, "c.json");
+            File.WriteAllText(p, """{ "name": "x", "sampling": { "minP": 0.05, "topK": 40 } }""");
+            Assert.Equal(new Dictionary<string, double> { ["minP"] = 0.05, ["topK"] = 40 }, TrainConfig.Load(p).Sampling);
+            File.WriteAllText(p, """{ "name": "x", "sampling": { "topP": 1.5 } }""");
+            var e = Assert.Throws<InvalidDataException>(() => TrainConfig.Load(p));
+            Assert.Contains(p, e.Message, StringComparison.Ordinal);
+            Assert.Contains("sampling.topP must be", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    /// <summary>
+    /// Each bundled package's sampling block is the one its training config (named in the manifest's training command)
+    /// declares, so re-running the documented train + export reproduces the package's defaults.
+    /// </summary>
+    [Fact]
+    public void Bundled_configs_carry_their_packages_sampling_defaults()
+    {
+        var root = TrainerTests.RepoRoot();
+        var compared = 0;
+        foreach (var dir in Directory.GetDirectories(Path.Combine(root, "onnx")))
+        {
+            var manifest = MusicGen.Core.Packaging.ModelManifest.Load(dir);
+            var name = System.Text.RegularExpressions.Regex.Match(manifest.Training?.Command ?? "", "\"name\":\"([^\"]+)\"").Groups[1].Value;
+            var config = Path.Combine(root, "training", "configs", name + ".json");
+            if (name.Length == 0 || !File.Exists(config)) continue;
+            Assert.True(Equals(manifest.Sampling, TrainConfig.Load(config).Sampling),
+                $"{Path.GetFileName(dir)}: package sampling {Show(manifest.Sampling)} but {name}.json has {Show(TrainConfig.Load(config).Sampling)}");
+            compared++;
+        }
+        Assert.True(compared >= 3, $"only {compared} packages name a config in training/configs");
+
+        static bool Equals(Dictionary<string, double>? a, Dictionary<string, double>? b) =>
+            (a ?? []).Count == (b ?? []).Count && (a ?? []).All(kv => (b ?? []).TryGetValue(kv.Key, out var v) && v == kv.Value);
+        static string Show(Dictionary<string, double>? d) => d is null ? "none" : string.Join(",", d.Select(kv => $"{kv.Key}={kv.Value}"));
+    }
+
+    [Fact]
     public void Windows_cover_documents_with_right_padding()
     {
         var docs = new List<ReadOnlyMemory<int>> { new[] { 5, 6, 7, 8, 9, 10, 11 }, new[] { 3, 4 } };

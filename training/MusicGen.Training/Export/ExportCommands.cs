@@ -28,9 +28,15 @@ internal static class ExportCommands
         var tokenizer = new Option<FileInfo?>("--tokenizer") { Description = "Tokenizer JSON to embed when the checkpoint has none (synthetic data)." };
         var version = new Option<string>("--version") { Description = "Package version.", DefaultValueFactory = _ => "1" };
         var verify = new Option<bool>("--verify") { Description = "Run the verify checks right after exporting." };
+        var sampling = new Option<string[]>("--sampling")
+        {
+            Description = "A sampling default NAME=VALUE for the package's \"sampling\" block (repeatable, e.g. --sampling minP=0.05); it wins over the "
+                + $"same name in the checkpoint config's \"sampling\". Names: {string.Join(", ", MusicGen.Inference.GenerationOptions.PackageSamplingDefaults)}.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var cmd = new Command("export", "Export a checkpoint to an ONNX model package (onnx/<name>/: graphs + musicgen.json), validated by loading every graph in ONNX Runtime.")
         {
-            checkpoint, output, variant, context, tokenizer, version, verify,
+            checkpoint, output, variant, context, tokenizer, version, verify, sampling,
         };
         cmd.SetAction(parse => Guard(() =>
         {
@@ -46,14 +52,17 @@ internal static class ExportCommands
                     throw new ArgumentException($"tokenizer vocabulary ({tok.VocabularySize}) differs from the model's ({model.VocabSize}).");
                 int trainContext = model.Spec.Architecture == "transformer" ? model.Spec.Transformer!.ContextLength : model.Spec.Lstm!.ContextLength;
                 int ctx = parse.GetValue(context) ?? Math.Max(trainContext, 1024);
+                var samplingDefaults = SamplingDefaults(meta.Config?.Sampling, parse.GetValue(sampling) ?? []);
+                NoteSamplingChange(outDir.FullName, samplingDefaults);
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 var ort = OrtSessions.Instance;
                 var manifest = ModelExporter.Export(model, outDir.FullName, parse.GetValue(variant)!, ctx, tokenizerJson,
                     new SpecialTokenIds { Pad = tok.Pad, Bos = tok.Bos, Eos = tok.Eos }, Summary(meta, ckpt.FullName), ort, Console.Out, parse.GetValue(version)!,
-                    meta.Config?.Data.MeterMap);
+                    meta.Config?.Data.MeterMap, samplingDefaults);
                 Console.WriteLine($"wrote {outDir.FullName} ({manifest.Architecture}, context {manifest.ContextLength}) in {sw.Elapsed.TotalSeconds:F1} s:");
                 foreach (var g in manifest.Graphs)
                     Console.WriteLine($"  {g.File,-22} {g.Variant,-10} {g.Precision} logits={g.Logits} {new FileInfo(Path.Combine(outDir.FullName, g.File)).Length / 1e6:F1} MB sha256 {g.Sha256[..12]}…");
+                Console.WriteLine($"sampling defaults: {Describe(manifest.Sampling)}");
                 Console.WriteLine("every graph loaded in ONNX Runtime (ORT_ENABLE_ALL) with no warning.");
                 return parse.GetValue(verify) ? RunVerify(outDir.FullName, model, 1, ort) : 0;
             }
@@ -117,6 +126,45 @@ internal static class ExportCommands
             $"{checks.Count - failed}/{checks.Count} checks passed in {sw.Elapsed.TotalSeconds:F1} s; max abs diff over fp32 graphs {worst32:E2} (bound {PackageVerifier.Fp32Tolerance:G1})."));
         return failed == 0 ? 0 : 1;
     }
+
+    /// <summary>
+    /// The package's sampling block: the checkpoint config's <c>sampling</c>, then each <c>--sampling NAME=VALUE</c> over
+    /// it; null when empty. Names and limits are checked by the exporter.
+    /// </summary>
+    internal static Dictionary<string, double>? SamplingDefaults(IReadOnlyDictionary<string, double>? fromConfig, IEnumerable<string> overrides)
+    {
+        var result = new Dictionary<string, double>(fromConfig ?? new Dictionary<string, double>(), StringComparer.Ordinal);
+        foreach (var item in overrides)
+        {
+            var eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !double.TryParse(item.AsSpan(eq + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                throw new ArgumentException($"--sampling '{item}': expected NAME=VALUE with a number, e.g. minP=0.05.");
+            result[item[..eq].Trim()] = value;
+        }
+        return result.Count > 0 ? result : null;
+    }
+
+    /// <summary>Says so when the package being replaced had other sampling defaults (a re-export must not drop them silently).</summary>
+    private static void NoteSamplingChange(string directory, IReadOnlyDictionary<string, double>? next)
+    {
+        if (!File.Exists(Path.Combine(directory, ModelManifest.FileName))) return;
+        Dictionary<string, double>? previous;
+        try
+        {
+            previous = ModelManifest.Load(directory).Sampling;
+        }
+        catch (ModelPackageException)
+        {
+            return;
+        }
+        if (Describe(previous) != Describe(next))
+            Console.Error.WriteLine($"note: {directory} had sampling defaults {Describe(previous)}; the new package gets {Describe(next)} "
+                + "(set \"sampling\" in the training config or pass --sampling NAME=VALUE to keep them).");
+    }
+
+    private static string Describe(IReadOnlyDictionary<string, double>? sampling) => sampling is { Count: > 0 }
+        ? string.Join(", ", sampling.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value}")))
+        : "none";
 
     private static TrainingSummary Summary(CheckpointMeta meta, string checkpointPath)
     {

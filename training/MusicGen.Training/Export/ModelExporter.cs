@@ -96,11 +96,18 @@ internal static class ModelExporter
         }
     }
 
-    /// <summary>Builds, writes and validates a package; returns the manifest as written.</summary>
+    /// <summary>
+    /// Builds, writes and validates a package; returns the manifest as written. <paramref name="sampling"/> becomes the
+    /// manifest's <c>sampling</c> block (the model's sampling defaults), checked first by the inference library's own
+    /// rules (<see cref="MusicGen.Inference.SamplingOptions.CheckDefaults"/>): an invalid block fails before anything is written, so an
+    /// existing package stays as it was.
+    /// </summary>
     public static ModelManifest Export(TrainableMusicModel model, string outDirectory, string variant, int contextLength, string tokenizerJson,
         SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log, string version = "1",
-        IReadOnlyDictionary<string, string>? meterMap = null)
+        IReadOnlyDictionary<string, string>? meterMap = null, IReadOnlyDictionary<string, double>? sampling = null)
     {
+        if (MusicGen.Inference.SamplingOptions.CheckDefaults(sampling) is { Count: > 0 } problems)
+            throw new ArgumentException($"sampling defaults: {string.Join(" ", problems)} Nothing was written.");
         if (!VariantChoices.Contains(variant)) throw new ArgumentException($"--variant must be one of {string.Join(", ", VariantChoices)}, not '{variant}'.");
         if (model is LstmMusicModel && variant == "fast") throw new ArgumentException("--variant fast applies to transformers; an LSTM package has one graph.");
         if (contextLength <= 0) throw new ArgumentException($"context length must be positive, got {contextLength}.");
@@ -108,6 +115,7 @@ internal static class ModelExporter
         var manifest = Manifest(model, name, contextLength, tokenizerJson, special, training);
         manifest.Version = version;
         manifest.MeterMap = meterMap is { Count: > 0 } ? new Dictionary<string, string>(meterMap, StringComparer.Ordinal) : null;
+        manifest.Sampling = sampling is { Count: > 0 } ? new Dictionary<string, double>(sampling, StringComparer.Ordinal) : null;
         var graphs = BuildGraphs(model, variant, contextLength, log);
         return ModelPackageWriter.Write(outDirectory, manifest, graphs, ort.ValidatePackage);
     }

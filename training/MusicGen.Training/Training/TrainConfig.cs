@@ -23,6 +23,12 @@ public sealed class TrainConfig
     public TrainerOptions Training { get; set; } = new();
     /// <summary>Output folder (checkpoints, metrics.csv, curves.png); default <c>runs/&lt;name&gt;</c>.</summary>
     public string? Out { get; set; }
+    /// <summary>
+    /// Sampling defaults the exported package carries (manifest <c>sampling</c>, e.g. <c>{"minP": 0.05}</c>), chosen by
+    /// measurement (docs/models/); null for none. Checked at load with the inference library's rules
+    /// (<see cref="MusicGen.Inference.SamplingOptions.CheckDefaults"/>); <c>musicgen-train export --sampling</c> overrides names.
+    /// </summary>
+    public Dictionary<string, double>? Sampling { get; set; }
 
     /// <summary>JSON options used for configs and checkpoint metadata (camelCase, comments and trailing commas allowed).</summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
@@ -48,6 +54,8 @@ public sealed class TrainConfig
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
+        if (MusicGen.Inference.SamplingOptions.CheckDefaults(cfg.Sampling) is [var problem, ..])
+            throw new InvalidDataException($"{path}: {problem}");
         var root = FindRoot(Path.GetDirectoryName(Path.GetFullPath(path))!);
         cfg.ResolvePaths(root);
         return cfg;
