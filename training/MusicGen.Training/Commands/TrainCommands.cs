@@ -123,7 +123,8 @@ public static class TrainCommands
         {
             return body();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException or FormatException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException or FormatException
+                                      or MusicGen.Core.Packaging.ModelPackageException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -140,17 +140,26 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>Copies the <c>model/</c> tensors into <paramref name="model"/>; every weight must be present with its shape.</summary>
-    public static void LoadWeights(TrainableMusicModel model, Dictionary<string, (float[] Data, long[] Shape)> tensors, string source)
+    /// <summary>
+    /// Copies the <c>model/</c> tensors into <paramref name="model"/>; every weight must be present with its shape.
+    /// With <paramref name="vocabulary"/> (From &lt; To) a weight whose first dimension is From in the source and To in
+    /// the model (embedding and output rows), the rest equal, fills its first From rows and keeps the others.
+    /// </summary>
+    public static void LoadWeights(TrainableMusicModel model, Dictionary<string, (float[] Data, long[] Shape)> tensors, string source,
+        (int From, int To)? vocabulary = null)
     {
         using var _ = no_grad();
         foreach (var (name, target) in model.state_dict())
         {
             if (!tensors.TryGetValue("model/" + name, out var t)) throw new InvalidDataException($"{source} has no weight {name}");
-            if (!t.Shape.SequenceEqual(target.shape))
-                throw new InvalidDataException($"{source}: weight {name} is [{string.Join(",", t.Shape)}], model wants [{string.Join(",", target.shape)}]");
             using var src = tensor(t.Data, t.Shape);
-            target.copy_(src);
+            if (t.Shape.SequenceEqual(target.shape))
+                target.copy_(src);
+            else if (vocabulary is { } v && t.Shape.Length == target.shape.Length && t.Shape.Length > 0
+                     && t.Shape[0] == v.From && target.shape[0] == v.To && t.Shape.AsSpan(1).SequenceEqual(target.shape.AsSpan(1)))
+                target.narrow(0, 0, v.From).copy_(src);
+            else
+                throw new InvalidDataException($"{source}: weight {name} is [{string.Join(",", t.Shape)}], model wants [{string.Join(",", target.shape)}]");
         }
     }
 

@@ -148,7 +148,10 @@ public sealed class TrainerOptions
     public long Seed { get; set; } = 1234;
     /// <summary>Intra-op threads for TorchSharp (0 = TorchSharp's default).</summary>
     public int Threads { get; set; }
-    /// <summary>Checkpoint to start from (fine-tuning / transfer learning); its model must have the same shapes.</summary>
+    /// <summary>
+    /// Checkpoint file or transformer package folder to start from (fine-tuning / transfer learning); its model must
+    /// have the same shapes, except a vocabulary the run's extends (<see cref="InitialWeights"/>).
+    /// </summary>
     public string? InitFrom { get; set; }
     /// <summary>Weight-name prefixes kept frozen (e.g. <c>tok_embeddings</c>, <c>layers.0.</c>, <c>lstm</c>).</summary>
     public List<string> Freeze { get; set; } = [];

@@ -76,9 +76,7 @@ public sealed class Trainer : IDisposable
         model = config.Model.Build();
         if (resume is null && o.InitFrom is not null)
         {
-            var (srcMeta, srcTensors) = Checkpoint.Read(o.InitFrom);
-            Checkpoint.LoadWeights(model, srcTensors, o.InitFrom);
-            startupMessages.Add($"initialised from {o.InitFrom} (step {srcMeta.Step})");
+            startupMessages.Add(InitialWeights.Load(model, o.InitFrom, data.TokenizerJson));
         }
         var frozen = 0;
         foreach (var (name, p) in model.named_parameters())

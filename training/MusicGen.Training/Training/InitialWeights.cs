@@ -1,0 +1,75 @@
+using MusicGen.Core.Tokenization;
+using MusicGen.Onnx;
+using MusicGen.Training.Models;
+
+namespace MusicGen.Training.Training;
+
+/// <summary>
+/// The starting weights of a fresh run from <c>training.initFrom</c>: a checkpoint file, or a transformer model
+/// package folder (weights recovered from its portable graph, <see cref="PortableGraphWeights"/>). The source may have
+/// a smaller vocabulary when its tokenizer's vocabulary is a prefix of the run's (names in id order, as REMI's key and
+/// chord tokens come after the base vocabulary; synthetic data has no names, so its ids are taken as they are): the
+/// vocabulary rows of the embedding and output weights are copied for the shared ids, and the new ids keep their
+/// fresh initialisation. Every other weight must have the model's shape.
+/// </summary>
+public static class InitialWeights
+{
+    /// <summary>Copies the source's weights into <paramref name="model"/>; returns a line saying what was loaded.</summary>
+    public static string Load(TrainableMusicModel model, string source, string? runTokenizerJson)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        Dictionary<string, (float[] Data, long[] Shape)> tensors;
+        string? sourceTokenizer;
+        int sourceVocab;
+        string what;
+        if (Directory.Exists(source))
+        {
+            var weights = PortableGraphWeights.Read(source, out var manifest);
+            var shapes = TransformerWeights.ExpectedShapes(weights.Config).ToDictionary(s => s.Name, s => s.Shape, StringComparer.Ordinal);
+            tensors = weights.Tensors.ToDictionary(kv => "model/" + kv.Key, kv => (kv.Value, shapes[kv.Key].Select(x => (long)x).ToArray()), StringComparer.Ordinal);
+            sourceTokenizer = manifest.TokenizerJson.Length == 0 ? null : manifest.TokenizerJson;
+            sourceVocab = weights.Config.VocabSize;
+            what = $"package {manifest.Name} version {manifest.Version} (portable graph)";
+        }
+        else
+        {
+            var (meta, read) = Checkpoint.Read(source);
+            tensors = read;
+            sourceTokenizer = meta.Tokenizer;
+            sourceVocab = meta.Model.Architecture == "lstm" ? meta.Model.Lstm?.VocabSize ?? 0 : meta.Model.Transformer?.VocabSize ?? 0;
+            what = $"checkpoint step {meta.Step}";
+        }
+        int runVocab = model.VocabSize;
+        if (sourceVocab == runVocab)
+        {
+            Checkpoint.LoadWeights(model, tensors, source);
+            return $"initialised from {source} ({what})";
+        }
+        CheckVocabularyPrefix(sourceTokenizer, sourceVocab, runTokenizerJson, runVocab, source);
+        Checkpoint.LoadWeights(model, tensors, source, (sourceVocab, runVocab));
+        return $"initialised from {source} ({what}); vocabulary grown from {sourceVocab} to {runVocab}: ids {sourceVocab}..{runVocab - 1} start fresh";
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless the source vocabulary is a proper prefix of the run's: the same
+    /// token names at every source id (both with tokenizers), or both without tokenizers and the source smaller.
+    /// </summary>
+    public static void CheckVocabularyPrefix(string? sourceTokenizerJson, int sourceVocab, string? runTokenizerJson, int runVocab, string source)
+    {
+        if (sourceVocab >= runVocab)
+            throw new ArgumentException($"initFrom {source}: its vocabulary of {sourceVocab} is not smaller than the run's {runVocab}; a vocabulary can only grow.");
+        if ((sourceTokenizerJson is null) != (runTokenizerJson is null))
+            throw new ArgumentException($"initFrom {source}: one of the source and the run has a tokenizer and the other has none, so their token ids cannot be matched.");
+        if (sourceTokenizerJson is null || runTokenizerJson is null) return;
+        var src = TokenizerJson.FromJson(sourceTokenizerJson);
+        var run = TokenizerJson.FromJson(runTokenizerJson);
+        if (src.VocabularySize != sourceVocab)
+            throw new ArgumentException($"initFrom {source}: its tokenizer has {src.VocabularySize} tokens, its weights {sourceVocab}.");
+        if (src.Kind != run.Kind)
+            throw new ArgumentException($"initFrom {source}: a {src.Kind} tokenizer, the run's is {run.Kind}.");
+        for (int id = 0; id < sourceVocab; id++)
+            if (!string.Equals(src.TokenName(id), run.TokenName(id), StringComparison.Ordinal))
+                throw new ArgumentException($"initFrom {source}: token {id} is '{src.TokenName(id)}' there and '{run.TokenName(id)}' in the run's tokenizer; only a vocabulary that extends the source's can reuse its weights.");
+    }
+}
