@@ -89,15 +89,14 @@ public static partial class MusicMetrics
     }
 
     /// <summary>
-    /// Steps per harmony segment: half a measure when the first time signature's numerator is even (2 quarters in
-    /// 4/4, a dotted quarter in 6/8), else a whole measure (3/4); 4/4 without a signature.
+    /// Steps per harmony segment: <see cref="ChordRecognizer.HarmonySegment"/> of a measure of the first time
+    /// signature; 4/4 without a signature.
     /// </summary>
     public static long HarmonySegment(MetricView view)
     {
         ArgumentNullException.ThrowIfNull(view);
         var numerator = view.Score.TimeSignatures.Count > 0 ? view.Score.TimeSignatures[0].Numerator : 4;
-        var measure = Math.Max(1, view.MeasureResolution);
-        return numerator % 2 == 0 && measure % 2 == 0 ? measure / 2 : measure;
+        return ChordRecognizer.HarmonySegment(numerator, Math.Max(1, view.MeasureResolution));
     }
 
     private static Chord?[] Chords(MetricView view, long segment) =>

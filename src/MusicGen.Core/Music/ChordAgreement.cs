@@ -26,15 +26,15 @@ public sealed record ChordAgreement
     public int AllTracksSameRoot { get; init; }
 
     /// <summary>
-    /// Ticks per harmony segment of a score: half a measure of its first time signature when the numerator is even,
-    /// else a whole measure (4/4 without one). The same rule as the chord metrics.
+    /// Ticks per harmony segment of a score: <see cref="ChordRecognizer.HarmonySegment"/> of a measure of its first
+    /// time signature (4/4 without one).
     /// </summary>
     public static long SegmentTicks(Score score)
     {
         ArgumentNullException.ThrowIfNull(score);
         var (num, den) = score.TimeSignatures.Count > 0 ? (score.TimeSignatures[0].Numerator, score.TimeSignatures[0].Denominator) : (4, 4);
         var measure = Math.Max(1L, (long)score.TicksPerQuarter * 4 * num / Math.Max(1, den));
-        return num % 2 == 0 && measure % 2 == 0 ? measure / 2 : measure;
+        return ChordRecognizer.HarmonySegment(num, measure);
     }
 
     /// <summary>Measures over scores, with track <paramref name="referenceTrack"/> (0-based) as the reference.</summary>

@@ -117,6 +117,14 @@ public readonly record struct Chord(int Root, ChordQuality Quality)
 /// </summary>
 public static class ChordRecognizer
 {
+    /// <summary>
+    /// The harmony segment of a measure (the one rule for chord tokens, chord metrics and chord agreement): half the
+    /// measure when the time signature's numerator is even (2 quarters in 4/4, a dotted quarter in 6/8) and the
+    /// measure halves evenly, else the whole measure (3/4), in the measure's own unit (ticks or grid steps).
+    /// </summary>
+    public static long HarmonySegment(int numerator, long measure) =>
+        numerator % 2 == 0 && measure % 2 == 0 ? measure / 2 : measure;
+
     /// <summary>The best chord for 12 pitch-class weights; null when they are all zero.</summary>
     public static Chord? Recognize(ReadOnlySpan<double> weights)
     {

@@ -4,8 +4,8 @@ namespace MusicGen.Core.Tokenization;
 
 /// <summary>
 /// The chords of REMI chord tokens (<see cref="RemiConfig.ChordTokens"/>): one per harmony segment of each bar (half
-/// a bar when its time signature's numerator is even, else the whole bar; the rule of
-/// <see cref="ChordAgreement.SegmentTicks"/>), recognised by <see cref="ChordRecognizer"/> on the non-drum notes
+/// a bar when its time signature's numerator is even, else the whole bar: <see cref="ChordRecognizer.HarmonySegment"/>),
+/// recognised by <see cref="ChordRecognizer"/> on the non-drum notes
 /// sounding in it. A sweep over the encoder's notes (sorted by onset) in segment order.
 /// </summary>
 internal sealed class RemiChords

@@ -244,32 +244,16 @@ internal sealed partial class RemiGrammar : ITokenGrammar
                 break;
             case Phase.AfterBar:
                 AllowTimeSigChanges();
-                AllowKeyChanges();
-                if (!KeyNeeded)
-                {
-                    m.Allow(t.Eos);
-                    m.Allow(t.BarId);
-                    AllowPositionsAfter(-1);
-                }
-
+                AllowKeyOrBarStart();
                 break;
             case Phase.AfterCutBar:
                 AllowTimeSigChanges();
                 break;
             case Phase.AfterTimeSig:
-                AllowKeyChanges();
-                if (!KeyNeeded)
-                {
-                    m.Allow(t.Eos);
-                    m.Allow(t.BarId);
-                    AllowPositionsAfter(-1);
-                }
-
+                AllowKeyOrBarStart();
                 break;
             case Phase.AfterKey:
-                m.Allow(t.Eos);
-                m.Allow(t.BarId);
-                AllowPositionsAfter(-1);
+                AllowBarStart();
                 break;
             case Phase.AfterPosition:
                 if (_pos > 0)
@@ -284,18 +268,10 @@ internal sealed partial class RemiGrammar : ITokenGrammar
                 break;
             case Phase.AfterChord:
                 AllowTempoChanges();
-                m.Allow(t.Eos);
-                m.Allow(t.BarId);
-                AllowPositionsAfter(_pos);
-                AllowPrograms();
-                AllowPitches();
+                AllowNextEvent();
                 break;
             case Phase.AfterTempo:
-                m.Allow(t.Eos);
-                m.Allow(t.BarId);
-                AllowPositionsAfter(_pos);
-                AllowPrograms();
-                AllowPitches();
+                AllowNextEvent();
                 break;
             case Phase.AfterProgram:
                 m.Allow(t.PitchFirst, t.PitchFirst + t.PitchCount);
@@ -307,11 +283,7 @@ internal sealed partial class RemiGrammar : ITokenGrammar
                 m.Allow(t.DurationFirst, t.TempoFirst);
                 break;
             case Phase.AfterDuration:
-                m.Allow(t.Eos);
-                m.Allow(t.BarId);
-                AllowPositionsAfter(_pos);
-                AllowPrograms();
-                AllowPitches();
+                AllowNextEvent();
                 m.Allow(t.DurationFirst, _lastDurationId + 1);
                 break;
             default:
@@ -326,6 +298,34 @@ internal sealed partial class RemiGrammar : ITokenGrammar
 
     /// <summary>With key tokens, the first bar names its key before anything else.</summary>
     private bool KeyNeeded => _t.KeyCount > 0 && _key < 0;
+
+    /// <summary>At a bar line after its TimeSig (if any): a key change, and unless a key is still needed, the bar's start.</summary>
+    private void AllowKeyOrBarStart()
+    {
+        AllowKeyChanges();
+        if (!KeyNeeded)
+        {
+            AllowBarStart();
+        }
+    }
+
+    /// <summary>A bar's first event: EOS, an empty bar (Bar) or any position.</summary>
+    private void AllowBarStart()
+    {
+        _mask.Allow(_t.Eos);
+        _mask.Allow(_t.BarId);
+        AllowPositionsAfter(-1);
+    }
+
+    /// <summary>After a complete event at the current position: EOS, Bar, a later position, a program or a pitch.</summary>
+    private void AllowNextEvent()
+    {
+        _mask.Allow(_t.Eos);
+        _mask.Allow(_t.BarId);
+        AllowPositionsAfter(_pos);
+        AllowPrograms();
+        AllowPitches();
+    }
 
     private void AllowKeyChanges()
     {

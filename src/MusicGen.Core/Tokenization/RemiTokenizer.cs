@@ -163,7 +163,8 @@ public sealed class RemiTokenizer : IMusicTokenizer
     internal int HalfBarSteps(int timeSig)
     {
         var (num, _, steps) = _timeSigs[timeSig];
-        return num % 2 == 0 && steps % 2 == 0 ? steps / 2 : 0;
+        var segment = ChordRecognizer.HarmonySegment(num, steps);
+        return segment < steps ? (int)segment : 0;
     }
 
     internal (int Numerator, int Denominator) TimeSignatureOf(int timeSig) => (_timeSigs[timeSig].Numerator, _timeSigs[timeSig].Denominator);
