@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Soak and fault run of the real service, loopback only, bounded in time: stops by itself.
 #
-#   bash scripts/soak.sh [SECONDS=120] [--clients 6] [--tokens 48] [--keep]
+#   bash scripts/soak.sh [SECONDS=120] [--clients 6] [--tokens 48] [--kinds K1,K2] [--no-swaps] [--rss-log FILE] [--keep]
+#
+# --kinds passes a subset of request kinds to the soak client (generate,stream,cancel,badprimer,oversized,
+# unknownfield,audio; default all), --no-swaps leaves out the hot swaps, --rss-log FILE writes the service's RSS every
+# 5 s ("seconds rss_mb", from the end of warm-up): the knobs for isolating what makes memory grow (docs/server.md).
 #
 # Starts MusicGen.Server (Release build) on 127.0.0.1 with a temporary models folder holding copies of the bundled
 # pop909-transformer and jsb-transformer packages, then for SECONDS runs the C# soak client (`MusicGen.Server soak`:
@@ -15,12 +19,15 @@
 # Prints one summary line starting with "soak:"; exit code 0 on PASS.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-seconds=120 clients=6 tokens=48 keep=0
+seconds=120 clients=6 tokens=48 keep=0 kinds='' swaps=1 rss_log=''
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then seconds=$1; shift; fi
 while [[ $# -gt 0 ]]; do
   case $1 in
     --clients) clients=$2; shift 2 ;;
     --tokens) tokens=$2; shift 2 ;;
+    --kinds) kinds=$2; shift 2 ;;
+    --no-swaps) swaps=0; shift ;;
+    --rss-log) rss_log=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -37,6 +44,7 @@ pid=""
 cleanup() {
   [[ -n $pid ]] && kill -KILL "$pid" 2> /dev/null || true
   [[ -n ${swapper:-} ]] && kill "$swapper" 2> /dev/null || true
+  [[ -n ${sampler:-} ]] && kill "$sampler" 2> /dev/null || true
   if [[ $keep -eq 0 ]]; then rm -rf "$tmp"; else echo "kept $tmp" >&2; fi
 }
 trap cleanup EXIT
@@ -58,16 +66,20 @@ for _ in $(seq 1 240); do
 done
 curl -sf "$url/readyz" > /dev/null || { echo "soak: FAIL: not ready after 120 s"; exit 1; }
 
-client() { dotnet "$dll" soak --url "$url" --clients "$clients" --tokens "$tokens" --deadline-seconds "$deadline" "$@"; }
+client() { dotnet "$dll" soak --url "$url" --clients "$clients" --tokens "$tokens" --deadline-seconds "$deadline" ${kinds:+--kinds "$kinds"} "$@"; }
 rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status"; }
 client --seconds 10 > "$tmp/warmup.txt" || true # warm-up (JIT, sessions, pools)
 rss_start=$(rss)
+if [[ -n $rss_log ]]; then
+  ( t0=$(date +%s); while kill -0 "$pid" 2> /dev/null; do echo "$(( $(date +%s) - t0 )) $(rss)"; sleep 5; done ) > "$rss_log" 2> /dev/null &
+  sampler=$!
+fi
 
 # Hot swaps: every 20 s a good copy of jsb-transformer with the next version, then a corrupt one (its graphs cut in
 # half); only the last two swap folders are kept on disk.
 (
   v=2
-  while sleep 20; do
+  while [[ $swaps -eq 1 ]] && sleep 20; do
     dir=$tmp/models/jsb-transformer@$v
     cp -r "$root/onnx/jsb-transformer" "$dir.copy"
     sed -i "0,/\"version\": \"[^\"]*\"/s//\"version\": \"$v\"/" "$dir.copy/musicgen.json"
@@ -91,6 +103,7 @@ set -e
 kill "$swapper" 2> /dev/null || true
 wait "$swapper" 2> /dev/null || true
 swapper=""
+[[ -n ${sampler:-} ]] && { kill "$sampler" 2> /dev/null || true; wait "$sampler" 2> /dev/null || true; sampler=""; }
 cat "$tmp/client.txt" >&2
 
 up=yes
