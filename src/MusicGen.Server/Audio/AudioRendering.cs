@@ -12,13 +12,13 @@ internal sealed record AudioStatus(bool Available, string? Reason);
 /// The service's audio answers (<c>format=wav</c> and <c>format=flac</c>): one <see cref="MidiAudioRenderer"/> with the
 /// <c>MusicGen:Audio</c> options and the engine's input limits (<c>MaxRenderSeconds</c>). Made at start, it renders a
 /// silent probe in the background (FluidSynth's entry points and the SoundFont) and logs one line saying whether
-/// rendering is available and, if not, why; the service runs either way. Renders run on the thread pool after a
-/// generation has ended, never on the scheduler's decode thread, at most <see cref="ServerOptions.MaxConcurrentRenders"/>
-/// at a time.
+/// rendering is available and, if not, why; the service runs either way. Renders run after a generation has ended,
+/// never on the scheduler's decode thread, on <see cref="ServerOptions.MaxConcurrentRenders"/> dedicated threads
+/// (<see cref="RenderThreads"/>: that is what keeps the renders' native memory from growing the service's RSS).
 /// </summary>
 internal sealed class AudioRendering : IDisposable
 {
-    private readonly SemaphoreSlim _slots;
+    private readonly RenderThreads _threads;
     private readonly Task<(MidiAudioRenderer? Renderer, AudioStatus Status)> _start;
 
     public AudioRendering(IOptions<AudioRenderOptions> audio, IOptions<InferenceOptions> engine, IOptions<ServerOptions> server, ILogger<AudioRendering> log)
@@ -26,8 +26,8 @@ internal sealed class AudioRendering : IDisposable
         Options = audio.Value;
         MaxRenderSeconds = engine.Value.InputLimits.MaxRenderSeconds;
         var renders = server.Value.MaxConcurrentRenders;
-        _slots = new SemaphoreSlim(renders, renders);
-        _start = Task.Run(() =>
+        _threads = new RenderThreads(renders);
+        _start = _threads.RunAsync(() =>
         {
             try
             {
@@ -42,7 +42,7 @@ internal sealed class AudioRendering : IDisposable
                 log.LogWarning("Audio rendering unavailable: {Reason}. format=wav|flac answers 501 and the page plays its own synth", e.Message);
                 return (null, new AudioStatus(false, e.Message));
             }
-        });
+        }, CancellationToken.None);
     }
 
     /// <summary>The rendering options in force.</summary>
@@ -60,18 +60,13 @@ internal sealed class AudioRendering : IDisposable
     {
         var (renderer, status) = await _start;
         if (renderer is null) throw new AudioRenderingUnavailableException(status.Reason!);
-        await _slots.WaitAsync(cancel);
-        try
-        {
-            return await Task.Run(() => renderer.Render(midi, format, cancel), cancel);
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        return await _threads.RunAsync(() => renderer.Render(midi, format, cancel), cancel);
     }
 
-    public void Dispose() => _slots.Dispose();
+    /// <summary>The threads renders run on (internal: tests check that renders stay on them).</summary>
+    internal RenderThreads Threads => _threads;
+
+    public void Dispose() => _threads.Dispose();
 
     /// <summary>An empty piece: only the tail is rendered.</summary>
     private static MidiFile Probe()
