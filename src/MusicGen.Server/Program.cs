@@ -105,6 +105,10 @@ builder.WebHost.ConfigureKestrel((ctx, k) =>
 });
 
 var app = builder.Build();
+// The options are checked here, before anything starts (StartAsync checks them again): a bad setting ends the entry
+// point with the reason while the host is whole. Left to StartAsync, RunAsync disposed the host on the failure, and
+// WebApplicationFactory, racing it on another thread, sometimes saw an ObjectDisposedException instead of the reason.
+app.Services.GetRequiredService<IStartupValidator>().Validate();
 // Made now, not at the first request: it logs at start whether audio can be rendered here, and why not.
 app.Services.GetRequiredService<AudioRendering>();
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace MusicGen.Server.Tests;
 
@@ -29,6 +30,21 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     }
 
     public string ModelsPath { get; }
+
+    /// <summary>
+    /// A pause between building the host and starting it (default none). The entry point runs on its own thread, so a
+    /// pause lets it run ahead: the order that, under load, used to turn a start failure into an ObjectDisposedException.
+    /// </summary>
+    public TimeSpan StartDelay { get; init; }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        if (StartDelay <= TimeSpan.Zero) return base.CreateHost(builder);
+        var host = builder.Build();
+        Thread.Sleep(StartDelay);
+        host.Start();
+        return host;
+    }
 
     /// <summary>
     /// Serves over real Kestrel on a free loopback port (then call <c>StartServer</c>). The port is given as the
