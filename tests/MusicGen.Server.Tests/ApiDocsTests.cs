@@ -53,6 +53,115 @@ public sealed class ApiDocsTests(ApiFixture fx) : IClassFixture<ApiFixture>
         Assert.True(fields > 80, $"only {fields} fields in the document");
     }
 
+    private static bool Exemplified(JsonElement schema) =>
+        (schema.TryGetProperty("examples", out var e) && e.ValueKind == JsonValueKind.Array && e.GetArrayLength() > 0 && e[0].ValueKind != JsonValueKind.Null)
+        || (schema.TryGetProperty("example", out var one) && one.ValueKind != JsonValueKind.Null);
+
+    /// <summary>
+    /// Every field of every schema (components, and any inline one under an operation): a description, and an example
+    /// unless it is a file in a form (a file has no JSON value) or a reference (its component's fields have theirs).
+    /// </summary>
+    private static void Fields(JsonElement schema, string where, List<string> bare, ref int fields)
+    {
+        if (schema.ValueKind != JsonValueKind.Object) return;
+        if (schema.TryGetProperty("properties", out var props))
+        {
+            foreach (var p in props.EnumerateObject())
+            {
+                fields++;
+                var file = p.Value.TryGetProperty("format", out var f) && f.GetString() == "binary";
+                if (!Described(p.Value)) bare.Add($"{where}.{p.Name} (no description)");
+                if (!file && !p.Value.TryGetProperty("$ref", out _) && !Exemplified(p.Value)) bare.Add($"{where}.{p.Name} (no example)");
+                Fields(p.Value, $"{where}.{p.Name}", bare, ref fields);
+            }
+        }
+        foreach (var key in new[] { "items", "additionalProperties" })
+            if (schema.TryGetProperty(key, out var sub)) Fields(sub, $"{where}[]", bare, ref fields);
+    }
+
+    [Fact]
+    public async Task Every_field_of_every_answer_and_body_has_a_description_and_an_example()
+    {
+        var doc = await DocumentAsync();
+        var bare = new List<string>();
+        var fields = 0;
+        foreach (var schema in Schemas(doc).EnumerateObject()) Fields(schema.Value, schema.Name, bare, ref fields);
+        foreach (var (path, method, op) in Operations(doc))
+        {
+            var bodies = op.GetProperty("responses").EnumerateObject().Select(r => (r.Name, r.Value)).ToList();
+            if (op.TryGetProperty("requestBody", out var request)) bodies.Add(("request", request));
+            foreach (var (name, body) in bodies)
+                if (body.TryGetProperty("content", out var content))
+                    foreach (var media in content.EnumerateObject())
+                        if (media.Value.TryGetProperty("schema", out var schema)) Fields(schema, $"{method} {path} {name} {media.Name}", bare, ref fields);
+        }
+        Assert.True(bare.Count == 0, $"fields without a description or an example (answers: add the record's example to Api/AnswerExamples.cs): {string.Join(", ", bare)}");
+        Assert.True(fields > 150, $"only {fields} fields in the document");
+        // A sample: the JSON answer of a generation, its notes and timing.
+        var properties = Schemas(doc).GetProperty("GenerateResponse").GetProperty("properties");
+        Assert.Equal("max_tokens", properties.GetProperty("finishReason").GetProperty("examples")[0].GetString());
+        Assert.Equal(60, Schemas(doc).GetProperty("NoteView").GetProperty("properties").GetProperty("pitch").GetProperty("examples")[0].GetInt32());
+    }
+
+    [Fact]
+    public async Task Every_json_answer_and_body_is_a_named_schema()
+    {
+        var doc = await DocumentAsync();
+        var inline = new List<string>();
+        var json = 0;
+        foreach (var (path, method, op) in Operations(doc))
+        {
+            var bodies = op.GetProperty("responses").EnumerateObject().Select(r => (r.Name, r.Value)).ToList();
+            if (op.TryGetProperty("requestBody", out var request)) bodies.Add(("request", request));
+            foreach (var (name, body) in bodies)
+            {
+                if (!body.TryGetProperty("content", out var content)) continue;
+                foreach (var media in content.EnumerateObject())
+                {
+                    if (!media.Name.Contains("json", StringComparison.Ordinal) && media.Name != "multipart/form-data") continue;
+                    json++;
+                    var schema = media.Value.GetProperty("schema");
+                    // A named schema, or an array of one (GET /v1/options).
+                    var named = schema.TryGetProperty("$ref", out _)
+                        || (schema.TryGetProperty("items", out var items) && items.TryGetProperty("$ref", out _) && !schema.TryGetProperty("properties", out _));
+                    if (!named) inline.Add($"{method} {path} {name} {media.Name}");
+                }
+            }
+        }
+        Assert.True(inline.Count == 0, $"inline (unnamed) JSON schemas: {string.Join(", ", inline)}");
+        Assert.True(json >= 40, $"only {json} JSON bodies and answers");
+        // No schema nested inside a component is an object of its own: each is a named component too.
+        foreach (var schema in Schemas(doc).EnumerateObject())
+        {
+            if (!schema.Value.TryGetProperty("properties", out var props)) continue;
+            foreach (var p in props.EnumerateObject())
+            {
+                var inner = p.Value.TryGetProperty("items", out var items) ? items : p.Value;
+                Assert.False(inner.TryGetProperty("properties", out _), $"{schema.Name}.{p.Name} is an inline object: give it a named record");
+            }
+        }
+        var generate = Operation(doc, "Generate").GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json");
+        Assert.Equal("#/components/schemas/GenerateResponse", generate.GetProperty("schema").GetProperty("$ref").GetString());
+    }
+
+    [Fact]
+    public async Task The_render_endpoint_takes_a_midi_file_and_answers_audio()
+    {
+        var doc = await DocumentAsync();
+        var render = Operation(doc, "Render");
+        var body = render.GetProperty("requestBody");
+        Assert.True(body.GetProperty("required").GetBoolean());
+        Assert.True(Described(body));
+        Assert.Equal(["audio/midi"], body.GetProperty("content").EnumerateObject().Select(c => c.Name));
+        Assert.Equal("binary", body.GetProperty("content").GetProperty("audio/midi").GetProperty("schema").GetProperty("format").GetString());
+        var format = render.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "format");
+        Assert.Equal(["wav", "flac"], format.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        var responses = render.GetProperty("responses");
+        Assert.Equal(["audio/wav", "audio/flac"], responses.GetProperty("200").GetProperty("content").EnumerateObject().Select(c => c.Name));
+        foreach (var status in new[] { "400", "413", "415", "429", "501", "504" })
+            Assert.True(responses.GetProperty(status).GetProperty("content").TryGetProperty("application/problem+json", out _), $"render {status}");
+    }
+
     [Fact]
     public async Task The_generation_request_describes_and_exemplifies_every_option_from_its_one_declaration()
     {

@@ -13,7 +13,7 @@ namespace MusicGen.Server.Tests;
 /// </summary>
 public sealed class AudioApiTests
 {
-    private static async Task<(ServerFactory Factory, HttpClient Client, TempDir Dir)> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    internal static async Task<(ServerFactory Factory, HttpClient Client, TempDir Dir)> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var dir = new TempDir();
         TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
@@ -117,11 +117,11 @@ public sealed class AudioApiTests
         Assert.Equal("audio/midi", midi.Content.Headers.ContentType?.MediaType);
 
         var lines = log.Messages.Where(m => m.Contains("Audio rendering", StringComparison.Ordinal)).ToList();
-        Assert.Equal([$"Audio rendering unavailable: {reason}. format=wav|flac answers 501 and the page plays its own synth"], lines);
+        Assert.Equal([$"Audio rendering unavailable: {reason}. format=wav|flac and POST /v1/render answer 501 and the page plays its own synth"], lines);
     }
 
     /// <summary>Keeps every log message (warnings and above reach it: the tests' level).</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
+    internal sealed class CapturingLoggerProvider : ILoggerProvider
     {
         private readonly List<string> _messages = [];
 

@@ -1,12 +1,12 @@
-using System.Text.Json;
 using Microsoft.Playwright;
 using MusicGen.Audio;
 
 namespace MusicGen.Server.Tests;
 
 /// <summary>
-/// The page plays the server's rendering (real Kestrel, real FluidSynth and SoundFont, Debian's Chromium): Play sends
-/// the finished piece's request again with format=wav, and the &lt;audio&gt; element plays that WAV. With
+/// The page plays the server's rendering (real Kestrel, real FluidSynth and SoundFont, Debian's Chromium): one
+/// generation request (the stream), then Play sends the piece's MIDI from the stream's last event to POST /v1/render
+/// (nothing is generated again), and the &lt;audio&gt; element plays that WAV. With
 /// MUSICGEN_SCREENSHOT_AUDIO=path the page is saved as a PNG while it plays (docs/images/page-audio.png), and with
 /// MUSICGEN_SCREENSHOT_MODELS=onnx it uses the bundled pop909-transformer instead of a tiny random-weight package.
 /// </summary>
@@ -35,6 +35,11 @@ public sealed class BrowserAudioTests
         var page = await browser.NewPageAsync(new() { AcceptDownloads = true });
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
+        var posts = new List<string>();
+        page.Request += (_, r) =>
+        {
+            if (r.Method == "POST") lock (posts) posts.Add(new Uri(r.Url).PathAndQuery);
+        };
         await page.GotoAsync(client.BaseAddress!.ToString());
         await Assertions.Expect(page.Locator("#ready")).ToHaveTextAsync("ready");
         await Assertions.Expect(page.Locator("#audioMode")).ToHaveTextAsync("audio: FluidSynth (FluidR3_GM.sf2)");
@@ -48,10 +53,10 @@ public sealed class BrowserAudioTests
         await download.SaveAsAsync(midiPath);
 
         var answer = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#play"),
-            r => r.Url.EndsWith("/v1/generate", StringComparison.Ordinal) && r.Request.Method == "POST");
-        var request = JsonDocument.Parse(answer.Request.PostData!).RootElement;
-        Assert.Equal("wav", request.GetProperty("format").GetString());
-        Assert.Equal(42, request.GetProperty("seed").GetInt64());
+            r => r.Url.EndsWith("/v1/render?format=wav", StringComparison.Ordinal) && r.Request.Method == "POST");
+        // What the page sent to be rendered is the piece it generated and offers for download.
+        Assert.Equal("audio/midi", answer.Request.Headers["content-type"]);
+        Assert.Equal(await File.ReadAllBytesAsync(midiPath), answer.Request.PostDataBuffer);
         Assert.Equal(200, answer.Status);
         Assert.Equal("audio/wav", answer.Headers["content-type"]);
         // It plays: a blob source, not paused, time advancing, the length of the render.
@@ -71,6 +76,9 @@ public sealed class BrowserAudioTests
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Playing the rendered audio");
         if (Environment.GetEnvironmentVariable("MUSICGEN_SCREENSHOT_AUDIO") is { Length: > 0 } shot)
             await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
+
+        // One generation request for the piece and its audio: the stream, then the render of its MIDI.
+        lock (posts) Assert.Equal(["/v1/generate/stream", "/v1/render?format=wav"], posts);
 
         await page.ClickAsync("#stop", new() { Force = true });
         await Assertions.Expect(page.Locator("#stop")).ToBeDisabledAsync();

@@ -1,5 +1,6 @@
 using MusicGen.Audio;
 using MusicGen.Core.Limits;
+using MusicGen.Core.Midi;
 using MusicGen.Server.Audio;
 
 namespace MusicGen.Server.Api;
@@ -21,10 +22,10 @@ internal static class AudioAnswers
         .WithSummary("Whether format=wav|flac can be rendered here (FluidSynth and a General MIDI SoundFont), and if not, why.");
 
     /// <summary>
-    /// Renders a finished generation's MIDI as <paramref name="format"/> (off the decode loop, in a bounded render
-    /// slot) and answers the file; a render limit is a 400 on <c>format</c>, a missing FluidSynth or SoundFont a 501.
+    /// Renders a MIDI file as <paramref name="format"/> (off the decode loop, in a bounded render slot) and answers the
+    /// file; a render limit is a 400 on <paramref name="field"/>, a missing FluidSynth or SoundFont a 501.
     /// </summary>
-    public static async Task<IResult> RenderAsync(HttpContext ctx, AudioRendering audio, byte[] midi, AudioFormat format, string fileName)
+    public static async Task<IResult> RenderAsync(HttpContext ctx, AudioRendering audio, MidiFile midi, AudioFormat format, string fileName, string field)
     {
         try
         {
@@ -37,7 +38,7 @@ internal static class AudioAnswers
         }
         catch (InputLimitExceededException l)
         {
-            return TypedResults.Problem(Problems.Limit("format", l));
+            return TypedResults.Problem(Problems.Limit(field, l));
         }
         catch (AudioRenderingUnavailableException u)
         {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using MusicGen.Core.Midi;
 using MusicGen.Inference;
 using MusicGen.Inference.Telemetry;
 using MusicGen.Server.Audio;
@@ -38,8 +39,9 @@ internal static class GenerateEndpoints
         v1.MapPost("/generate", GenerateAsync)
             .Accepts<GenerateRequest>("application/json", "multipart/form-data")
             .Produces(StatusCodes.Status200OK, contentType: "audio/midi")
-            .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json")
             .Produces(StatusCodes.Status200OK, contentType: "audio/wav", additionalContentTypes: ["audio/flac"])
+            // Declared last: the generator keeps the last answer type per status (a named schema); OpenApiSetup adds the others in order.
+            .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
@@ -58,6 +60,7 @@ internal static class GenerateEndpoints
             .RequireRateLimiting(RateLimitPolicy).WithRequestTimeout(TimeoutPolicy);
 
         v1.MapAudioStatus();
+        v1.MapRender();
 
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok"))).WithName("Health").WithTags("health");
         app.MapGet("/readyz", Results<Ok<ReadyResponse>, ProblemHttpResult> (ModelRegistry registry) =>
@@ -110,7 +113,7 @@ internal static class GenerateEndpoints
         var fileName = $"musicgen-{job.Version.Name}-{r.Seed}";
 
         // format=wav|flac: the finished MIDI, rendered off the decode loop (the job has ended; its slot is free).
-        if (prepared.Format is { } format) return await AudioAnswers.RenderAsync(ctx, audio, r.Midi, format, fileName);
+        if (prepared.Format is { } format) return await AudioAnswers.RenderAsync(ctx, audio, MidiFile.Read(r.Midi), format, fileName, "format");
 
         if (WantsJson(ctx.Request))
         {

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using MusicGen.Audio;
 using MusicGen.Inference;
 using Scalar.AspNetCore;
 
@@ -38,6 +39,7 @@ internal static class OpenApiSetup
         services.AddOpenApi(o =>
         {
             GenerateOpenApi.Describe(o);
+            AnswerExamples.Describe(o);
             o.AddOperationTransformer((operation, context, cancel) => DeclareAnswersAsync(operation, context, cancel));
             o.AddDocumentTransformer((document, _, _) =>
             {
@@ -114,7 +116,7 @@ internal static class OpenApiSetup
         document.Info.Description =
             "Generate music as MIDI with the service's models: a whole file (`POST /v1/generate`), or notes as they are " +
             "made (`POST /v1/generate/stream`, Server-Sent Events). Every generation option is listed with its limits at " +
-            "`GET /v1/options`. Errors are RFC 9457 problem details whose `errors` name the fields at fault. Models are " +
+            "`GET /v1/options`. `POST /v1/render` turns a MIDI file into audio (FluidSynth). Errors are RFC 9457 problem details whose `errors` name the fields at fault. Models are " +
             "hot-swappable packages; `GET /v1/models` lists them.";
 
         document.Components ??= new OpenApiComponents();
@@ -134,6 +136,11 @@ internal static class OpenApiSetup
                             "`audio/flac`); with `Accept: application/json`, the piece with its notes, tokens and timing.");
                         ExampleBody(operation, document);
                         break;
+                    case "Render":
+                        Ok(operation, "The MIDI file rendered by FluidSynth with the General MIDI SoundFont: `audio/wav` (16-bit stereo PCM, the default) " +
+                            "or `audio/flac` (`?format=flac`); the same file always gives the same bytes.");
+                        RenderBody(operation);
+                        break;
                     case "GenerateStream":
                         Ok(operation, "Server-Sent Events: `start` (model, version, seed, primerTokens), then `token` (index, id, name) " +
                             "and `note` (a note once it is complete) as they are made, then `done` (finishReason, notes, the MIDI file in " +
@@ -141,6 +148,7 @@ internal static class OpenApiSetup
                         ExampleBody(operation, document);
                         break;
                 }
+                OptionalBody(operation);
                 if (operation.Responses is null) continue;
                 foreach (var (status, response) in operation.Responses)
                 {
@@ -179,6 +187,48 @@ internal static class OpenApiSetup
         var body = new JsonObject();
         foreach (var name in ExampleRequest) body[name] = GenerateOpenApi.Json(GenerationOptions.Get(name).Example);
         json.Example = body;
+    }
+
+    /// <summary>
+    /// The render request: the MIDI file itself as the body (no JSON around it), and <c>format</c> in the query.
+    /// </summary>
+    private static void RenderBody(OpenApiOperation operation)
+    {
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "A Standard MIDI File, e.g. the `midi` of a generation (decoded from base64) or its `audio/midi` answer. Read as a primer " +
+                "is: not empty, at most `MaxPrimerBytes`, strictly (a damaged file is a 400 on `midi` with its byte `offset`), at most " +
+                "`MaxNotes` notes and `MaxTicks` ticks, and at most `MaxRenderSeconds` of audio (400 with `limit`, `actual`, `maximum`).",
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                [RenderEndpoint.Midi] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "The MIDI file's bytes." } },
+            },
+        };
+        foreach (var parameter in operation.Parameters ?? [])
+        {
+            if (parameter is not OpenApiParameter { Name: "format" } p || p.Schema is not OpenApiSchema schema) continue;
+            p.Description = "The audio format: `wav` (default) or `flac`.";
+            schema.Enum = [.. AudioFormats.All.Select(f => (JsonNode)JsonValue.Create(f.Name()))];
+            schema.Default = JsonValue.Create(AudioFormat.Wav.Name());
+            schema.Examples = [JsonValue.Create(AudioFormat.Flac.Name())];
+        }
+    }
+
+    /// <summary>
+    /// A nullable JSON body (<c>ActivateRequest? body</c>) is written as <c>oneOf: [null, $ref]</c>: say instead that the
+    /// body is optional and, when sent, the named schema.
+    /// </summary>
+    private static void OptionalBody(OpenApiOperation operation)
+    {
+        if (operation.RequestBody is not OpenApiRequestBody body || body.Content is null) return;
+        foreach (var (_, media) in body.Content)
+        {
+            if (media.Schema is not OpenApiSchema { OneOf: { Count: 2 } choices } || choices.Count(c => c is OpenApiSchema { Type: JsonSchemaType.Null }) != 1) continue;
+            if (choices.OfType<OpenApiSchemaReference>().SingleOrDefault() is not { } named) continue;
+            media.Schema = named;
+            body.Required = false;
+        }
     }
 
     /// <summary>The RFC 9457 fields, in words.</summary>

@@ -138,7 +138,8 @@ internal static class RequestPreparation
         }
     }
 
-    private static ProblemHttpResult TooLarge(ServerOptions options) =>
+    /// <summary>The 413 for a body over <see cref="ServerOptions.MaxRequestBodyBytes"/>.</summary>
+    internal static ProblemHttpResult TooLarge(ServerOptions options) =>
         TypedResults.Problem(statusCode: 413, title: "Request body too large", detail: $"the body limit is {options.MaxRequestBodyBytes} bytes");
 
 

@@ -33,13 +33,13 @@ internal sealed class AudioRendering : IDisposable
             {
                 var renderer = new MidiAudioRenderer(Options, engine.Value.InputLimits);
                 renderer.Render(Probe());
-                log.LogInformation("Audio rendering available: FluidSynth with the SoundFont {SoundFont} at {SampleRate} Hz (format=wav|flac, at most {Renders} at a time, up to {MaxRenderSeconds} s each)",
+                log.LogInformation("Audio rendering available: FluidSynth with the SoundFont {SoundFont} at {SampleRate} Hz (format=wav|flac and POST /v1/render, at most {Renders} at a time, up to {MaxRenderSeconds} s each)",
                     Options.SoundFontPath, Options.SampleRate, renders, MaxRenderSeconds);
                 return ((MidiAudioRenderer?)renderer, new AudioStatus(true, null));
             }
             catch (AudioRenderingUnavailableException e)
             {
-                log.LogWarning("Audio rendering unavailable: {Reason}. format=wav|flac answers 501 and the page plays its own synth", e.Message);
+                log.LogWarning("Audio rendering unavailable: {Reason}. format=wav|flac and POST /v1/render answer 501 and the page plays its own synth", e.Message);
                 return (null, new AudioStatus(false, e.Message));
             }
         }, CancellationToken.None);
@@ -54,9 +54,10 @@ internal sealed class AudioRendering : IDisposable
     /// <summary>Whether rendering is available (known once the start probe has run).</summary>
     public async Task<AudioStatus> StatusAsync() => (await _start).Status;
 
-    /// <summary>Renders a generated MIDI file once a render slot is free.</summary>
+    /// <summary>Renders a MIDI file once a render slot is free (a generated one, or one <c>POST /v1/render</c> has read strictly).</summary>
     /// <exception cref="AudioRenderingUnavailableException">Rendering is unavailable (or the SoundFont went away).</exception>
-    public async Task<RenderedAudio> RenderAsync(byte[] midi, AudioFormat format, CancellationToken cancel)
+    /// <exception cref="MusicGen.Core.Limits.InputLimitExceededException">Longer than <c>MaxRenderSeconds</c>.</exception>
+    public async Task<RenderedAudio> RenderAsync(MidiFile midi, AudioFormat format, CancellationToken cancel)
     {
         var (renderer, status) = await _start;
         if (renderer is null) throw new AudioRenderingUnavailableException(status.Reason!);

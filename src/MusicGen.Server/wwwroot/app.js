@@ -1,7 +1,7 @@
 // MusicGen web page: settings -> POST /v1/generate/stream (SSE over fetch), piano roll as notes arrive, download of
-// the .mid from the final event. Play: where the server renders audio (GET /v1/audio), the same request again with its
-// seed and format=wav (the same MIDI, rendered by FluidSynth) in an <audio> element; elsewhere the page's own Web
-// Audio synth (synth.js). No build step.
+// the .mid from the final event. Play: where the server renders audio (GET /v1/audio), the piece's MIDI (from the
+// final event: nothing is generated again) sent to POST /v1/render and the WAV played in an <audio> element;
+// elsewhere the page's own Web Audio synth (synth.js). No build step.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -12,8 +12,7 @@ let midiUrl = null;
 let audio = null;        // the synth handle of what is playing
 let running = null;      // AbortController of the stream in progress
 let rendering = null;    // GET /v1/audio when the server renders audio (FluidSynth), else null (the page's synth plays)
-let pending = null;      // the body of the generation in progress
-let lastRequest = null;  // the body of the finished piece with its model, version and seed: asks for the same MIDI again
+let lastMidi = null;     // the finished piece's MIDI file (bytes of the final event): what Play renders
 let renderedUrl = null;  // object URL of the finished piece's rendered WAV
 
 async function loadAudio() {
@@ -22,7 +21,7 @@ async function loadAudio() {
     const r = await (await fetch("/v1/audio")).json();
     rendering = r.available ? r : null;
     mode.textContent = r.available ? `audio: FluidSynth (${r.soundFont})` : "audio: browser synth";
-    mode.title = r.available ? "Play renders the piece on the server (format=wav)" : `The server cannot render audio: ${r.reason}`;
+    mode.title = r.available ? "Play renders the piece on the server (POST /v1/render)" : `The server cannot render audio: ${r.reason}`;
     mode.classList.toggle("ok", r.available);
   } catch (e) {
     rendering = null;
@@ -173,12 +172,11 @@ async function generate(ev) {
   $("noteCount").textContent = "0"; $("tokenCount").textContent = "0"; $("tps").textContent = "–";
   setDownload(null);
   setRendered(null);
-  lastRequest = null;
+  lastMidi = null;
   $("play").disabled = true;
   const body = requestBody();
   const primer = await primerBase64();
   if (primer) body.primer = primer;
-  pending = body;
   running = new AbortController();
   $("generate").disabled = true;
   setStatus("Generating…");
@@ -210,7 +208,6 @@ function onEvent(type, data) {
   switch (type) {
     case "start":
       tokens = 0;
-      lastRequest = { ...pending, model: data.model, version: data.version, seed: data.seed };
       setStatus(`Generating with ${data.model} v${data.version} (seed ${data.seed})…`);
       break;
     case "token":
@@ -228,6 +225,7 @@ function onEvent(type, data) {
       $("tokenCount").textContent = data.tokens;
       $("tps").textContent = data.timing.tokensPerSecond.toFixed(0);
       const bytes = Uint8Array.from(atob(data.midi), (c) => c.charCodeAt(0));
+      lastMidi = bytes;
       setDownload(URL.createObjectURL(new Blob([bytes], { type: "audio/midi" })), `musicgen-${data.model}-${data.seed}.mid`);
       $("play").disabled = notes.length === 0;
       setStatus(`Done: ${data.notes.length} notes, ${data.tokens} tokens (${data.finishReason}), ${data.timing.totalSeconds.toFixed(2)} s.`);
@@ -280,7 +278,7 @@ function setRendered(url) {
 // Play: the server's rendering of the piece where it has one, else the page's own synth.
 async function play() {
   stopPlayback();
-  if (rendering && lastRequest) {
+  if (rendering && lastMidi) {
     try {
       await playRendered();
       return;
@@ -291,25 +289,25 @@ async function play() {
   playSynth();
 }
 
-// The same request (same model, version, seed and options: the same MIDI) with format=wav, played in <audio>.
+// The piece's MIDI rendered by the server (POST /v1/render, FluidSynth), played in <audio>; rendered once per piece.
 async function playRendered() {
   const player = $("player");
   if (!renderedUrl) {
     setStatus("Rendering with FluidSynth…");
     $("play").disabled = true;
-    const request = lastRequest;
+    const midi = lastMidi;
     try {
-      const res = await fetch("/v1/generate", {
+      const res = await fetch("/v1/render?format=wav", {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Accept": "audio/wav" },
-        body: JSON.stringify({ ...request, format: "wav" }),
+        headers: { "Content-Type": "audio/midi", "Accept": "audio/wav" },
+        body: midi,
       });
       if (!res.ok) {
         const p = await res.json().catch(() => ({}));
         throw new Error(`${res.status} ${p.title ?? res.statusText}${p.detail ? ": " + p.detail : ""}`);
       }
       const blob = await res.blob();
-      if (request !== lastRequest) return; // a new piece was asked for meanwhile
+      if (midi !== lastMidi) return; // a new piece was asked for meanwhile
       setRendered(URL.createObjectURL(blob));
       player.src = renderedUrl;
     } finally {
