@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -9,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
@@ -128,46 +128,122 @@ public sealed class TelemetryTests
         Assert.Equal("rejected", lines[1].Fields["Outcome"]);
     }
 
-    [Fact]
-    public async Task Otlp_sends_traces_and_metrics_to_the_configured_collector()
+    /// <summary>
+    /// A collector on a loopback Kestrel port: OTLP/HTTP (<c>POST /v1/traces</c>, <c>/v1/metrics</c>, protobuf bodies) or
+    /// OTLP/gRPC (HTTP/2 without TLS, <c>TraceService/Export</c> and <c>MetricsService/Export</c>, answered with an
+    /// empty message and <c>grpc-status: 0</c>). Keeps each request's signal, content type and protobuf message.
+    /// </summary>
+    private sealed class Collector : IAsyncDisposable
     {
-        // A collector: records what reaches the OTLP/HTTP paths (protobuf keeps strings as UTF-8 bytes).
-        var received = new List<(string Path, byte[] Body)>();
-        var collectorBuilder = WebApplication.CreateSlimBuilder();
-        collectorBuilder.WebHost.UseUrls("http://127.0.0.1:0");
-        await using var collector = collectorBuilder.Build();
-        collector.MapPost("/v1/{signal}", async (HttpContext ctx) =>
+        private readonly WebApplication _app;
+        private readonly List<(string Signal, string? ContentType, byte[] Message)> _received = [];
+
+        private Collector(WebApplication app) => _app = app;
+
+        public string Endpoint { get; private set; } = "";
+
+        public List<(string Signal, string? ContentType, byte[] Message)> Received
+        {
+            get { lock (_received) return [.. _received]; }
+        }
+
+        public static async Task<Collector> StartAsync(bool grpc)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = grpc ? HttpProtocols.Http2 : HttpProtocols.Http1));
+            var collector = new Collector(builder.Build());
+            var app = collector._app;
+            if (grpc)
+            {
+                app.MapPost("/opentelemetry.proto.collector.{signal}.v1.{service}/Export", async (HttpContext ctx, string signal) =>
+                {
+                    var body = await ReadAsync(ctx);
+                    collector.Add(signal == "trace" ? "traces" : signal, ctx.Request.ContentType, OtlpMessages.GrpcMessage(body).ToArray());
+                    ctx.Response.ContentType = "application/grpc";
+                    await ctx.Response.Body.WriteAsync(new byte[5]); // an empty Export...ServiceResponse, uncompressed
+                    ctx.Response.AppendTrailer("grpc-status", "0");
+                });
+            }
+            else
+            {
+                app.MapPost("/v1/{signal}", async (HttpContext ctx, string signal) =>
+                {
+                    collector.Add(signal, ctx.Request.ContentType, await ReadAsync(ctx));
+                    return Results.Ok(); // an empty Export...ServiceResponse
+                });
+            }
+            await app.StartAsync();
+            collector.Endpoint = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            return collector;
+        }
+
+        private void Add(string signal, string? contentType, byte[] message)
+        {
+            lock (_received) _received.Add((signal, contentType, message));
+        }
+
+        private static async Task<byte[]> ReadAsync(HttpContext ctx)
         {
             using var ms = new MemoryStream();
             await ctx.Request.Body.CopyToAsync(ms);
-            lock (received) received.Add((ctx.Request.Path.Value!, ms.ToArray()));
-            return Results.Ok();
-        });
-        await collector.StartAsync();
-        var endpoint = collector.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            return ms.ToArray();
+        }
 
+        public ValueTask DisposeAsync() => _app.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("http/protobuf")]
+    [InlineData("grpc")]
+    public async Task Otlp_delivers_the_generation_span_with_its_attributes_and_the_metrics_to_a_collector(string protocol)
+    {
+        var grpc = protocol == "grpc";
+        await using var collector = await Collector.StartAsync(grpc);
         using var dir = new TempDir();
         TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
+        JsonElement body;
         await using (var factory = new ServerFactory(dir.Path, new()
         {
             ["MusicGen:Telemetry:Otlp"] = "true",
-            ["MusicGen:Telemetry:OtlpProtocol"] = "http/protobuf",
-            ["MusicGen:Telemetry:OtlpEndpoint"] = endpoint,
+            ["MusicGen:Telemetry:OtlpProtocol"] = protocol,
+            ["MusicGen:Telemetry:OtlpEndpoint"] = collector.Endpoint,
             ["MusicGen:Telemetry:MetricExportInterval"] = "00:00:00.500",
         }))
         {
             var client = await factory.ReadyClientAsync();
-            var response = await client.PostAsJsonAsync("/v1/generate", new { tokens = 8, seed = 1 });
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/generate") { Content = JsonContent.Create(new { tokens = 8, seed = 1 }) };
+            request.Headers.Accept.ParseAdd("application/json");
+            var response = await client.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            body = await response.Content.ReadFromJsonAsync<JsonElement>();
             factory.Services.GetRequiredService<TracerProvider>().ForceFlush();
             factory.Services.GetRequiredService<MeterProvider>().ForceFlush();
         }
 
-        static bool Holds(byte[] body, string text) => body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)) >= 0;
-        List<(string Path, byte[] Body)> got;
-        lock (received) got = [.. received];
-        Assert.Contains(got, r => r.Path == "/v1/traces" && Holds(r.Body, "generate_content tiny") && Holds(r.Body, "musicgen-server"));
-        Assert.Contains(got, r => r.Path == "/v1/metrics" && Holds(r.Body, "gen_ai.client.operation.duration"));
+        var received = collector.Received;
+        Assert.All(received, r => Assert.Equal(grpc ? "application/grpc" : "application/x-protobuf", r.ContentType));
+        // The span, read from the protobuf: its name, scope, attributes, resource, and its parent the request's server span.
+        var spans = received.Where(r => r.Signal == "traces").SelectMany(r => OtlpMessages.Spans(r.Message)).ToList();
+        var span = Assert.Single(spans, s => s.Scope == "MusicGen");
+        Assert.Equal("generate_content tiny", span.Name);
+        Assert.Equal("tiny", span.Attributes["gen_ai.request.model"]);
+        Assert.Equal("1", span.Attributes["musicgen.model.version"]);
+        Assert.Equal("generate_content", span.Attributes["gen_ai.operation.name"]);
+        Assert.Equal(1L, span.Attributes["gen_ai.request.seed"]);
+        Assert.Equal((long)body.GetProperty("primerTokens").GetInt32(), span.Attributes["gen_ai.usage.input_tokens"]);
+        Assert.Equal((long)body.GetProperty("tokens").GetArrayLength(), span.Attributes["gen_ai.usage.output_tokens"]);
+        Assert.Equal(new object?[] { body.GetProperty("finishReason").GetString() }, span.Attributes["gen_ai.response.finish_reasons"]);
+        Assert.Equal("ok", span.Attributes["musicgen.outcome"]);
+        Assert.Equal("musicgen-server", span.Resource["service.name"]);
+        var http = Assert.Single(spans, s => s.SpanId == span.ParentSpanId);
+        Assert.Equal(OtlpMessages.ServerKind, http.Kind);
+        Assert.Equal(span.TraceId, http.TraceId);
+        Assert.Equal("/v1/generate", http.Attributes["http.route"]);
+        Assert.Equal(32, span.TraceId.Length);
+
+        var metrics = received.Where(r => r.Signal == "metrics").SelectMany(r => OtlpMessages.Metrics(r.Message)).ToList();
+        foreach (var name in new[] { "gen_ai.client.operation.duration", "gen_ai.client.token.usage", "gen_ai.server.time_to_first_token", "musicgen.generation.requests" })
+            Assert.Contains(("MusicGen", name), metrics);
     }
 
     [Theory]
