@@ -19,4 +19,9 @@ if [[ -n $stale ]]; then
   echo "[musicgen-train] building $proj ($config)" >&2
   dotnet build "$proj" -c "$config" -nologo -v q >&2
 fi
+# libtorch's OpenMP runtime (libgomp) reads OMP_WAIT_POLICY once, when libtorch is loaded, so it is set here and not
+# from C# (.NET's Environment.SetEnvironmentVariable does not reach the native environment). PASSIVE: idle worker
+# threads sleep instead of spinning, which on a shared, loaded machine leaves the cores to threads with work
+# (docs/training.md, "Thread settings"). A value set by the caller wins.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 exec "$host" "$dll" "$@"
