@@ -13,8 +13,6 @@ namespace MusicGen.Server.Tests;
 /// </summary>
 public sealed class ApiDocsTests(ApiFixture fx) : IClassFixture<ApiFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     private async Task<JsonElement> DocumentAsync() => JsonDocument.Parse(await fx.Client.GetStringAsync("/openapi/v1.json")).RootElement;
 
     private static IEnumerable<(string Path, string Method, JsonElement Operation)> Operations(JsonElement doc)
@@ -251,18 +249,13 @@ public sealed class ApiDocsTests(ApiFixture fx) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Docs_render_the_endpoints_in_a_browser_without_leaving_the_service()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
         await using var factory = new ServerFactory(fx.Factory.ModelsPath);
         factory.UseKestrelOnLoopback();
         factory.StartServer();
         var baseUrl = factory.CreateClient().BaseAddress!.ToString();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        });
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 1000 } });
         var errors = new List<string>();
         var outside = new List<string>();

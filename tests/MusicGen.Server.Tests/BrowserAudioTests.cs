@@ -12,12 +12,9 @@ namespace MusicGen.Server.Tests;
 /// </summary>
 public sealed class BrowserAudioTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task Page_plays_the_rendered_wav_of_the_piece()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
         using var dir = new TempDir();
         var bundled = Environment.GetEnvironmentVariable("MUSICGEN_SCREENSHOT_MODELS") is { Length: > 0 } m ? Path.GetFullPath(m) : null;
         if (bundled is null) TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
@@ -27,11 +24,7 @@ public sealed class BrowserAudioTests
         var client = await factory.ReadyClientAsync();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
-        });
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new() { AcceptDownloads = true });
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);

@@ -10,12 +10,9 @@ namespace MusicGen.Server.Tests;
 /// </summary>
 public sealed class BrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task Page_generates_draws_plays_and_downloads()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
         using var dir = new TempDir();
         TestPackages.Write(Path.Combine(dir.Path, "tiny"), "tiny", "1", seed: 1);
         // No SoundFont: the page falls back to its own synth (BrowserAudioTests plays the server's rendering).
@@ -27,11 +24,7 @@ public sealed class BrowserTests
         Assert.StartsWith("http://127.0.0.1:", baseUrl);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
-        });
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new() { AcceptDownloads = true });
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);

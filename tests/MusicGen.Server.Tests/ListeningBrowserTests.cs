@@ -10,12 +10,9 @@ namespace MusicGen.Server.Tests;
 /// </summary>
 public sealed class ListeningBrowserTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     public async Task A_session_of_10_pairs_is_answered_on_the_page_stored_and_reported()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: .ci/run installs Debian's chromium package");
         using var setup = new ListeningSetup(pairs: 10, seconds: 6);
         await using var factory = new ServerFactory(setup.ModelsPath, setup.Settings);
         factory.UseKestrelOnLoopback();
@@ -24,11 +21,7 @@ public sealed class ListeningBrowserTests
         var baseUrl = client.BaseAddress!.ToString();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
-        });
+        await using var browser = await TestBrowser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
