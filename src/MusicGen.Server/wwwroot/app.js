@@ -97,7 +97,8 @@ async function loadOptions() {
       if (own.type === "number" && o.name !== "seed" && !own.dataset.option.includes(" ")) {
         if (o.minimum !== null && !o.minimumExclusive) own.min = o.minimum;
         if (o.maximum !== null && !o.maximumExclusive) own.max = o.maximum;
-        if (o.default !== null) own.value = o.default;
+        // A sampling field left empty ("model's") is not sent, so the model package's own default applies.
+        if (o.default !== null && own.placeholder !== "model's") own.value = o.default;
       }
       if (own.id === "length" && o.name === "tokens") own.value = o.default;
       continue;
