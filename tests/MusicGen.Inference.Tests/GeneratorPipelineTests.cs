@@ -6,6 +6,7 @@ using MusicGen.Inference.Telemetry;
 namespace MusicGen.Inference.Tests;
 
 /// <summary>Keyed registrations and the decorator pipeline (<see cref="MusicGeneratorBuilder"/>) over real engines.</summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class GeneratorPipelineTests
 {
     /// <summary>A decorator that writes its name into a shared list before and after each call.</summary>

@@ -12,6 +12,7 @@ namespace MusicGen.Inference.Tests;
 /// The library's spans and metrics as an app's OpenTelemetry pipeline receives them (the SDK's in-memory exporter).
 /// Each test names its model uniquely, since the SDK listens to every source and meter named MusicGen in the process.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class TelemetryTests
 {
     private static readonly ActivitySource TestSource = new("MusicGen.Tests.Parent");
