@@ -22,6 +22,7 @@ namespace MusicGen.Server.Tests;
 /// exporter and <c>/metrics</c>), and one structured log line (a logger provider in the host's logging pipeline); OTLP
 /// sends both to a collector the configuration names, and a bad OTLP setting stops the start.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class TelemetryTests
 {
     /// <summary>Keeps the lines of one logger category with their structured fields.</summary>
