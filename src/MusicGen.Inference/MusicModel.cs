@@ -214,12 +214,16 @@ public sealed class MusicModel : IDisposable
         var limits = Options.InputLimits;
         Score? primer = request.Primer;
         repairs = [];
-        if (request.PrimerMidi is not null) primer = PrimerReader.Read(request.PrimerMidi, request.LenientPrimer, limits, out repairs);
+        if (request.PrimerMidi is not null)
+        {
+            var input = MidiInput.Read(request.PrimerMidi, limits, "primer", request.LenientPrimer, nameof(GenerationRequest.LenientPrimer));
+            (primer, repairs) = (input.Score, input.Repairs);
+        }
         var prompt = new List<int> { tokenizer.Bos };
         primerTokens = 0;
         if (primer is not null)
         {
-            limits.CheckScore(primer); // before the meter rewrite copies it
+            if (request.PrimerMidi is null) limits.CheckScore(primer); // a score given as such; before the meter rewrite copies it
             var encoded = tokenizer.Encode(Package.Meters.Rewrite(primer), limits);
             int start = encoded.Length > 0 && encoded[0] == tokenizer.Bos ? 1 : 0;
             int end = encoded.Length;

@@ -127,6 +127,31 @@ public sealed class PrimerTests
         Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated for a {bytes.Length}-byte primer");
     }
 
+    [Theory]
+    [MemberData(nameof(Damaged))]
+    public void MidiInput_names_its_subject_and_a_lenient_option_only_where_the_caller_offers_one(string name)
+    {
+        var bytes = DamagedPrimer(name);
+        var offered = Assert.Throws<PrimerException>(() => MidiInput.Read(bytes, new InputLimits(), "primer", lenientOption: "LenientPrimer"));
+        var none = Assert.Throws<PrimerException>(() => MidiInput.Read(bytes, new InputLimits(), "body"));
+        Assert.StartsWith("The body is not a valid MIDI file: ", none.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Lenient", none.Message, StringComparison.Ordinal);
+        Assert.Contains("LenientPrimer", offered.Message, StringComparison.Ordinal);
+        Assert.Equal(offered.Offset, none.Offset);
+    }
+
+    [Fact]
+    public void MidiInput_checks_the_score_limits_and_returns_the_file_its_score_and_no_repairs_when_strict()
+    {
+        var good = GoodPrimer();
+        var input = MidiInput.Read(good, new InputLimits(), "primer");
+        Assert.Equal(4, input.Score.Tracks.Sum(t => t.Notes.Count));
+        Assert.Empty(input.Repairs);
+        Assert.NotEmpty(input.File.Tracks);
+        var e = Assert.Throws<InputLimitExceededException>(() => MidiInput.Read(good, new InputLimits { MaxNotes = 3 }, "primer"));
+        Assert.Equal(nameof(InputLimits.MaxNotes), e.Limit);
+    }
+
     [Fact]
     public void Invalid_limits_fail_option_validation()
     {

@@ -3,6 +3,7 @@ using MusicGen.Audio;
 using MusicGen.Core.Limits;
 using MusicGen.Core.Midi;
 using MusicGen.Inference;
+using MusicGen.Inference.Errors;
 using MusicGen.Server.Audio;
 
 namespace MusicGen.Server.Api;
@@ -10,9 +11,8 @@ namespace MusicGen.Server.Api;
 /// <summary>
 /// <c>POST /v1/render</c>: a Standard MIDI File in (the body, <c>audio/midi</c>), its audio out (FluidSynth). The page
 /// plays the piece it has already generated with it, instead of generating it again with <c>format=wav</c>. The file is
-/// read as a primer is (the engine's <see cref="InputLimits"/>: not empty, at most <see cref="InputLimits.MaxPrimerBytes"/>,
-/// read strictly, a damaged file refused at its byte offset; at most <see cref="InputLimits.MaxNotes"/> notes and
-/// <see cref="InputLimits.MaxTicks"/> ticks), then rendered in a render slot (<see cref="AudioRendering"/>:
+/// read as a primer is, by <see cref="MidiInput"/> (strictly, within the engine's <see cref="InputLimits"/>, a damaged
+/// file refused at its byte offset), then rendered in a render slot (<see cref="AudioRendering"/>:
 /// <see cref="ServerOptions.MaxConcurrentRenders"/>, <see cref="InputLimits.MaxRenderSeconds"/>). It never touches the
 /// scheduler, so it cannot hold a batch slot or the decode loop.
 /// </summary>
@@ -67,25 +67,20 @@ internal static class RenderEndpoint
         {
             return TypedResults.Problem(Problems.Field("body", "the request body ended before it was complete"));
         }
-        if (bytes.Length == 0)
-            return TypedResults.Problem(Damaged("The MIDI file is empty (0 bytes): send a Standard MIDI File as the body.", 0));
-
-        MidiFile file;
+        MidiInput input;
         try
         {
-            // Read as a primer is: strictly, within the score limits.
-            file = MidiFile.Read(bytes, MidiReadingSettings.Strict);
-            limits.CheckScore(ScoreConverter.ToScore(file));
+            input = MidiInput.Read(bytes, limits, "body");
         }
-        catch (MidiFormatException e)
+        catch (PrimerException e)
         {
-            return TypedResults.Problem(Damaged($"The body is not a valid MIDI file: {e.Message}.", e.Offset));
+            return TypedResults.Problem(Damaged(e.Message, e.Offset ?? 0));
         }
         catch (InputLimitExceededException l)
         {
             return TypedResults.Problem(Problems.Limit(Field, l));
         }
-        return await AudioAnswers.RenderAsync(ctx, audio, file, audioFormat, "musicgen-render", Field);
+        return await AudioAnswers.RenderAsync(ctx, audio, input.File, audioFormat, "musicgen-render", Field);
     }
 
     /// <summary>The body, refused past <see cref="InputLimits.MaxPrimerBytes"/> before it is all read.</summary>
