@@ -107,7 +107,7 @@ public static class GenerationOptions
         new("tokens", "--tokens", GenerationOptionKind.Integer, $"Most new tokens to generate (primer excluded); {DefaultTokens} when no bars or seconds are given, else an upper bound.", DefaultTokens, 1, null) { Example = 256 },
         new("bars", "--bars", GenerationOptionKind.Integer, "Bars of new music: exactly this many, ending at a bar line (the model cannot end sooner unless allowEarlyEnd).", null, 1, MaxBars) { Example = 8 },
         new("seconds", "--seconds", GenerationOptionKind.Number, "Seconds of new music at least: the piece ends at the first bar line at or after them (unless allowEarlyEnd).", null, 0, MaxSeconds, MinimumExclusive: true) { Example = 30.0 },
-        new("allowEarlyEnd", "--allow-early-end", GenerationOptionKind.Boolean, "Let the model end the piece before the bars or seconds asked for.", false) { Example = true },
+        new("allowEarlyEnd", "--allow-early-end", GenerationOptionKind.Boolean, "Let the model end the piece before the bars or seconds asked for, and leave bars silent.", false) { Example = true },
         new("temperature", "--temperature", GenerationOptionKind.Number, "Softmax temperature; 0 means greedy (always the most likely token)." + PackageDefault, 1.0, 0, 100) { Example = 0.9 },
         new("topK", "--top-k", GenerationOptionKind.Integer, "Keep only the K most likely tokens (0 = off)." + PackageDefault, 0, 0, 1_000_000) { Example = 40 },
         new("topP", "--top-p", GenerationOptionKind.Number, "Nucleus sampling: keep the most likely tokens whose probability reaches P (1 = off)." + PackageDefault, 1.0, 0, 1, MinimumExclusive: true) { Example = 0.95 },

@@ -28,7 +28,8 @@ public sealed class GenerationRequest
 
     /// <summary>
     /// Let the model end the piece before <see cref="Bars"/> or <see cref="Seconds"/> are reached (its end-of-sequence
-    /// token and silent bars are then allowed; default false). Without a length it changes nothing.
+    /// token and silent bars are then allowed; default false). Without a length it allows silent bars: by default no bar
+    /// of new music is left silent, with or without a length.
     /// </summary>
     public bool AllowEarlyEnd { get; set; }
 

@@ -45,7 +45,10 @@ public sealed class GenerationSequence
         _secondsAtPrompt = _grammar.Seconds;
         if (!request.AllowEarlyEnd)
         {
-            // Honest lengths: the grammar keeps the piece going until the target bar (seconds: until it is known).
+            // No bar of new music is left silent (a model that learned leading silence would otherwise open pieces
+            // with empty bars). Honest lengths: the grammar keeps the piece going until the target bar (seconds:
+            // until it is known).
+            _grammar.SoundingBars = true;
             if (_bars is int bars) _grammar.TargetBars = _barsAtPrompt + bars;
             else if (_seconds is not null) _grammar.TargetBars = int.MaxValue;
         }

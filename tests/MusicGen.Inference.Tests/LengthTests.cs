@@ -90,6 +90,72 @@ public sealed class LengthTests
         });
     }
 
+    [Fact]
+    public async Task Without_a_length_no_bar_is_left_silent_unless_an_early_end_is_allowed()
+    {
+        await using var generator = MusicGenerator.Create(new InferenceOptions { ModelPath = RemiPackage() });
+        int silentWhenAllowed = 0;
+        for (long seed = 1; seed <= 4; seed++)
+        {
+            // Bar strongly favoured, EOS not: a model that wants to write empty bars.
+            var held = await generator.GenerateAsync(new GenerationRequest { MaxTokens = 120, Seed = seed, Sampling = Eager(Remi, eos: -20, bar: 3) });
+            Assert.True(held.NoteCount > 0);
+            Assert.Equal(0, SilentBars(held.Score));
+            var free = new GenerationRequest { MaxTokens = 120, Seed = seed, AllowEarlyEnd = true, Sampling = Eager(Remi, eos: -20, bar: 3) };
+            int[] tokens;
+            try
+            {
+                tokens = (await generator.GenerateAsync(free)).Tokens;
+            }
+            catch (EmptyPieceException e)
+            {
+                tokens = e.Result.Tokens; // nothing but empty bars
+            }
+
+            silentWhenAllowed += BarsWithoutAPitch(tokens);
+        }
+
+        Assert.True(silentWhenAllowed > 0, "the bias does not produce silent bars, so the test shows nothing");
+    }
+
+    /// <summary>Bar tokens closing a bar with no Pitch token in it (a lower bound on the silent bars).</summary>
+    private static int BarsWithoutAPitch(int[] tokens)
+    {
+        int bar = Remi.TokenId("Bar"), count = 0;
+        bool open = false, pitch = false;
+        foreach (var token in tokens)
+        {
+            if (token == bar)
+            {
+                if (open && !pitch) count++;
+                open = true;
+                pitch = false;
+            }
+            else if (Remi.TokenName(token).StartsWith("Pitch_", StringComparison.Ordinal))
+            {
+                pitch = true;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Bars (before the last note's end) in which no note sounds.</summary>
+    private static int SilentBars(Score score)
+    {
+        var meter = MeterMap.For(score);
+        int bars = BarCount(score);
+        var sounding = new bool[bars];
+        foreach (var note in score.AllNotes)
+        {
+            int first = (int)Math.Floor(meter.BarsAt(note.Start) + 1e-9);
+            int last = (int)Math.Ceiling(meter.BarsAt(note.End) - 1e-9) - 1;
+            for (int b = Math.Max(0, first); b <= Math.Min(bars - 1, last); b++) sounding[b] = true;
+        }
+
+        return sounding.Count(s => !s);
+    }
+
     /// <summary>Bars from the time signatures (4/4 before the first) up to the end of the last note.</summary>
     private static int BarCount(Score score) => (int)Math.Ceiling(MeterMap.For(score).BarsAt(score.EndTick) - 1e-9);
 }

@@ -27,6 +27,8 @@ internal sealed class ChoraleGrammar : ITokenGrammar
 
     public int? TargetBars { get; set; }
 
+    public bool SoundingBars { get; set; }
+
     private int FramesPerBar => 4 * _t.Config.FramesPerQuarter;
 
     public void Reset()
@@ -36,6 +38,7 @@ internal sealed class ChoraleGrammar : ITokenGrammar
         _frames = 0;
         _barHasNote = false;
         TargetBars = null;
+        SoundingBars = false;
         IsFinished = false;
     }
 
@@ -96,10 +99,15 @@ internal sealed class ChoraleGrammar : ITokenGrammar
         }
 
         _mask.Apply(logits);
-        if (TargetBars is int target && !IsFinished && Bars < target)
+        var pending = TargetBars is int target && !IsFinished && Bars < target;
+        if (pending || (SoundingBars && !IsFinished))
         {
-            // A length target: no end yet, and no bar closes in silence (frames never sound past a bar line).
-            logits[_t.Eos] = float.NegativeInfinity;
+            // A length target: no end yet; with it or SoundingBars, no bar closes in silence (frames never sound past a bar line).
+            if (pending)
+            {
+                logits[_t.Eos] = float.NegativeInfinity;
+            }
+
             if (!_barHasNote && (_frames + 1) % FramesPerBar == 0)
             {
                 logits[_t.FrameEnd] = float.NegativeInfinity;

@@ -93,4 +93,12 @@ public interface ITokenGrammar
     /// seconds). <see cref="Reset"/> clears it.
     /// </summary>
     int? TargetBars { get; set; }
+
+    /// <summary>
+    /// When true, a bar in which no note sounds cannot be closed, though the piece may still end where the grammar
+    /// allows it (a pending <see cref="TargetBars"/> implies this and also holds the end back). Grammars whose bars are
+    /// bars of notation apply it (REMI, chorale); the performance grammar's bars are spans of time and it ignores it, as
+    /// it ignores silent bars under a target. <see cref="Reset"/> clears it.
+    /// </summary>
+    bool SoundingBars { get; set; }
 }

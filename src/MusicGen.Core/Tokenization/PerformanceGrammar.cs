@@ -38,6 +38,8 @@ internal sealed class PerformanceGrammar : ITokenGrammar
 
     public int? TargetBars { get; set; }
 
+    public bool SoundingBars { get; set; }
+
     public void Reset()
     {
         _activeLo = 0;
@@ -52,6 +54,7 @@ internal sealed class PerformanceGrammar : ITokenGrammar
         _afterMaxShift = false;
         _steps = 0;
         TargetBars = null;
+        SoundingBars = false;
         IsFinished = false;
     }
 

@@ -4,7 +4,7 @@ namespace MusicGen.Core.Tokenization;
 /// The length target of <see cref="RemiGrammar"/> (<see cref="ITokenGrammar.TargetBars"/>): until the target bar is
 /// complete, EOS is illegal and a bar in which no note sounds cannot be closed; with a known last bar, no note may
 /// sound past its end (durations are cut to fit, and a time signature or a cut bar that would move that bar line
-/// before a sounding note's end is illegal).
+/// before a sounding note's end is illegal). <see cref="ITokenGrammar.SoundingBars"/> keeps only the rule on silent bars.
 /// </summary>
 internal sealed partial class RemiGrammar
 {
@@ -13,6 +13,8 @@ internal sealed partial class RemiGrammar
     private long _noteSteps;     // its duration so far (Duration tokens add up)
 
     public int? TargetBars { get; set; }
+
+    public bool SoundingBars { get; set; }
 
     /// <summary>True while a target is set and not reached.</summary>
     private bool TargetPending => TargetBars is int target && _phase != Phase.Finished && Bars < target;
@@ -26,6 +28,7 @@ internal sealed partial class RemiGrammar
     private void ResetLength()
     {
         TargetBars = null;
+        SoundingBars = false;
         _soundingUntil = 0;
         _noteStart = 0;
         _noteSteps = 0;
@@ -48,19 +51,24 @@ internal sealed partial class RemiGrammar
 
     private void ApplyLengthRules(Span<float> logits)
     {
-        if (!TargetPending)
+        var pending = TargetPending;
+        if (!pending && !(SoundingBars && _phase != Phase.Finished))
         {
             return;
         }
 
         var t = _t;
-        logits[t.Eos] = float.NegativeInfinity;
+        if (pending)
+        {
+            logits[t.Eos] = float.NegativeInfinity;
+        }
+
         if (CurrentBar >= 1 && logits[t.BarId] != float.NegativeInfinity && !MayCloseBar())
         {
             logits[t.BarId] = float.NegativeInfinity;
         }
 
-        if (!TargetKnown)
+        if (!pending || !TargetKnown)
         {
             return;
         }

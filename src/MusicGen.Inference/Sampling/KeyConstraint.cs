@@ -36,6 +36,12 @@ internal sealed class KeyConstraint : ITokenGrammar
         set => _inner.TargetBars = value;
     }
 
+    public bool SoundingBars
+    {
+        get => _inner.SoundingBars;
+        set => _inner.SoundingBars = value;
+    }
+
     public void Reset()
     {
         _inner.Reset();

@@ -58,6 +58,43 @@ public sealed class LengthTargetTests
     }
 
     [Fact]
+    public void SoundingBars_forbids_closing_a_silent_bar_but_lets_the_piece_end_and_reset_clears_it()
+    {
+        // REMI: BOS Bar opens bar 1; a second Bar would close it silent.
+        var t = new RemiTokenizer();
+        var g = t.CreateGrammar();
+        g.Accept(t.Bos);
+        g.Accept(t.TokenId("Bar"));
+        Assert.Contains(t.TokenId("Bar"), Legal(g, t));
+        g.SoundingBars = true;
+        var legal = Legal(g, t);
+        Assert.DoesNotContain(t.TokenId("Bar"), legal);
+        Assert.Contains(t.Eos, legal);
+        foreach (var name in new[] { "Position_0", "Program_0", "Pitch_60", "Velocity_90", "Duration_1" }) g.Accept(t.TokenId(name));
+        Assert.Contains(t.TokenId("Bar"), Legal(g, t)); // a note sounds in bar 1
+        g.Reset();
+        Assert.False(g.SoundingBars);
+
+        // Chorale: a bar's last frame cannot end while no frame of the bar had a pitch.
+        var c = TokenizerJson.CreateDefault(ChoraleTokenizer.KindName);
+        var cg = c.CreateGrammar();
+        cg.Accept(c.Bos);
+        cg.SoundingBars = true;
+        var frameEnd = c.TokenId("FrameEnd");
+        var framesPerBar = 4 * ((ChoraleTokenizer)c).Config.FramesPerQuarter;
+        for (var f = 0; f < framesPerBar - 1; f++)
+        {
+            Assert.Contains(frameEnd, Legal(cg, c));
+            cg.Accept(frameEnd);
+        }
+
+        Assert.DoesNotContain(frameEnd, Legal(cg, c));
+        Assert.Contains(c.Eos, Legal(cg, c));
+        cg.SoundingBars = false;
+        Assert.Contains(frameEnd, Legal(cg, c));
+    }
+
+    [Fact]
     public void An_open_target_holds_the_end_back_until_it_is_made_known()
     {
         var t = new RemiTokenizer();
