@@ -33,6 +33,7 @@ public sealed class OnnxScoringTests : IDisposable
         runner.Run(tokens, logits);
         var grammar = runner.Package.Tokenizer.CreateGrammar();
         grammar.Reset();
+        grammar.SoundingBars = true; // as generation sets it (no silent bars); scoring real data leaves it off
         grammar.Accept(tokens[0]);
         var row = new float[v];
         for (int t = 1; t < tokens.Length; t++)
