@@ -19,10 +19,11 @@ public static class TrainCommands
         var maxSteps = new Option<int?>("--max-steps") { Description = "Override the number of optimizer steps." };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Override the wall-clock budget in minutes." };
         var threads = new Option<int?>("--threads") { Description = "Override TorchSharp's intra-op thread count." };
+        var emaDecay = new Option<double?>("--ema-decay") { Description = "Override training.emaDecay (exponential moving average of the weights; 0 = off). On --resume, an average the checkpoint lacks starts at its weights." };
         var output = new Option<string?>("--out") { Description = "Override the output folder (default runs/<name>)." };
         var cmd = new Command("train", "Train an LSTM or Transformer music model from a JSON config.")
         {
-            config, resume, maxSteps, maxMinutes, threads, output,
+            config, resume, maxSteps, maxMinutes, threads, emaDecay, output,
         };
         cmd.SetAction(parse => Guard(() =>
         {
@@ -42,11 +43,12 @@ public static class TrainCommands
             {
                 if (parse.GetValue(maxSteps) is { } s) cfg.Training.MaxSteps = s;
                 if (parse.GetValue(maxMinutes) is { } m) cfg.Training.MaxMinutes = m;
+                if (parse.GetValue(emaDecay) is { } e) cfg.Training.EmaDecay = e;
             }
             var data = CorpusData.Load(cfg, msg => AnsiConsole.MarkupLineInterpolated($"[grey]{msg}[/]"));
             using var trainer = resumeFile is null
                 ? Trainer.Create(cfg, data)
-                : Trainer.Resume(resumeFile.FullName, data, parse.GetValue(maxSteps), parse.GetValue(maxMinutes), cfg.Out);
+                : Trainer.Resume(resumeFile.FullName, data, parse.GetValue(maxSteps), parse.GetValue(maxMinutes), cfg.Out, parse.GetValue(emaDecay));
             var spec = trainer.Model.Spec;
             AnsiConsole.WriteLine(
                 $"{cfg.Name}: {spec.Architecture}, {trainer.Model.ParameterCount():N0} parameters, vocabulary {data.VocabSize}; " +
@@ -66,7 +68,7 @@ public static class TrainCommands
         trainer.OnMessage = m => AnsiConsole.MarkupLineInterpolated($"[yellow]{m}[/]");
         trainer.OnEval = r => AnsiConsole.WriteLine(string.Create(Inv,
             $"step {r.Step,6}  epoch {r.Epoch,3}  lr {r.LearningRate:E2}  train {r.TrainLoss:F4} ({r.TrainAccuracy:P1})  " +
-            $"valid {r.ValidLoss:F4} ({r.ValidAccuracy:P1}, ppl {r.ValidPerplexity:F2})  {r.TokensPerSecond:N0} tok/s  {r.ElapsedSeconds:F0} s"));
+            $"valid {r.ValidLoss:F4} ({r.ValidAccuracy:P1}, ppl {r.ValidPerplexity:F2}){(r.LiveValidLoss is { } l ? $"  live {l:F4}" : "")}  {r.TokensPerSecond:N0} tok/s  {r.ElapsedSeconds:F0} s"));
         TrainingResult result;
         try
         {

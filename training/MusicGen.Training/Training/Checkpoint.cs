@@ -6,10 +6,14 @@ using static TorchSharp.torch;
 
 namespace MusicGen.Training.Training;
 
-/// <summary>One evaluation: the CSV row and a point of the curves.</summary>
+/// <summary>
+/// One evaluation: the CSV row and a point of the curves. With <c>training.emaDecay</c> the valid figures are of the
+/// averaged weights and <paramref name="LiveValidLoss"/> is the valid loss of the optimizer's own (live) weights.
+/// </summary>
 public sealed record EvalRecord(
     int Step, int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy,
-    double ValidLoss, double ValidAccuracy, double ValidPerplexity, double TokensPerSecond, double ElapsedSeconds);
+    double ValidLoss, double ValidAccuracy, double ValidPerplexity, double TokensPerSecond, double ElapsedSeconds,
+    double? LiveValidLoss = null);
 
 /// <summary>Everything besides tensors that a checkpoint stores (JSON).</summary>
 public sealed class CheckpointMeta
@@ -59,14 +63,18 @@ public sealed class CheckpointMeta
 /// <summary>
 /// Checkpoint file: <c>MGCKPT01</c>, int32 length + UTF-8 JSON <see cref="CheckpointMeta"/>, int32 tensor count, then
 /// per tensor: name (length-prefixed UTF-8), int32 rank, int64 dims, float32 little-endian data. Tensor names:
-/// <c>model/&lt;state_dict name&gt;</c>, <c>adam.m/&lt;name&gt;</c>, <c>adam.v/&lt;name&gt;</c>.
+/// <c>model/&lt;state_dict name&gt;</c>, <c>adam.m/&lt;name&gt;</c>, <c>adam.v/&lt;name&gt;</c>, and with
+/// <c>training.emaDecay</c> the averaged weights <c>ema/&lt;name&gt;</c> (<see cref="WeightAverage"/>).
 /// </summary>
 public static class Checkpoint
 {
     private static readonly byte[] Magic = "MGCKPT01"u8.ToArray();
 
+    /// <summary>Name prefix of the averaged (EMA) weights in a checkpoint.</summary>
+    public const string EmaPrefix = "ema/";
+
     /// <summary>Writes a checkpoint atomically (temp file + rename).</summary>
-    public static void Save(string path, CheckpointMeta meta, TrainableMusicModel model, AdamW? optimizer)
+    public static void Save(string path, CheckpointMeta meta, TrainableMusicModel model, AdamW? optimizer, WeightAverage? average = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".tmp";
@@ -85,6 +93,7 @@ public static class Checkpoint
                     tensors.Add(("adam.m/" + name, m));
                     tensors.Add(("adam.v/" + name, v));
                 }
+            if (average is not null) tensors.AddRange(average.State.Select(s => (EmaPrefix + s.Name, s.Shadow)));
             w.Write(tensors.Count);
             foreach (var (name, t) in tensors) WriteTensor(w, name, t);
         }
@@ -163,12 +172,30 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>Rebuilds the model stored in a checkpoint (eval mode). Used by the exporter.</summary>
+    /// <summary>
+    /// The weights a checkpoint's evaluations were of: its <c>model/</c> tensors, each replaced by its <c>ema/</c>
+    /// average when the run kept one. Export and <c>initFrom</c> read these; resume reads both.
+    /// </summary>
+    public static Dictionary<string, (float[] Data, long[] Shape)> EvaluatedWeights(Dictionary<string, (float[] Data, long[] Shape)> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var result = new Dictionary<string, (float[] Data, long[] Shape)>(StringComparer.Ordinal);
+        foreach (var (name, t) in tensors)
+            if (name.StartsWith("model/", StringComparison.Ordinal))
+                result[name] = tensors.TryGetValue(EmaPrefix + name["model/".Length..], out var avg) ? avg : t;
+        return result;
+    }
+
+    /// <summary>Whether a checkpoint's tensors include EMA weights.</summary>
+    public static bool HasAverage(Dictionary<string, (float[] Data, long[] Shape)> tensors) =>
+        tensors.Keys.Any(k => k.StartsWith(EmaPrefix, StringComparison.Ordinal));
+
+    /// <summary>Rebuilds the model stored in a checkpoint (eval mode) with its <see cref="EvaluatedWeights"/>. Used by the exporter.</summary>
     public static (TrainableMusicModel Model, CheckpointMeta Meta) LoadModel(string path)
     {
         var (meta, tensors) = Read(path);
         var model = meta.Model.Build();
-        LoadWeights(model, tensors, path);
+        LoadWeights(model, EvaluatedWeights(tensors), path);
         model.eval();
         return (model, meta);
     }

@@ -5,7 +5,8 @@ using MusicGen.Training.Models;
 namespace MusicGen.Training.Training;
 
 /// <summary>
-/// The starting weights of a fresh run from <c>training.initFrom</c>: a checkpoint file, or a transformer model
+/// The starting weights of a fresh run from <c>training.initFrom</c>: a checkpoint file (its EMA weights when it has
+/// them, <see cref="Checkpoint.EvaluatedWeights"/>), or a transformer model
 /// package folder (weights recovered from its portable graph, <see cref="PortableGraphWeights"/>). The source may have
 /// a smaller vocabulary when its tokenizer's vocabulary is a prefix of the run's (names in id order, as REMI's key and
 /// chord tokens come after the base vocabulary; synthetic data has no names, so its ids are taken as they are): the
@@ -35,10 +36,10 @@ public static class InitialWeights
         else
         {
             var (meta, read) = Checkpoint.Read(source);
-            tensors = read;
+            tensors = Checkpoint.EvaluatedWeights(read);
             sourceTokenizer = meta.Tokenizer;
             sourceVocab = meta.Model.Architecture == "lstm" ? meta.Model.Lstm?.VocabSize ?? 0 : meta.Model.Transformer?.VocabSize ?? 0;
-            what = $"checkpoint step {meta.Step}";
+            what = $"checkpoint step {meta.Step}{(Checkpoint.HasAverage(read) ? ", its EMA weights" : "")}";
         }
         int runVocab = model.VocabSize;
         if (sourceVocab == runVocab)

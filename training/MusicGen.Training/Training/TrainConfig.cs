@@ -153,6 +153,11 @@ public sealed class TrainerOptions
     /// have the same shapes, except a vocabulary the run's extends (<see cref="InitialWeights"/>).
     /// </summary>
     public string? InitFrom { get; set; }
+    /// <summary>
+    /// Decay of an exponential moving average of the weights (<see cref="WeightAverage"/>; 0 = off, e.g. 0.998 averages
+    /// over about the last 500 steps). When on, evaluations, <c>best.ckpt</c> and the export use the averaged weights.
+    /// </summary>
+    public double EmaDecay { get; set; }
     /// <summary>Weight-name prefixes kept frozen (e.g. <c>tok_embeddings</c>, <c>layers.0.</c>, <c>lstm</c>).</summary>
     public List<string> Freeze { get; set; } = [];
 
@@ -176,6 +181,7 @@ public sealed class TrainerOptions
         Req(GradClip >= 0, "gradClip must not be negative");
         Req(LabelSmoothing is >= 0 and < 1, "labelSmoothing must be in [0, 1)");
         Req(EvalEvery >= 1, "evalEvery must be positive");
+        Req(EmaDecay is >= 0 and < 1, "emaDecay must be in [0, 1) (0 = off)");
         Req(EvalBatches >= 0 && CheckpointEvery >= 0 && Patience >= 0 && Threads >= 0, "evalBatches, checkpointEvery, patience and threads must not be negative");
     }
 }

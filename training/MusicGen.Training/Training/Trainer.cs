@@ -20,7 +20,8 @@ public sealed record TrainingResult(int Steps, EvalRecord? Last, EvalRecord? Bes
 /// Trains a <see cref="TrainableMusicModel"/> on <see cref="TrainingData"/>: AdamW, warm-up + cosine, gradient clipping,
 /// optional label smoothing, PAD ignored in the loss, periodic evaluation (loss, accuracy, perplexity, tokens/s),
 /// early stopping, <c>last.ckpt</c> every N steps and <c>best.ckpt</c> at each better valid loss, exact resume
-/// (weights, optimizer moments, step, data position, dropout RNG), fine-tuning with frozen weights.
+/// (weights, optimizer moments, step, data position, dropout RNG), fine-tuning with frozen weights, and an optional
+/// exponential moving average of the weights (<see cref="WeightAverage"/>) that is evaluated, kept and exported.
 /// Data order: epoch e visits the training windows in a permutation seeded by (seed, e).
 /// </summary>
 public sealed class Trainer : IDisposable
@@ -30,6 +31,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainingData data;
     private readonly TrainableMusicModel model;
     private readonly AdamW optimizer;
+    private readonly WeightAverage? average;
     private readonly CheckpointMeta state;
     private readonly long[] batchBuffer;
     private int[]? permutation;
@@ -91,6 +93,7 @@ public sealed class Trainer : IDisposable
         optimizer = new AdamW(model.named_parameters().Select(np => (np.name, np.parameter)), o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
         batchBuffer = new long[o.BatchSize * data.WindowLength];
 
+        if (resume is null && o.EmaDecay > 0) average = new WeightAverage(model, o.EmaDecay);
         state = resume ?? new CheckpointMeta();
         state.Model = config.Model;
         state.Config = config;
@@ -108,6 +111,12 @@ public sealed class Trainer : IDisposable
                 optimizer.Load(name, mt, vt);
             }
             optimizer.StepCount = resume.Step;
+            if (o.EmaDecay > 0)
+            {
+                average = new WeightAverage(model, o.EmaDecay);
+                if (!average.Load(resumeTensors!, "resume checkpoint"))
+                    startupMessages.Add($"EMA of the weights (decay {o.EmaDecay}) starts at the resumed step {resume.Step}: the checkpoint has none");
+            }
             if (resume.RngState is not null)
             {
                 using var rng = tensor(Convert.FromBase64String(resume.RngState), dtype: ScalarType.Byte);
@@ -121,15 +130,18 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Continues the run saved in <paramref name="checkpointPath"/> with the same data. The saved config is used, except
-    /// that <paramref name="maxSteps"/> / <paramref name="maxMinutes"/> may extend the budget and <paramref name="output"/>
-    /// may send the continued run to another folder (the original run's checkpoints are then left as they are).
+    /// that <paramref name="maxSteps"/> / <paramref name="maxMinutes"/> may extend the budget, <paramref name="output"/>
+    /// may send the continued run to another folder (the original run's checkpoints are then left as they are) and
+    /// <paramref name="emaDecay"/> may set the weight average (started at the resumed weights when the checkpoint has none).
     /// </summary>
-    public static Trainer Resume(string checkpointPath, TrainingData data, int? maxSteps = null, double? maxMinutes = null, string? output = null)
+    public static Trainer Resume(string checkpointPath, TrainingData data, int? maxSteps = null, double? maxMinutes = null, string? output = null,
+        double? emaDecay = null)
     {
         var (meta, tensors) = Checkpoint.Read(checkpointPath);
         var cfg = meta.Config ?? throw new InvalidDataException($"{checkpointPath} holds no training config (not a training checkpoint)");
         if (maxSteps is { } s) cfg.Training.MaxSteps = s;
         if (maxMinutes is { } m) cfg.Training.MaxMinutes = m;
+        if (emaDecay is { } e) cfg.Training.EmaDecay = e;
         if (output is not null) cfg.Out = Path.GetFullPath(output);
         cfg.Out ??= Path.GetDirectoryName(Path.GetFullPath(checkpointPath));
         meta.Finished = false;
@@ -175,6 +187,7 @@ public sealed class Trainer : IDisposable
                 lossT.backward();
                 if (o.GradClip > 0) nn.utils.clip_grad_norm_(optimizer.Parameters, o.GradClip);
                 optimizer.Step(lr);
+                average?.Update();
                 using (no_grad())
                 {
                     var mask = y.ne(data.Pad);
@@ -245,7 +258,7 @@ public sealed class Trainer : IDisposable
     {
         state.ElapsedSeconds = startElapsed + wall.Elapsed.TotalSeconds;
         using (var rng = get_rng_state()) state.RngState = Convert.ToBase64String(rng.data<byte>().ToArray());
-        Checkpoint.Save(path, state, model, optimizer);
+        Checkpoint.Save(path, state, model, optimizer, average);
     }
 
     private Tensor NextBatch()
@@ -275,9 +288,13 @@ public sealed class Trainer : IDisposable
         return tensor(batchBuffer.AsSpan(0, b * len).ToArray(), [b, len]);
     }
 
-    /// <summary>Valid loss (plain cross-entropy, PAD ignored), accuracy and perplexity of the current weights.</summary>
-    public (double Loss, double Accuracy, long Targets) EvaluateValid()
+    /// <summary>
+    /// Valid loss (plain cross-entropy, PAD ignored) and accuracy of the live weights, or with <paramref name="averaged"/>
+    /// of the EMA weights when the run keeps them.
+    /// </summary>
+    public (double Loss, double Accuracy, long Targets) EvaluateValid(bool averaged = false)
     {
+        using var swap = averaged ? average?.Swap() : null;
         var rows = data.ValidCount;
         if (rows == 0) return (double.NaN, double.NaN, 0);
         var len = data.WindowLength;
@@ -312,12 +329,14 @@ public sealed class Trainer : IDisposable
 
     private EvalRecord Evaluate(double lr, double tokensPerSecond, double elapsed)
     {
-        var (loss, acc, _) = EvaluateValid();
+        double? live = null;
+        if (average is not null) live = EvaluateValid().Loss;
+        var (loss, acc, _) = EvaluateValid(averaged: true);
         var trainLoss = state.RunningSteps > 0 ? state.RunningLoss / state.RunningSteps : double.NaN;
         var trainAcc = state.RunningTargets > 0 ? state.RunningCorrect / state.RunningTargets : double.NaN;
         state.RunningLoss = state.RunningCorrect = state.RunningTargets = 0;
         state.RunningSteps = 0;
-        var rec = new EvalRecord(state.Step, state.Epoch, lr, trainLoss, trainAcc, loss, acc, Math.Exp(loss), tokensPerSecond, elapsed);
+        var rec = new EvalRecord(state.Step, state.Epoch, lr, trainLoss, trainAcc, loss, acc, Math.Exp(loss), tokensPerSecond, elapsed, live);
         state.History.Add(rec);
         OnEval?.Invoke(rec);
         return rec;
@@ -325,10 +344,14 @@ public sealed class Trainer : IDisposable
 
     private void WriteCsv()
     {
-        var sb = new StringBuilder("step,epoch,lr,train_loss,train_accuracy,valid_loss,valid_accuracy,valid_perplexity,tokens_per_s,elapsed_s\n");
+        // valid_* are of the EMA weights when the run keeps them; valid_loss_live (then only) of the live weights.
+        var withLive = state.History.Any(r => r.LiveValidLoss is not null);
+        var sb = new StringBuilder("step,epoch,lr,train_loss,train_accuracy,valid_loss,valid_accuracy,valid_perplexity,tokens_per_s,elapsed_s");
+        sb.Append(withLive ? ",valid_loss_live\n" : "\n");
         foreach (var r in state.History)
-            sb.AppendLine(string.Join(',', new object[] { r.Step, r.Epoch, r.LearningRate, r.TrainLoss, r.TrainAccuracy, r.ValidLoss,
-                r.ValidAccuracy, r.ValidPerplexity, r.TokensPerSecond, r.ElapsedSeconds }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+            sb.AppendLine(string.Join(',', new object?[] { r.Step, r.Epoch, r.LearningRate, r.TrainLoss, r.TrainAccuracy, r.ValidLoss,
+                r.ValidAccuracy, r.ValidPerplexity, r.TokensPerSecond, r.ElapsedSeconds }.Concat(withLive ? [r.LiveValidLoss] : [])
+                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
         File.WriteAllText(Path.Combine(RunDirectory, "metrics.csv"), sb.ToString());
     }
 
@@ -336,6 +359,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         optimizer.Dispose();
+        average?.Dispose();
         model.Dispose();
     }
 }
