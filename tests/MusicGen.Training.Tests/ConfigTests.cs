@@ -10,6 +10,8 @@ public sealed class ConfigTests
     [InlineData("nottingham-lstm.json", "lstm")]
     [InlineData("pop909-transformer-small.json", "transformer")]
     [InlineData("jsb-transformer.json", "transformer")]
+    [InlineData("jsb-transformer-ft2.json", "transformer")]
+    [InlineData("jsb-transformer-ft3.json", "transformer")]
     public void Shipped_configs_load_and_validate(string file, string architecture)
     {
         var root = TrainerTests.RepoRoot();
