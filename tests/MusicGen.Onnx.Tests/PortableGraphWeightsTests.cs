@@ -27,6 +27,25 @@ public sealed class PortableGraphWeightsTests : IDisposable
     }
 
     [Fact]
+    public void The_LSTM_graph_gives_back_every_weight_bit_for_bit()
+    {
+        var weights = LstmWeights.Random(Models.TinyLstm, seed: 6);
+        var initializers = OnnxInitializerReader.ReadFloat(LstmGraph.Build(weights).Model);
+        var back = LstmGraphWeights.FromGraph(Models.TinyLstm, initializers);
+        var names = LstmWeights.ExpectedShapes(Models.TinyLstm).Select(s => s.Name).ToList();
+        Assert.Equal(names.Order(StringComparer.Ordinal), back.Tensors.Keys.Order(StringComparer.Ordinal));
+        foreach (var name in names) Assert.Equal(weights[name], back[name]);
+
+        var wider = Models.TinyLstm with { Units = Models.TinyLstm.Units + 4 };
+        var e = Assert.Throws<ArgumentException>(() => LstmGraphWeights.FromGraph(wider, initializers));
+        Assert.Contains("is [", e.Message, StringComparison.Ordinal);
+        var dir = Path.Combine(_root, "transformer");
+        RandomTransformerPackage.Write(dir, new RemiTokenizer(), dModel: 32, layers: 1, heads: 2, kvHeads: 1, context: 32, seed: 1);
+        var a = Assert.Throws<ArgumentException>(() => LstmGraphWeights.Read(dir, out _));
+        Assert.Contains("not an LSTM", a.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_package_gives_its_weights_and_config()
     {
         var dir = Path.Combine(_root, "pkg");

@@ -29,10 +29,12 @@ public sealed class InitialWeightsTests : IDisposable
 
     private static TrainingData Data(TrainConfig cfg) => SyntheticCorpus.Load(cfg.Data.Synthetic!, cfg.Training.SeqLen, cfg.Training.EffectiveStride);
 
-    [Fact]
-    public void A_package_folder_starts_a_run_with_the_exported_weights()
+    [Theory]
+    [InlineData("transformer", "portable graph")]
+    [InlineData("lstm", "LSTM graph")]
+    public void A_package_folder_starts_a_run_with_the_exported_weights(string architecture, string graph)
     {
-        var baseCfg = Tiny("transformer", 24, 15, "base");
+        var baseCfg = Tiny(architecture, 24, 15, "base");
         string ckpt;
         using (var t = Trainer.Create(baseCfg, Data(baseCfg))) ckpt = t.Run().LastCheckpoint;
         var (trained, _) = Checkpoint.LoadModel(ckpt);
@@ -45,10 +47,10 @@ public sealed class InitialWeightsTests : IDisposable
             expected = trained.ExportWeights();
         }
 
-        var ft = Tiny("transformer", 24, 5, "from-package");
+        var ft = Tiny(architecture, 24, 5, "from-package");
         ft.Training.InitFrom = package;
         using var tuner = Trainer.Create(ft, Data(ft));
-        Assert.Contains(tuner.StartupMessages, m => m.Contains("package tiny", StringComparison.Ordinal));
+        Assert.Contains(tuner.StartupMessages, m => m.Contains("package tiny", StringComparison.Ordinal) && m.Contains(graph, StringComparison.Ordinal));
         var got = tuner.Model.ExportWeights();
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), got.Keys.Order(StringComparer.Ordinal));
         foreach (var (name, w) in expected) Assert.Equal(w.Data, got[name].Data);

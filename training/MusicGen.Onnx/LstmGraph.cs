@@ -86,5 +86,15 @@ public static class LstmGraph
         return onnx;
     }
 
+    /// <summary>The inverse of <see cref="Reorder"/>: gate blocks from ONNX's i,o,f,c back to TorchSharp's i,f,g,o.</summary>
+    internal static float[] Unreorder(float[] onnx, int units, int cols)
+    {
+        var torch = new float[onnx.Length];
+        int block = units * cols;
+        for (int k = 0; k < 4; k++)
+            Array.Copy(onnx, k * block, torch, TorchGate[k] * block, block);
+        return torch;
+    }
+
     private static string Name(string format, int i) => string.Format(CultureInfo.InvariantCulture, format, i);
 }

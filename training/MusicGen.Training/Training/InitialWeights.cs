@@ -1,3 +1,4 @@
+using MusicGen.Core.Packaging;
 using MusicGen.Core.Tokenization;
 using MusicGen.Onnx;
 using MusicGen.Training.Models;
@@ -6,8 +7,8 @@ namespace MusicGen.Training.Training;
 
 /// <summary>
 /// The starting weights of a fresh run from <c>training.initFrom</c>: a checkpoint file (its EMA weights when it has
-/// them, <see cref="Checkpoint.EvaluatedWeights"/>), or a transformer model
-/// package folder (weights recovered from its portable graph, <see cref="PortableGraphWeights"/>). The source may have
+/// them, <see cref="Checkpoint.EvaluatedWeights"/>), or a model package folder (weights recovered from a transformer's
+/// portable graph, <see cref="PortableGraphWeights"/>, or from an LSTM's graph, <see cref="LstmGraphWeights"/>). The source may have
 /// a smaller vocabulary when its tokenizer's vocabulary is a prefix of the run's (names in id order, as REMI's key and
 /// chord tokens come after the base vocabulary; synthetic data has no names, so its ids are taken as they are): the
 /// vocabulary rows of the embedding and output weights are copied for the shared ids, and the new ids keep their
@@ -26,12 +27,24 @@ public static class InitialWeights
         string what;
         if (Directory.Exists(source))
         {
-            var weights = PortableGraphWeights.Read(source, out var manifest);
-            var shapes = TransformerWeights.ExpectedShapes(weights.Config).ToDictionary(s => s.Name, s => s.Shape, StringComparer.Ordinal);
-            tensors = weights.Tensors.ToDictionary(kv => "model/" + kv.Key, kv => (kv.Value, shapes[kv.Key].Select(x => (long)x).ToArray()), StringComparer.Ordinal);
+            ModelManifest manifest;
+            IEnumerable<(string Name, int[] Shape)> expected;
+            IReadOnlyDictionary<string, float[]> read;
+            if (ModelManifest.Load(source).Architecture == ModelArchitectures.Lstm)
+            {
+                var lstm = LstmGraphWeights.Read(source, out manifest);
+                (expected, read, sourceVocab) = (LstmWeights.ExpectedShapes(lstm.Config), lstm.Tensors, lstm.Config.VocabSize);
+                what = $"package {manifest.Name} version {manifest.Version} (LSTM graph)";
+            }
+            else
+            {
+                var weights = PortableGraphWeights.Read(source, out manifest);
+                (expected, read, sourceVocab) = (TransformerWeights.ExpectedShapes(weights.Config), weights.Tensors, weights.Config.VocabSize);
+                what = $"package {manifest.Name} version {manifest.Version} (portable graph)";
+            }
+            var shapes = expected.ToDictionary(s => s.Name, s => s.Shape, StringComparer.Ordinal);
+            tensors = read.ToDictionary(kv => "model/" + kv.Key, kv => (kv.Value, shapes[kv.Key].Select(x => (long)x).ToArray()), StringComparer.Ordinal);
             sourceTokenizer = manifest.TokenizerJson.Length == 0 ? null : manifest.TokenizerJson;
-            sourceVocab = weights.Config.VocabSize;
-            what = $"package {manifest.Name} version {manifest.Version} (portable graph)";
         }
         else
         {
