@@ -12,6 +12,9 @@ public sealed class ConfigTests
     [InlineData("jsb-transformer.json", "transformer")]
     [InlineData("jsb-transformer-ft2.json", "transformer")]
     [InlineData("jsb-transformer-ft3.json", "transformer")]
+    [InlineData("jsb-transformer-ft4.json", "transformer")]
+    [InlineData("jsb-transformer-ft5.json", "transformer")]
+    [InlineData("jsb-transformer-ft6.json", "transformer")]
     public void Shipped_configs_load_and_validate(string file, string architecture)
     {
         var root = TrainerTests.RepoRoot();
