@@ -13,29 +13,16 @@ namespace MusicGen.Onnx;
 public static class LstmGraphWeights
 {
     /// <summary>The weights of the LSTM package in <paramref name="packageDirectory"/> (manifest checked, graph read).</summary>
-    public static LstmWeights Read(string packageDirectory, out ModelManifest manifest)
-    {
-        manifest = ModelManifest.Load(packageDirectory);
-        if (manifest.Architecture != ModelArchitectures.Lstm)
-            throw new ArgumentException($"{packageDirectory}: a {manifest.Architecture} package, not an LSTM one.");
-        var graph = manifest.Graphs.FirstOrDefault(g => g.Variant == GraphVariants.Lstm)
-            ?? throw new ArgumentException($"{packageDirectory}: the package has no LSTM graph ({LstmGraph.File}) to read weights from.");
-        manifest.VerifyFiles(packageDirectory);
-        var h = manifest.HyperParameters;
-        var config = new LstmConfig
+    public static LstmWeights Read(string packageDirectory, out ModelManifest manifest) =>
+        PackageGraphInitializers.Recover(packageDirectory, ModelArchitectures.Lstm, "an LSTM", GraphVariants.Lstm, "LSTM", LstmGraph.File, (m, initializers) =>
         {
-            VocabSize = h.VocabSize, EmbeddingSize = h.EmbeddingSize, Layers = h.LstmLayers, Units = h.LstmUnits, DenseUnits = h.DenseUnits,
-        };
-        var path = Path.Combine(packageDirectory, graph.File);
-        try
-        {
-            return FromGraph(config, OnnxInitializerReader.ReadFloat(path));
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"{path}: {e.Message}", e);
-        }
-    }
+            var h = m.HyperParameters;
+            var config = new LstmConfig
+            {
+                VocabSize = h.VocabSize, EmbeddingSize = h.EmbeddingSize, Layers = h.LstmLayers, Units = h.LstmUnits, DenseUnits = h.DenseUnits,
+            };
+            return FromGraph(config, initializers);
+        }, out manifest);
 
     /// <summary>The TorchSharp-layout weights from the LSTM graph's float initializers.</summary>
     public static LstmWeights FromGraph(LstmConfig config, IReadOnlyDictionary<string, (float[] Data, long[] Dims)> initializers)
@@ -44,13 +31,7 @@ public static class LstmGraphWeights
         ArgumentNullException.ThrowIfNull(initializers);
         config.Validate();
         int U = config.Units, E = config.EmbeddingSize, V = config.VocabSize, D = config.DenseUnits;
-        float[] Get(string name, params long[] want)
-        {
-            if (!initializers.TryGetValue(name, out var t)) throw new ArgumentException($"initializer '{name}' is missing.");
-            if (!t.Dims.SequenceEqual(want))
-                throw new ArgumentException($"initializer '{name}' is [{string.Join(", ", t.Dims)}], the manifest's hyper-parameters give [{string.Join(", ", want)}].");
-            return t.Data;
-        }
+        float[] Get(string name, params long[] want) => PackageGraphInitializers.Get(initializers, name, want);
         var w = new Dictionary<string, float[]>(StringComparer.Ordinal)
         {
             ["embedding.weight"] = (float[])Get("embedding.weight", V, E).Clone(),

@@ -13,31 +13,18 @@ namespace MusicGen.Onnx;
 public static class PortableGraphWeights
 {
     /// <summary>The weights of the transformer package in <paramref name="packageDirectory"/> (manifest checked, portable graph read).</summary>
-    public static TransformerWeights Read(string packageDirectory, out ModelManifest manifest)
-    {
-        manifest = ModelManifest.Load(packageDirectory);
-        if (manifest.Architecture != ModelArchitectures.Transformer)
-            throw new ArgumentException($"{packageDirectory}: a {manifest.Architecture} package; weights can be recovered from transformer packages only.");
-        var portable = manifest.Graphs.FirstOrDefault(g => g.Variant == GraphVariants.Portable)
-            ?? throw new ArgumentException($"{packageDirectory}: the package has no portable graph ({TransformerGraphs.PortableFile}) to read weights from.");
-        manifest.VerifyFiles(packageDirectory);
-        var h = manifest.HyperParameters;
-        var config = new TransformerConfig
+    public static TransformerWeights Read(string packageDirectory, out ModelManifest manifest) =>
+        PackageGraphInitializers.Recover(packageDirectory, ModelArchitectures.Transformer, "a transformer", GraphVariants.Portable, "portable", TransformerGraphs.PortableFile, (m, initializers) =>
         {
-            VocabSize = h.VocabSize, DModel = h.DModel, Layers = h.Layers, Heads = h.Heads, KvHeads = h.KvHeads,
-            HeadSize = h.HeadSize, FfnHidden = h.FfnHidden, ContextLength = manifest.ContextLength, RopeTheta = h.RopeTheta,
-            NormEpsilon = h.NormEpsilon,
-        };
-        var path = Path.Combine(packageDirectory, portable.File);
-        try
-        {
-            return FromPortable(config, OnnxInitializerReader.ReadFloat(path));
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"{path}: {e.Message}", e);
-        }
-    }
+            var h = m.HyperParameters;
+            var config = new TransformerConfig
+            {
+                VocabSize = h.VocabSize, DModel = h.DModel, Layers = h.Layers, Heads = h.Heads, KvHeads = h.KvHeads,
+                HeadSize = h.HeadSize, FfnHidden = h.FfnHidden, ContextLength = m.ContextLength, RopeTheta = h.RopeTheta,
+                NormEpsilon = h.NormEpsilon,
+            };
+            return FromPortable(config, initializers);
+        }, out manifest);
 
     /// <summary>The contract weights from the portable graph's float initializers.</summary>
     public static TransformerWeights FromPortable(TransformerConfig config, IReadOnlyDictionary<string, (float[] Data, long[] Dims)> initializers)
@@ -46,24 +33,17 @@ public static class PortableGraphWeights
         ArgumentNullException.ThrowIfNull(initializers);
         config.Validate();
         int d = config.DModel, H = config.Heads, KV = config.KvHeads, hd = config.HeadSize, F = config.FfnHidden, V = config.VocabSize;
-        float[] Get(string name, long rows, long cols)
-        {
-            if (!initializers.TryGetValue(name, out var t)) throw new ArgumentException($"initializer '{name}' is missing.");
-            long[] want = cols == 0 ? [rows] : [rows, cols];
-            if (!t.Dims.SequenceEqual(want))
-                throw new ArgumentException($"initializer '{name}' is [{string.Join(", ", t.Dims)}], the manifest's hyper-parameters give [{string.Join(", ", want)}].");
-            return t.Data;
-        }
+        float[] Get(string name, params long[] want) => PackageGraphInitializers.Get(initializers, name, want);
         var w = new Dictionary<string, float[]>(StringComparer.Ordinal)
         {
             ["tok_embeddings.weight"] = (float[])Get("tok_embeddings.weight", V, d).Clone(),
-            ["norm.weight"] = (float[])Get("norm.weight", d, 0).Clone(),
+            ["norm.weight"] = (float[])Get("norm.weight", d).Clone(),
         };
         for (int i = 0; i < config.Layers; i++)
         {
             string L(string s) => TransformerWeights.Layer(i, s);
-            w[L("attn_norm.weight")] = (float[])Get(L("attn_norm.weight"), d, 0).Clone();
-            w[L("ffn_norm.weight")] = (float[])Get(L("ffn_norm.weight"), d, 0).Clone();
+            w[L("attn_norm.weight")] = (float[])Get(L("attn_norm.weight"), d).Clone();
+            w[L("ffn_norm.weight")] = (float[])Get(L("ffn_norm.weight"), d).Clone();
             // [d, (H+2KV)hd] -> [(H+2KV)hd, d]: the rows are wq, wk, wv stacked.
             var qkv = GraphOps.TransposeMatrix(Get(L("wqkv.fused"), d, (H + 2 * KV) * hd), d, (H + 2 * KV) * hd);
             w[L("wq.weight")] = qkv.AsSpan(0, H * hd * d).ToArray();
