@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using MusicGen.Audio;
 using MusicGen.Core.Limits;
-using MusicGen.Core.Midi;
 using MusicGen.Inference;
 using MusicGen.Inference.Errors;
 using MusicGen.Server.Audio;

@@ -93,7 +93,6 @@ public sealed class Trainer : IDisposable
         optimizer = new AdamW(model.named_parameters().Select(np => (np.name, np.parameter)), o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay);
         batchBuffer = new long[o.BatchSize * data.WindowLength];
 
-        if (resume is null && o.EmaDecay > 0) average = new WeightAverage(model, o.EmaDecay);
         state = resume ?? new CheckpointMeta();
         state.Model = config.Model;
         state.Config = config;
@@ -111,17 +110,19 @@ public sealed class Trainer : IDisposable
                 optimizer.Load(name, mt, vt);
             }
             optimizer.StepCount = resume.Step;
-            if (o.EmaDecay > 0)
-            {
-                average = new WeightAverage(model, o.EmaDecay);
-                if (!average.Load(resumeTensors!, "resume checkpoint"))
-                    startupMessages.Add($"EMA of the weights (decay {o.EmaDecay}) starts at the resumed step {resume.Step}: the checkpoint has none");
-            }
             if (resume.RngState is not null)
             {
                 using var rng = tensor(Convert.FromBase64String(resume.RngState), dtype: ScalarType.Byte);
                 set_rng_state(rng);
             }
+        }
+
+        if (o.EmaDecay > 0)
+        {
+            // Starts at the weights the run starts from (seeded, initFrom or resumed), or at the resumed average.
+            average = new WeightAverage(model, o.EmaDecay);
+            if (resume is not null && !average.Load(resumeTensors!, "resume checkpoint"))
+                startupMessages.Add($"EMA of the weights (decay {o.EmaDecay}) starts at the resumed step {resume.Step}: the checkpoint has none");
         }
     }
 
