@@ -59,7 +59,7 @@ public sealed class BenchmarkReport
     public int PrimerTokens { get; init; }
     /// <summary>Throughput per batch size.</summary>
     public required IReadOnlyList<BatchThroughput> Batches { get; init; }
-    /// <summary>Managed bytes allocated per decode step (batch 8, steady state).</summary>
+    /// <summary>Managed bytes allocated per decode step (batch 8, steady state: the least of <see cref="SteadyAllocation.Windows"/> windows of 100 steps).</summary>
     public double AllocatedBytesPerStep { get; init; }
     /// <summary>One sampling step (top-k 40, top-p 0.95, repetition penalty, grammar mask) in microseconds, median.</summary>
     public double SamplingStepMicroseconds { get; init; }

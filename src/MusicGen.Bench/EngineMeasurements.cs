@@ -122,9 +122,7 @@ internal static class EngineMeasurements
         }
         for (int i = 0; i < 10; i++) batch.Step();
         const int Steps = 100;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Steps && batch.Count == 8; i++) batch.Step();
-        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Steps;
+        return SteadyAllocation.LeastPerWindow(() => batch.Step(), Steps, () => batch.Count == 8) / (double)Steps;
     }
 
     internal static double SamplingStep(MusicModel model)
