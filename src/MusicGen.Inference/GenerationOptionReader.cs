@@ -92,6 +92,7 @@ public static class GenerationOptionReader
             case "repetitionPenalty": r.Sampling.RepetitionPenalty = F(); break;
             case "repetitionWindow": r.Sampling.RepetitionWindow = I(); break;
             case "noRepeatNgram": r.Sampling.NoRepeatNgramSize = I(); break;
+            case "scaleBias": r.Sampling.ScaleBias = F(); break;
             case "tokenBias": r.TokenBiasNames = (Dictionary<string, float>)value; break;
             case "grammar": r.Sampling.UseGrammar = (bool)value; break;
             case "primer": r.PrimerMidi = (byte[])value; break;

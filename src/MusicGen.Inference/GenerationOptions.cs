@@ -97,7 +97,7 @@ public static class GenerationOptions
     /// <see cref="All"/>.
     /// </summary>
     public static IReadOnlyList<string> PackageSamplingDefaults { get; } =
-        ["temperature", "topK", "topP", "minP", "repetitionPenalty", "repetitionWindow", "noRepeatNgram"];
+        ["temperature", "topK", "topP", "minP", "repetitionPenalty", "repetitionWindow", "noRepeatNgram", "scaleBias"];
 
     private const string PackageDefault = " A model package may set its own default (its musicgen.json sampling).";
 
@@ -115,6 +115,7 @@ public static class GenerationOptions
         new("repetitionPenalty", "--repetition-penalty", GenerationOptionKind.Number, "Penalty for tokens seen in the last repetitionWindow tokens (1 = off)." + PackageDefault, 1.0, 1, 100) { Example = 1.1 },
         new("repetitionWindow", "--repetition-window", GenerationOptionKind.Integer, "How many recent tokens the repetition penalty looks at." + PackageDefault, 64, 0, 65_536) { Example = 64 },
         new("noRepeatNgram", "--no-repeat-ngram", GenerationOptionKind.Integer, "Never repeat an n-gram of this size already in the piece (0 = off, else at least 2)." + PackageDefault, 0, 0, 64) { Example = 4 },
+        new("scaleBias", "--scale-bias", GenerationOptionKind.Number, "Keep to the key: lower the logits of pitches outside the current key's scale by this much (the latest key token, else the key of the notes so far once there are 8; 0 = off)." + PackageDefault, 0.0, 0, 100) { Example = 2.0 },
         new("tokenBias", "--token-bias", GenerationOptionKind.TokenBias, $"Added to the logits of tokens, by name (e.g. EOS, Pitch_60) or id; {BanBias.ToString(CultureInfo.InvariantCulture)} or less bans the token. CLI: NAME=VALUE.", null) { Example = new Dictionary<string, double> { ["EOS"] = -1000 } },
         new("grammar", "--grammar", GenerationOptionKind.Boolean, "Mask tokens the tokenizer's grammar says are illegal next, so the output always decodes.", true) { Example = true },
         new("primer", "--primer", GenerationOptionKind.Midi, "A MIDI file to continue (JSON: base64; form and CLI: a file). Empty is an error.", null) { Example = ExamplePrimer },

@@ -17,12 +17,14 @@ internal sealed class HarmonyConditioning
     private readonly IMusicTokenizer _tokenizer;
     private readonly string _model;
     private readonly int[] _keyTokens;
+    private readonly PitchTokens _pitches;
 
     public HarmonyConditioning(IMusicTokenizer tokenizer, string modelName)
     {
         _tokenizer = tokenizer;
         _model = modelName;
         _keyTokens = [.. Enumerable.Range(0, tokenizer.VocabularySize).Where(i => tokenizer.TokenName(i).StartsWith("Key_", StringComparison.Ordinal))];
+        _pitches = PitchTokens.Of(tokenizer);
     }
 
     /// <summary>Whether the model's tokens name keys.</summary>
@@ -67,11 +69,16 @@ internal sealed class HarmonyConditioning
     /// <summary>The chord token of a chord (a model with chord tokens).</summary>
     public int ChordToken(Chord chord) => _tokenizer.TokenId("Chord_" + chord.Name);
 
-    /// <summary>The grammar of a sequence: the tokenizer's, following <paramref name="chords"/> and forcing <paramref name="key"/> as the first key token when given.</summary>
-    public ITokenGrammar Grammar(int? key, Chord[]? chords)
+    /// <summary>
+    /// The grammar of a sequence: the tokenizer's, following <paramref name="chords"/>, forcing <paramref name="key"/>
+    /// as the first key token when given, and lowering out-of-key pitches by <paramref name="scaleBias"/> when it is
+    /// above 0 (<see cref="ScaleBias"/>).
+    /// </summary>
+    public ITokenGrammar Grammar(int? key, Chord[]? chords, float scaleBias = 0)
     {
         var grammar = chords is null ? _tokenizer.CreateGrammar() : ((RemiTokenizer)_tokenizer).CreateGrammar(chords);
-        return key is int k ? new KeyConstraint(grammar, _keyTokens, k) : grammar;
+        if (key is int k) grammar = new KeyConstraint(grammar, _keyTokens, k);
+        return scaleBias > 0 && _pitches.Any ? new ScaleBias(grammar, _pitches, scaleBias) : grammar;
     }
 
     private static InvalidGenerationRequestException Invalid(string option, string message) =>

@@ -205,7 +205,7 @@ public sealed class MusicModel : IDisposable
         }
         int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
         long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
-        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Harmony.Grammar(key, chords)) { PrimerRepairs = repairs };
+        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Harmony.Grammar(key, chords, request.Sampling.ScaleBias)) { PrimerRepairs = repairs };
     }
 
     private List<int> BuildPrompt(GenerationRequest request, int? key, Chord[]? chords, out int primerTokens, out IReadOnlyList<string> repairs)

@@ -13,6 +13,7 @@ public sealed class SamplingOptions
     private float _repetitionPenalty = 1.0f;
     private int _repetitionWindow = 64;
     private int _noRepeatNgramSize;
+    private float _scaleBias;
     private Given _given;
 
     /// <summary>The options a caller set; the others take the model package's defaults (<see cref="WithDefaults"/>).</summary>
@@ -27,6 +28,7 @@ public sealed class SamplingOptions
         RepetitionPenalty = 16,
         RepetitionWindow = 32,
         NoRepeatNgram = 64,
+        ScaleBias = 128,
     }
 
     /// <summary>Softmax temperature (&gt;= 0; default 1, or the model package's); 0 means greedy, as <see cref="Greedy"/>.</summary>
@@ -52,6 +54,13 @@ public sealed class SamplingOptions
 
     /// <summary>Never repeat an n-gram of this size already in the sequence (0 = off; at least 2 when on; default off unless the model package sets one).</summary>
     public int NoRepeatNgramSize { get => _noRepeatNgramSize; set => Set(ref _noRepeatNgramSize, value, Given.NoRepeatNgram); }
+
+    /// <summary>
+    /// Lower the logits of pitches outside the current key's scale by this much (&gt;= 0; 0 = off, the default unless
+    /// the model package sets one). The key is the latest key token, else the key estimated from the notes so far
+    /// (primer included) once there are 8; needs the grammar.
+    /// </summary>
+    public float ScaleBias { get => _scaleBias; set => Set(ref _scaleBias, value, Given.ScaleBias); }
 
     /// <summary>Always take the most likely token (deterministic without a seed); the same as temperature 0.</summary>
     public bool Greedy { get; set; }
@@ -79,6 +88,8 @@ public sealed class SamplingOptions
         GenerationOptions.CheckRange(errors, "repetitionPenalty", RepetitionPenalty);
         GenerationOptions.CheckRange(errors, "repetitionWindow", RepetitionWindow);
         GenerationOptions.CheckRange(errors, "noRepeatNgram", NoRepeatNgramSize);
+        GenerationOptions.CheckRange(errors, "scaleBias", ScaleBias);
+        if (ScaleBias > 0 && !UseGrammar) errors.TryAdd("scaleBias", "scaleBias works through the grammar; it cannot be used with grammar=false.");
         if (NoRepeatNgramSize == 1) errors.TryAdd("noRepeatNgram", $"noRepeatNgram must be 0 (off) or >= 2 (got {NoRepeatNgramSize}).");
         if (TokenBias is not null)
         {
@@ -116,6 +127,7 @@ public sealed class SamplingOptions
                 case "repetitionPenalty" when (_given & Given.RepetitionPenalty) == 0: s._repetitionPenalty = (float)v; break;
                 case "repetitionWindow" when (_given & Given.RepetitionWindow) == 0: s._repetitionWindow = (int)v; break;
                 case "noRepeatNgram" when (_given & Given.NoRepeatNgram) == 0: s._noRepeatNgramSize = (int)v; break;
+                case "scaleBias" when (_given & Given.ScaleBias) == 0: s._scaleBias = (float)v; break;
             }
         }
         return s;

@@ -111,7 +111,7 @@ internal static class EvalReportCommand
 
     /// <summary>The generation options <c>eval report</c> takes as flags: how tokens are sampled.</summary>
     private static readonly HashSet<string> SamplingFlags =
-        ["temperature", "topK", "topP", "minP", "repetitionPenalty", "repetitionWindow", "noRepeatNgram", "greedy"];
+        ["temperature", "topK", "topP", "minP", "repetitionPenalty", "repetitionWindow", "noRepeatNgram", "scaleBias", "greedy"];
 
     /// <summary>Generates <paramref name="count"/> pieces (seeds seed+1 .. seed+count) with the engine, saves them as MIDI and measures them.</summary>
     private static PieceSet Generate(string modelDir, string saveDir, int count, int bars, MusicGen.Inference.SamplingOptions sampling, int seed, MetricOptions options, CancellationToken ct)
@@ -144,7 +144,7 @@ internal static class EvalReportCommand
     }
 
     private static string Describe(MusicGen.Inference.SamplingOptions s) => string.Create(CultureInfo.InvariantCulture,
-        $"temperature {s.Temperature}, top-k {s.TopK}, top-p {s.TopP}, min-p {s.MinP}, repetition penalty {s.RepetitionPenalty} over {s.RepetitionWindow}, no-repeat n-gram {s.NoRepeatNgramSize}{(s.Greedy ? ", greedy" : "")}");
+        $"temperature {s.Temperature}, top-k {s.TopK}, top-p {s.TopP}, min-p {s.MinP}, repetition penalty {s.RepetitionPenalty} over {s.RepetitionWindow}, no-repeat n-gram {s.NoRepeatNgramSize}, scale bias {s.ScaleBias}{(s.Greedy ? ", greedy" : "")}");
 
     private static List<string> Describe(ModelManifest m)
     {

@@ -51,7 +51,7 @@ public sealed class ModelManifest
 
     /// <summary>
     /// The model's own sampling defaults by generation option name (<c>temperature</c>, <c>topK</c>, <c>topP</c>,
-    /// <c>minP</c>, <c>repetitionPenalty</c>, <c>repetitionWindow</c>, <c>noRepeatNgram</c>), or null: what a request
+    /// <c>minP</c>, <c>repetitionPenalty</c>, <c>repetitionWindow</c>, <c>noRepeatNgram</c>, <c>scaleBias</c>), or null: what a request
     /// that leaves the option unset gets, chosen by measurement (docs/models/). The inference library checks the
     /// names and limits when it loads the package.
     /// </summary>
