@@ -10,5 +10,6 @@ if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")))
 var root = new RootCommand("musicgen-train: train LSTM and Transformer music models with TorchSharp and export them to ONNX (run through training/musicgen-train.sh).");
 root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(ScaleLogitsCommand.Create());
 foreach (var command in ExportCommands.Create()) root.Subcommands.Add(command);
 return root.Parse(args).Invoke();

@@ -36,6 +36,9 @@ public sealed class LstmMusicModel : TrainableMusicModel
     }
 
     /// <inheritdoc />
+    public override IReadOnlyList<string> LogitWeights { get; } = ["output.weight", "output.bias"];
+
+    /// <inheritdoc />
     public override string Architecture => "lstm";
 
     /// <inheritdoc />

@@ -37,6 +37,24 @@ public abstract class TrainableMusicModel : nn.Module<Tensor, Tensor>
         return result;
     }
 
+    /// <summary>
+    /// The weights (state_dict names) the logits are linear in: multiplying all of them by s multiplies every logit by
+    /// s, i.e. divides the model's temperature by s.
+    /// </summary>
+    public abstract IReadOnlyList<string> LogitWeights { get; }
+
+    /// <summary>
+    /// Multiplies every logit by <paramref name="factor"/> (in (0, 10]) by scaling <see cref="LogitWeights"/>: below 1
+    /// the model's distributions are flatter (temperature scaling, done once on the weights so every graph has it).
+    /// </summary>
+    public void ScaleLogits(double factor)
+    {
+        if (!(factor > 0 && factor <= 10)) throw new ArgumentException($"logit scale {factor} must be in (0, 10]");
+        using var _ = no_grad();
+        var weights = state_dict();
+        foreach (var name in LogitWeights) weights[name].mul_(factor);
+    }
+
     /// <summary>Number of trainable scalars.</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 }

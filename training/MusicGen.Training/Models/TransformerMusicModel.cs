@@ -44,6 +44,10 @@ public sealed class TransformerMusicModel : TrainableMusicModel
     }
 
     /// <inheritdoc />
+    /// <remarks>The final norm's gain: the output head is tied to the embeddings, which the inputs also use.</remarks>
+    public override IReadOnlyList<string> LogitWeights { get; } = ["norm.weight"];
+
+    /// <inheritdoc />
     public override string Architecture => "transformer";
 
     /// <inheritdoc />

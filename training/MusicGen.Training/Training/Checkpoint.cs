@@ -58,6 +58,8 @@ public sealed class CheckpointMeta
     public bool Finished { get; set; }
     /// <summary>Why it finished.</summary>
     public string? StopReason { get; set; }
+    /// <summary>Factor the logits were multiplied by after training (<c>musicgen-train scale-logits</c>); 1: none.</summary>
+    public double LogitScale { get; set; } = 1;
 }
 
 /// <summary>
