@@ -172,7 +172,8 @@ internal static class ExportCommands
         return new TrainingSummary
         {
             Data = RepoRelative(meta.Data ?? ""),
-            Command = meta.Config is null ? "" : RepoRelative("musicgen-train train " + JsonSerializer.Serialize(meta.Config, new JsonSerializerOptions(TrainConfig.Json) { WriteIndented = false })),
+            Command = (meta.Config is null ? "" : RepoRelative("musicgen-train train " + JsonSerializer.Serialize(meta.Config, new JsonSerializerOptions(TrainConfig.Json) { WriteIndented = false })))
+                + (meta.LogitScale != 1 ? string.Create(CultureInfo.InvariantCulture, $"; then musicgen-train scale-logits --factor {meta.LogitScale} (the valid figures are of the unscaled weights)") : ""),
             Steps = meta.Step,
             ValidLoss = double.IsFinite(meta.BestValidLoss) ? meta.BestValidLoss : best?.ValidLoss,
             ValidAccuracy = best?.ValidAccuracy,
