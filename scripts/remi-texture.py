@@ -5,7 +5,9 @@ usage: scripts/remi-texture.py TOKENIZER_JSON FOLDER [--bars 16] [--cli "dotnet 
 
 Per piece, over its first --bars bars: notes per onset (all notes starting at one position), the share of top-line
 steps that repeat a pitch (the highest note of each onset, in time order: the classifier's interval_0 counts the
-same steps per track), and the median note length in quarters; then the mean and quartiles over the pieces.
+same steps per track), the median note length in quarters, the mean top-line pitch, and the median gap in semitones
+between an onset's top note and the next one down (onsets of two or more notes); then the mean and quartiles over
+the pieces.
 """
 import argparse, os, shlex, statistics as st, subprocess
 from fractions import Fraction
@@ -38,10 +40,13 @@ def piece(path):
         onsets.setdefault((n[0], n[1]), []).append(n[2])
     top = [max(onsets[k]) for k in sorted(onsets)]
     steps = [b - x for x, b in zip(top, top[1:])]
+    gaps = [sorted(v)[-1] - sorted(v)[-2] for v in onsets.values() if len(v) > 1]
     return {
         "notes per onset": st.mean(len(v) for v in onsets.values()) if onsets else float("nan"),
         "top-line repeats": sum(1 for s in steps if s == 0) / max(1, len(steps)),
         "median length (quarters)": float(st.median(n[3] for n in notes)) if notes else float("nan"),
+        "mean top-line pitch": st.mean(top) if top else float("nan"),
+        "median top-to-next gap": st.median(gaps) if gaps else 0.0,
     }
 
 
