@@ -11,5 +11,6 @@ var root = new RootCommand("musicgen-train: train LSTM and Transformer music mod
 root.Subcommands.Add(TrainCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(ScaleLogitsCommand.Create());
+root.Subcommands.Add(AverageWeightsCommand.Create());
 foreach (var command in ExportCommands.Create()) root.Subcommands.Add(command);
 return root.Parse(args).Invoke();

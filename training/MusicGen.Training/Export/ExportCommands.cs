@@ -173,6 +173,7 @@ internal static class ExportCommands
         {
             Data = RepoRelative(meta.Data ?? ""),
             Command = (meta.Config is null ? "" : RepoRelative("musicgen-train train " + JsonSerializer.Serialize(meta.Config, new JsonSerializerOptions(TrainConfig.Json) { WriteIndented = false })))
+                + (meta.AveragedFrom is { Count: > 0 } a ? $"; then musicgen-train average-weights of {string.Join(", ", a)} (the run above is the first)" : "")
                 + (meta.LogitScale != 1 ? string.Create(CultureInfo.InvariantCulture, $"; then musicgen-train scale-logits --factor {meta.LogitScale} (the valid figures are of the unscaled weights)") : ""),
             Steps = meta.Step,
             ValidLoss = double.IsFinite(meta.BestValidLoss) ? meta.BestValidLoss : best?.ValidLoss,

@@ -60,6 +60,8 @@ public sealed class CheckpointMeta
     public string? StopReason { get; set; }
     /// <summary>Factor the logits were multiplied by after training (<c>musicgen-train scale-logits</c>); 1: none.</summary>
     public double LogitScale { get; set; } = 1;
+    /// <summary>The checkpoints whose weights were averaged into this one (<c>musicgen-train average-weights</c>); null: none.</summary>
+    public List<string>? AveragedFrom { get; set; }
 }
 
 /// <summary>
