@@ -17,6 +17,8 @@ public sealed class ConfigTests
     [InlineData("jsb-transformer-ft6.json", "transformer")]
     [InlineData("jsb-transformer-ft7.json", "transformer")]
     [InlineData("jsb-transformer-ft8.json", "transformer")]
+    [InlineData("jsb-transformer-ft9.json", "transformer")]
+    [InlineData("jsb-transformer-ft10.json", "transformer")]
     public void Shipped_configs_load_and_validate(string file, string architecture)
     {
         var root = TrainerTests.RepoRoot();
