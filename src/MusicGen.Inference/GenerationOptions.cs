@@ -85,6 +85,22 @@ public static class GenerationOptions
     /// <summary>Most chords in one progression (the <c>chords</c> option).</summary>
     public const int MaxChords = 256;
 
+    /// <summary>
+    /// The scale bias that holds a key asked of a model without key tokens when neither the request nor the model
+    /// package sets <c>scaleBias</c> (a factor of e^-4, about 0.02, on an out-of-key pitch's probability).
+    /// </summary>
+    public const float KeyScaleBias = 4;
+
+    /// <summary>
+    /// How much the logits of a requested key's tonic triad (tonic, third, fifth) are raised over the first
+    /// <see cref="KeyTonicNotes"/> notes on a model without key tokens: the scale bias holds the key's notes, this
+    /// establishes its centre (measured in docs/inference.md, "Keeping to the key").
+    /// </summary>
+    public const float KeyTonicBias = 1;
+
+    /// <summary>Notes (primer excluded: a key is asked for without one) over which <see cref="KeyTonicBias"/> applies.</summary>
+    public const int KeyTonicNotes = 16;
+
     /// <summary>A token bias at or below this bans the token (as negative infinity).</summary>
     public const float BanBias = -1000;
 
@@ -123,7 +139,7 @@ public static class GenerationOptions
         new("prefix", "--prefix", GenerationOptionKind.TextList, "Tokens forced after the primer, by name (e.g. Tempo_120, TimeSig_3/4, Program_0).", null) { Example = new[] { "Tempo_120" } },
         new("tempo", "--tempo", GenerationOptionKind.Integer, "Starting tempo in BPM, as a forced token when the tokenizer has tempo tokens (no primer).", null, 1, 1000) { Example = 120 },
         new("meter", "--meter", GenerationOptionKind.Text, "Starting time signature, e.g. 3/4, as a forced token when the tokenizer has them (no primer).", null) { Example = "3/4" },
-        new("key", "--key", GenerationOptionKind.Text, "Key to start in, e.g. \"A minor\", \"F#m\", \"Bb major\": the model's first key token is forced to it (models with key tokens only; a model without them refuses it). No primer.", null) { Example = "A minor" },
+        new("key", "--key", GenerationOptionKind.Text, $"Key, e.g. \"A minor\", \"F#m\", \"Bb major\": a model with key tokens starts with it (its first key token is forced); a model without them keeps its notes to the key's scale from the first note (scaleBias, {KeyScaleBias.ToString(CultureInfo.InvariantCulture)} unless set), raises its tonic triad over the first {KeyTonicNotes} notes and writes it as the key signature. No primer.", null) { Example = "A minor" },
         new("chords", "--chords", GenerationOptionKind.TextList, $"Chord progression, one chord per harmony segment (half a bar in even meters, else a bar) from the first bar, repeated, e.g. C G Am F (C, Cm, Cdim, Caug, C7, Cmaj7, Cm7 on any root; at most {MaxChords}); models with chord tokens only, a model without them refuses it. No primer.", null) { Example = new[] { "C", "G", "Am", "F" } },
         new("program", "--program", GenerationOptionKind.Integer, "General MIDI program (0-127) of the first note, as a forced token when the tokenizer has them (no primer).", null, 0, 127) { Example = 0 },
         new("seed", "--seed", GenerationOptionKind.Integer, "Random seed: the same seed, model and options give the same MIDI. Drawn at random when absent (and reported).", null) { Example = 2026 },

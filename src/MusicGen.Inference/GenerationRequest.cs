@@ -83,8 +83,11 @@ public sealed class GenerationRequest
     /// Key to start in, e.g. "A minor", "F#m", "Bb major" (<see cref="MusicalKey.Parse"/>). On a model with key tokens
     /// (REMI with <c>keyTokens</c>) its first key token is forced to this key: the grammar masks the other keys until
     /// one is written (with <see cref="TempoBpm"/>, <see cref="TimeSignature"/> or <see cref="Program"/> it is a forced
-    /// token: <c>Bar [TimeSig_n/d] Key_Am Position_0 ...</c>). A model without key tokens refuses it. Without a primer
-    /// only, and with the grammar on.
+    /// token: <c>Bar [TimeSig_n/d] Key_Am Position_0 ...</c>). On a model without key tokens the notes are held to the
+    /// key's scale from the first note (<see cref="SamplingOptions.ScaleBias"/>, or
+    /// <see cref="GenerationOptions.KeyScaleBias"/> when that is 0), its tonic triad is raised over the first notes
+    /// (<see cref="GenerationOptions.KeyTonicBias"/>) and the key is written as the key signature.
+    /// Without a primer only, and with the grammar on.
     /// </summary>
     public string? Key { get; set; }
 

@@ -60,6 +60,9 @@ public sealed class GenerationSequence
     /// <summary>What lenient reading repaired in the primer file (empty when nothing was).</summary>
     public IReadOnlyList<string> PrimerRepairs { get; init; } = [];
 
+    /// <summary>A key asked of a model without key tokens: written as the piece's key signature.</summary>
+    internal MusicalKey? RequestedKey { get; init; }
+
     /// <summary>The request this sequence serves.</summary>
     public GenerationRequest Request { get; }
 
@@ -166,7 +169,9 @@ public sealed class GenerationSequence
     /// <summary>The result: MIDI bytes, score, tokens and timing. Call once the sequence is finished (or to snapshot it).</summary>
     public GenerationResult ToResult()
     {
-        var score = WithKeySignature(DecodeScore());
+        var score = DecodeScore();
+        if (RequestedKey is { } key && score.KeySignatures.Count == 0) score.KeySignatures.Add(new KeySignature(0, key.SharpsFlats, key.IsMinor));
+        score = WithKeySignature(score);
         var end = _finished != 0 ? _finished : Stopwatch.GetTimestamp();
         var start = _prefillStart != 0 ? _prefillStart : _created;
         var first = _firstToken != 0 ? _firstToken : end;

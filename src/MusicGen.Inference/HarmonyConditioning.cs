@@ -8,9 +8,11 @@ namespace MusicGen.Inference;
 /// <summary>
 /// The <c>key</c> and <c>chords</c> options (<see cref="GenerationRequest.Key"/>, <see cref="GenerationRequest.Chords"/>).
 /// On a model with key tokens a key forces the first key token, through the grammar (<see cref="KeyConstraint"/>) or,
-/// with tempo, meter or program, inside the forced conditioning tokens. On a model with chord tokens a progression
-/// makes the grammar require each harmony segment's chord (<see cref="RemiTokenizer.CreateGrammar(IReadOnlyList{Chord})"/>).
-/// A model without such tokens refuses them, never ignores them.
+/// with tempo, meter or program, inside the forced conditioning tokens. On a model without key tokens a key is held
+/// through the scale bias from the first note (<see cref="ScaleBias"/>) and written as the piece's key signature. On a
+/// model with chord tokens a progression makes the grammar require each harmony segment's chord
+/// (<see cref="RemiTokenizer.CreateGrammar(IReadOnlyList{Chord})"/>). A model without chord tokens refuses a
+/// progression, never ignores it.
 /// </summary>
 internal sealed class HarmonyConditioning
 {
@@ -33,25 +35,29 @@ internal sealed class HarmonyConditioning
     /// <summary>Whether the model's tokens name chords (REMI with <c>chordTokens</c>).</summary>
     public bool HasChordTokens => _tokenizer is RemiTokenizer { Config.ChordTokens: true };
 
-    /// <summary>The key token the request asks for, or null when it asks for none.</summary>
-    /// <exception cref="InvalidGenerationRequestException">Keyed <c>key</c>: the model has no key tokens, the grammar is
-    /// off, or (a model with key tokens) tempo, meter or program are asked for without a key.</exception>
-    public int? ResolveKey(GenerationRequest request)
+    /// <summary>
+    /// The key the request asks for: as the key token to force (a model with key tokens) or as the scale to hold (a
+    /// model without them); both null when it asks for none.
+    /// </summary>
+    /// <exception cref="InvalidGenerationRequestException">Keyed <c>key</c>: the grammar is off, the model has neither
+    /// key nor pitch tokens, or (a model with key tokens) tempo, meter or program are asked for without a key.</exception>
+    public (int? Token, MusicalKey? Scale) ResolveKey(GenerationRequest request)
     {
         var conditioned = request.TempoBpm is not null || request.TimeSignature is not null || request.Program is not null;
         if (request.Key is not { } text)
         {
             if (HasKeyTokens && conditioned)
                 throw Invalid("key", $"model '{_model}' names its key before its first note, so tempo, meter and program need a key too (e.g. \"A minor\").");
-            return null;
+            return (null, null);
         }
 
         var key = MusicalKey.Parse(text); // GenerationRequest.Check refused what does not parse
-        if (!HasKeyTokens)
-            throw Invalid("key", $"model '{_model}' has no key tokens (its '{_tokenizer.Kind}' tokenizer was built without them), so it cannot start in {key.Name}.");
         if (!request.Sampling.UseGrammar)
             throw Invalid("key", "key is forced through the grammar; it cannot be used with grammar=false.");
-        return _tokenizer.TokenId("Key_" + key.ShortName);
+        if (HasKeyTokens) return (_tokenizer.TokenId("Key_" + key.ShortName), null);
+        if (!_pitches.Any)
+            throw Invalid("key", $"model '{_model}' has neither key nor pitch tokens, so it cannot keep to {key.Name}.");
+        return (null, key);
     }
 
     /// <summary>The progression the request asks for, or null.</summary>
@@ -72,12 +78,15 @@ internal sealed class HarmonyConditioning
     /// <summary>
     /// The grammar of a sequence: the tokenizer's, following <paramref name="chords"/>, forcing <paramref name="key"/>
     /// as the first key token when given, and lowering out-of-key pitches by <paramref name="scaleBias"/> when it is
-    /// above 0 (<see cref="ScaleBias"/>).
+    /// above 0 (<see cref="ScaleBias"/>). With <paramref name="scale"/> (a key asked of a model without key tokens) the
+    /// bias holds that key from the first note, by <paramref name="scaleBias"/> or, when that is 0,
+    /// <see cref="GenerationOptions.KeyScaleBias"/>.
     /// </summary>
-    public ITokenGrammar Grammar(int? key, Chord[]? chords, float scaleBias = 0)
+    public ITokenGrammar Grammar(int? key, Chord[]? chords, float scaleBias = 0, MusicalKey? scale = null)
     {
         var grammar = chords is null ? _tokenizer.CreateGrammar() : ((RemiTokenizer)_tokenizer).CreateGrammar(chords);
         if (key is int k) grammar = new KeyConstraint(grammar, _keyTokens, k);
+        if (scale is not null) return new ScaleBias(grammar, _pitches, scaleBias > 0 ? scaleBias : GenerationOptions.KeyScaleBias, scale);
         return scaleBias > 0 && _pitches.Any ? new ScaleBias(grammar, _pitches, scaleBias) : grammar;
     }
 

@@ -194,7 +194,7 @@ public sealed class MusicModel : IDisposable
         if (Package.Manifest.Sampling is { Count: > 0 } defaults) request = request.WithSampling(request.Sampling.WithDefaults(defaults));
         if (request.TokenBiasNames is { Count: > 0 }) request = request.WithSampling(ResolveBias(request));
         var tokenizer = Tokenizer;
-        var key = Harmony.ResolveKey(request);
+        var (key, scale) = Harmony.ResolveKey(request);
         var chords = Harmony.ResolveChords(request);
         var prompt = BuildPrompt(request, key, chords, out _, out var repairs);
         if (prompt.Count >= MaxSequenceLength)
@@ -205,7 +205,11 @@ public sealed class MusicModel : IDisposable
         }
         int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
         long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
-        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Harmony.Grammar(key, chords, request.Sampling.ScaleBias)) { PrimerRepairs = repairs };
+        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Harmony.Grammar(key, chords, request.Sampling.ScaleBias, scale))
+        {
+            PrimerRepairs = repairs,
+            RequestedKey = scale,
+        };
     }
 
     private List<int> BuildPrompt(GenerationRequest request, int? key, Chord[]? chords, out int primerTokens, out IReadOnlyList<string> repairs)

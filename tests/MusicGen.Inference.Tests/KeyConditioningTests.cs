@@ -72,7 +72,7 @@ public sealed class KeyConditioningTests
         Assert.Contains("key", withPrimer.Errors["primer"]);
 
         using var plain = MusicModel.Load(TestPackages.Transformer("remi", tokenizer: new RemiTokenizer(new RemiConfig { PositionsPerQuarter = 4 })));
-        var none = Assert.Throws<InvalidGenerationRequestException>(() => plain.CreateSequence(new GenerationRequest { Key = "A minor" }));
-        Assert.Equal($"key: model '{plain.Package.Name}' has no key tokens (its 'remi' tokenizer was built without them), so it cannot start in A minor.", none.Errors["key"]);
+        var plainNoGrammar = Assert.Throws<InvalidGenerationRequestException>(() => plain.CreateSequence(new GenerationRequest { Key = "A minor", Sampling = new SamplingOptions { UseGrammar = false } }));
+        Assert.Contains("grammar", plainNoGrammar.Errors["key"]);
     }
 }

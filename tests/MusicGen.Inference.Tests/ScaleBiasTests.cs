@@ -156,6 +156,70 @@ public sealed class ScaleBiasTests
     }
 
     [Fact]
+    public void A_fixed_key_holds_its_scale_from_the_first_note_and_raises_its_tonic_triad_over_the_first_notes()
+    {
+        var plain = Remi.CreateGrammar();
+        var held = new ScaleBias(Remi.CreateGrammar(), PitchTokens.Of(Remi), 3f, MusicalKey.Parse("D major"));
+        var dMajor = new MusicalKey(2, false).ScaleMask;
+        foreach (var g in new[] { plain, held })
+        {
+            g.Reset();
+            g.Accept(Remi.Bos);
+            Accept(g, Remi, "Bar", "Position_0", "Program_0");
+        }
+
+        Assert.Equal(dMajor, held.ScaleMask); // before any note
+        float Expected(float plainLogit, int pc, bool opening) =>
+            (dMajor >> pc & 1) == 0 ? plainLogit - 3f : opening && pc is 2 or 6 or 9 ? plainLogit + GenerationOptions.KeyTonicBias : plainLogit;
+        void Check(bool opening)
+        {
+            var expected = Masked(plain, Remi.VocabularySize);
+            var actual = Masked(held, Remi.VocabularySize);
+            for (var id = 0; id < Remi.VocabularySize; id++)
+            {
+                var name = Remi.TokenName(id);
+                var pc = name.StartsWith("Pitch_", StringComparison.Ordinal) ? int.Parse(name[6..], System.Globalization.CultureInfo.InvariantCulture) % 12 : -1;
+                Assert.Equal(pc < 0 ? expected[id] : Expected(expected[id], pc, opening), actual[id]);
+            }
+        }
+
+        Check(opening: true);
+        var cMajorNotes = Enumerable.Repeat(new[] { 60, 64, 67, 72 }, GenerationOptions.KeyTonicNotes / 4).SelectMany(x => x).ToArray();
+        foreach (var g in new[] { plain, held }) Accept(g, Remi, Notes(cMajorNotes)[3..]);
+        Assert.Equal(dMajor, held.ScaleMask); // C major notes do not move a key that was asked for
+        Check(opening: false);                // the tonic triad's lift ends after the first notes
+        held.Reset();
+        Assert.Equal(dMajor, held.ScaleMask);
+    }
+
+    [Fact]
+    public void A_key_asked_of_a_model_without_key_tokens_keeps_every_note_in_its_scale_and_is_written()
+    {
+        using var model = MusicModel.Load(TestPackages.Transformer("remi-scale", tokenizer: Remi));
+        var key = MusicalKey.Parse("Eb major");
+        for (long seed = 1; seed <= 3; seed++)
+        {
+            using var batch = model.CreateBatch(1);
+            var seq = model.CreateSequence(new GenerationRequest { Key = "Eb major", Bars = 8, MaxTokens = 600, Seed = seed, Sampling = new SamplingOptions { ScaleBias = 100, TokenBias = new Dictionary<int, float> { [Remi.TokenId("Program_Drums")] = float.NegativeInfinity } } });
+            Assert.Equal(1, seq.PromptLength); // no forced tokens: the key is held, not written into the prompt
+            if (batch.Add(seq)) while (batch.Count > 0) batch.Step();
+            var result = seq.ToResult();
+            var pitches = new List<string>();
+            var drums = false;
+            foreach (var n in result.Tokens.Skip(1).Select(Remi.TokenName))
+            {
+                if (n.StartsWith("Program_", StringComparison.Ordinal)) drums = n == "Program_Drums"; // drum notes are not held to a key
+                else if (!drums && n.StartsWith("Pitch_", StringComparison.Ordinal)) pitches.Add(n);
+            }
+
+            Assert.True(pitches.Count >= 10, $"only {pitches.Count} notes");
+            Assert.All(pitches, n => Assert.True((key.ScaleMask >> (int.Parse(n[6..], System.Globalization.CultureInfo.InvariantCulture) % 12) & 1) != 0, $"{n} is outside Eb major"));
+            var written = MusicGen.Core.Midi.MidiScore.Read(result.Midi).KeySignatures;
+            Assert.Equal(new KeySignature(0, -3, false), Assert.Single(written));
+        }
+    }
+
+    [Fact]
     public void The_bias_is_checked_and_a_package_may_set_it()
     {
         var negative = new SamplingOptions { ScaleBias = -1 }.Check();

@@ -62,8 +62,11 @@ internal sealed class PitchTokens
 
 /// <summary>
 /// A grammar that also keeps the music in key (the <c>scaleBias</c> option): the logits of pitch tokens outside the
-/// current key's scale are lowered by the bias. The current key is the latest key token (models with key tokens),
-/// else the Krumhansl–Schmuckler estimate (<see cref="KeyFinder.Estimate"/>) over every pitched non-drum note so far,
+/// current key's scale are lowered by the bias. The current key is the key the request asked for on a model without
+/// key tokens (fixed from the first note; over the first <see cref="GenerationOptions.KeyTonicNotes"/> notes its tonic
+/// triad is also raised by <see cref="GenerationOptions.KeyTonicBias"/>, so that the music settles on the key asked for
+/// rather than on another key of the same scale), else the latest key token (models with key tokens), else the
+/// Krumhansl–Schmuckler estimate (<see cref="KeyFinder.Estimate"/>) over every pitched non-drum note so far,
 /// primer included, once there are <see cref="MinNotes"/>; before that nothing is lowered. In a minor key the
 /// raised seventh (the leading tone) counts as in the scale. Drum notes are neither counted nor lowered.
 /// Deterministic; no allocation per token.
@@ -76,6 +79,8 @@ internal sealed class ScaleBias : ITokenGrammar
     private readonly ITokenGrammar _inner;
     private readonly PitchTokens _pitches;
     private readonly float _bias;
+    private readonly int _fixedMask;
+    private readonly int _triadMask;
     private readonly double[] _counts = new double[12];
     private int _notes;
     private bool _drums;
@@ -85,11 +90,15 @@ internal sealed class ScaleBias : ITokenGrammar
     /// <param name="inner">The grammar to decorate.</param>
     /// <param name="pitches">The vocabulary's pitch tokens.</param>
     /// <param name="bias">How much to lower an out-of-scale pitch's logit (&gt; 0).</param>
-    public ScaleBias(ITokenGrammar inner, PitchTokens pitches, float bias)
+    /// <param name="key">A key to hold from the first note on, instead of key tokens or the estimate (its tonic triad raised).</param>
+    public ScaleBias(ITokenGrammar inner, PitchTokens pitches, float bias, MusicalKey? key = null)
     {
         _inner = inner;
         _pitches = pitches;
         _bias = bias;
+        _fixedMask = key is { } k ? Mask(k) : 0;
+        _triadMask = key is { } t ? (1 << t.Tonic) | (1 << ((t.Tonic + (t.IsMinor ? 3 : 4)) % 12)) | (1 << ((t.Tonic + 7) % 12)) : 0;
+        _scaleMask = _fixedMask;
     }
 
     public int Bars => _inner.Bars;
@@ -120,7 +129,7 @@ internal sealed class ScaleBias : ITokenGrammar
         _notes = 0;
         _drums = false;
         _keyToken = null;
-        _scaleMask = 0;
+        _scaleMask = _fixedMask;
     }
 
     public void Accept(int token)
@@ -133,7 +142,7 @@ internal sealed class ScaleBias : ITokenGrammar
             return;
         }
 
-        if (_pitches.Keys[token] is { } key)
+        if (_pitches.Keys[token] is { } key && _fixedMask == 0)
         {
             _keyToken = key;
             _scaleMask = Mask(key);
@@ -144,7 +153,7 @@ internal sealed class ScaleBias : ITokenGrammar
         if (pc < 0 || _drums) return;
         _counts[pc]++;
         _notes++;
-        if (_keyToken is null && _notes >= MinNotes && KeyFinder.Estimate(_counts) is { } estimate) _scaleMask = Mask(estimate);
+        if (_fixedMask == 0 && _keyToken is null && _notes >= MinNotes && KeyFinder.Estimate(_counts) is { } estimate) _scaleMask = Mask(estimate);
     }
 
     public void MaskLogits(Span<float> logits)
@@ -154,6 +163,7 @@ internal sealed class ScaleBias : ITokenGrammar
         foreach (var id in _pitches.PitchIds)
         {
             if (id < logits.Length && (_scaleMask >> _pitches.PitchClass[id] & 1) == 0) logits[id] -= _bias;
+            else if (id < logits.Length && _notes < GenerationOptions.KeyTonicNotes && (_triadMask >> _pitches.PitchClass[id] & 1) != 0) logits[id] += GenerationOptions.KeyTonicBias;
         }
     }
 
