@@ -19,6 +19,7 @@ public sealed class ConfigTests
     [InlineData("jsb-transformer-ft8.json", "transformer")]
     [InlineData("jsb-transformer-ft9.json", "transformer")]
     [InlineData("jsb-transformer-ft10.json", "transformer")]
+    [InlineData("jsb-transformer-ft11.json", "transformer")]
     public void Shipped_configs_load_and_validate(string file, string architecture)
     {
         var root = TrainerTests.RepoRoot();
