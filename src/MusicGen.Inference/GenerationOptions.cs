@@ -99,7 +99,7 @@ public static class GenerationOptions
     public const float KeyTonicBias = 1;
 
     /// <summary>Notes (primer excluded: a key is asked for without one) over which <see cref="KeyTonicBias"/> applies.</summary>
-    public const int KeyTonicNotes = 16;
+    public const int KeyTonicNotes = 64;
 
     /// <summary>A token bias at or below this bans the token (as negative infinity).</summary>
     public const float BanBias = -1000;
