@@ -104,6 +104,7 @@ public static class PeerBenchmark
             {
                 Greedy = true,
                 UseGrammar = false,
+                RepetitionPenalty = 1f, // the graph's own greedy choice, as the peer's: a package's penalty default is off
                 TokenBias = new Dictionary<int, float> { [model.Tokenizer.Eos] = float.NegativeInfinity },
             },
         };

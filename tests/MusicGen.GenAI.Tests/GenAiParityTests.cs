@@ -44,7 +44,9 @@ public sealed class GenAiParityTests
         var result = await generator.GenerateAsync(new GenerationRequest
         {
             MaxTokens = maxTokens,
-            Sampling = new SamplingOptions { Greedy = true, UseGrammar = false, TokenBias = new Dictionary<int, float> { [Eos(dir)] = float.NegativeInfinity } },
+            // The graph's own greedy choice: the package's sampling defaults that change logits (the pop model's
+            // repetition penalty) are set off, as GenAI's search does not apply them.
+            Sampling = new SamplingOptions { Greedy = true, UseGrammar = false, RepetitionPenalty = 1f, TokenBias = new Dictionary<int, float> { [Eos(dir)] = float.NegativeInfinity } },
         });
         await host.StopAsync();
         return result;
