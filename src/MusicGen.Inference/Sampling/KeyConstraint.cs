@@ -7,9 +7,8 @@ namespace MusicGen.Inference.Sampling;
 /// the requested one is masked, so the model chooses where the key goes (after its bar line and time signature, as
 /// the grammar allows) but not which key. Deterministic; no allocation per token.
 /// </summary>
-internal sealed class KeyConstraint : ITokenGrammar
+internal sealed class KeyConstraint : DelegatingTokenGrammar
 {
-    private readonly ITokenGrammar _inner;
     private readonly int[] _keyTokens;
     private readonly int _key;
     private bool _keySeen;
@@ -18,45 +17,27 @@ internal sealed class KeyConstraint : ITokenGrammar
     /// <param name="keyTokens">Every key token id of the vocabulary.</param>
     /// <param name="key">The key token to force (one of <paramref name="keyTokens"/>).</param>
     public KeyConstraint(ITokenGrammar inner, int[] keyTokens, int key)
+        : base(inner)
     {
-        _inner = inner;
         _keyTokens = keyTokens;
         _key = key;
     }
 
-    public int Bars => _inner.Bars;
-
-    public double Seconds => _inner.Seconds;
-
-    public bool IsFinished => _inner.IsFinished;
-
-    public int? TargetBars
+    public override void Reset()
     {
-        get => _inner.TargetBars;
-        set => _inner.TargetBars = value;
-    }
-
-    public bool SoundingBars
-    {
-        get => _inner.SoundingBars;
-        set => _inner.SoundingBars = value;
-    }
-
-    public void Reset()
-    {
-        _inner.Reset();
+        base.Reset();
         _keySeen = false;
     }
 
-    public void Accept(int token)
+    public override void Accept(int token)
     {
-        _inner.Accept(token);
+        base.Accept(token);
         if (!_keySeen && Array.IndexOf(_keyTokens, token) >= 0) _keySeen = true;
     }
 
-    public void MaskLogits(Span<float> logits)
+    public override void MaskLogits(Span<float> logits)
     {
-        _inner.MaskLogits(logits);
+        base.MaskLogits(logits);
         if (_keySeen) return;
         foreach (var id in _keyTokens)
             if (id != _key && id < logits.Length) logits[id] = float.NegativeInfinity;

@@ -71,12 +71,11 @@ internal sealed class PitchTokens
 /// raised seventh (the leading tone) counts as in the scale. Drum notes are neither counted nor lowered.
 /// Deterministic; no allocation per token.
 /// </summary>
-internal sealed class ScaleBias : ITokenGrammar
+internal sealed class ScaleBias : DelegatingTokenGrammar
 {
     /// <summary>Notes the estimate needs before the bias applies.</summary>
     public const int MinNotes = 8;
 
-    private readonly ITokenGrammar _inner;
     private readonly PitchTokens _pitches;
     private readonly float _bias;
     private readonly int _fixedMask;
@@ -84,7 +83,7 @@ internal sealed class ScaleBias : ITokenGrammar
     private readonly double[] _counts = new double[12];
     private int _notes;
     private bool _drums;
-    private MusicalKey? _keyToken;
+    private bool _keyTokenSeen;
     private int _scaleMask;
 
     /// <param name="inner">The grammar to decorate.</param>
@@ -92,8 +91,8 @@ internal sealed class ScaleBias : ITokenGrammar
     /// <param name="bias">How much to lower an out-of-scale pitch's logit (&gt; 0).</param>
     /// <param name="key">A key to hold from the first note on, instead of key tokens or the estimate (its tonic triad raised).</param>
     public ScaleBias(ITokenGrammar inner, PitchTokens pitches, float bias, MusicalKey? key = null)
+        : base(inner)
     {
-        _inner = inner;
         _pitches = pitches;
         _bias = bias;
         _fixedMask = key is { } k ? Mask(k) : 0;
@@ -101,40 +100,22 @@ internal sealed class ScaleBias : ITokenGrammar
         _scaleMask = _fixedMask;
     }
 
-    public int Bars => _inner.Bars;
-
-    public double Seconds => _inner.Seconds;
-
-    public bool IsFinished => _inner.IsFinished;
-
-    public int? TargetBars
-    {
-        get => _inner.TargetBars;
-        set => _inner.TargetBars = value;
-    }
-
-    public bool SoundingBars
-    {
-        get => _inner.SoundingBars;
-        set => _inner.SoundingBars = value;
-    }
-
     /// <summary>The scale the bias keeps to (bit i = pitch class i), or 0 while there is no key yet.</summary>
     public int ScaleMask => _scaleMask;
 
-    public void Reset()
+    public override void Reset()
     {
-        _inner.Reset();
+        base.Reset();
         Array.Clear(_counts);
         _notes = 0;
         _drums = false;
-        _keyToken = null;
+        _keyTokenSeen = false;
         _scaleMask = _fixedMask;
     }
 
-    public void Accept(int token)
+    public override void Accept(int token)
     {
-        _inner.Accept(token);
+        base.Accept(token);
         if ((uint)token >= (uint)_pitches.PitchClass.Length) return;
         if (_pitches.Drums[token] != 0)
         {
@@ -144,7 +125,7 @@ internal sealed class ScaleBias : ITokenGrammar
 
         if (_pitches.Keys[token] is { } key && _fixedMask == 0)
         {
-            _keyToken = key;
+            _keyTokenSeen = true;
             _scaleMask = Mask(key);
             return;
         }
@@ -153,12 +134,12 @@ internal sealed class ScaleBias : ITokenGrammar
         if (pc < 0 || _drums) return;
         _counts[pc]++;
         _notes++;
-        if (_fixedMask == 0 && _keyToken is null && _notes >= MinNotes && KeyFinder.Estimate(_counts) is { } estimate) _scaleMask = Mask(estimate);
+        if (_fixedMask == 0 && !_keyTokenSeen && _notes >= MinNotes && KeyFinder.Estimate(_counts) is { } estimate) _scaleMask = Mask(estimate);
     }
 
-    public void MaskLogits(Span<float> logits)
+    public override void MaskLogits(Span<float> logits)
     {
-        _inner.MaskLogits(logits);
+        base.MaskLogits(logits);
         if (_scaleMask == 0 || _drums) return;
         foreach (var id in _pitches.PitchIds)
         {
