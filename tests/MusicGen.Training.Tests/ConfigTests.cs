@@ -8,6 +8,7 @@ public sealed class ConfigTests
     [Theory]
     [InlineData("tiny.json", "transformer")]
     [InlineData("nottingham-lstm.json", "lstm")]
+    [InlineData("nottingham-transformer.json", "transformer")]
     [InlineData("pop909-transformer-small.json", "transformer")]
     [InlineData("jsb-transformer.json", "transformer")]
     [InlineData("jsb-transformer-ft2.json", "transformer")]
