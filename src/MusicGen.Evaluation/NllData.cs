@@ -22,17 +22,18 @@ public static class NllData
     /// <param name="split">Key of the JSON to read.</param>
     /// <param name="tokenizer">The model's tokenizer.</param>
     /// <param name="framesPerQuarter">Frames per quarter note when JSON frames become a score.</param>
-    /// <param name="meters">Time signatures to rewrite in MIDI files first, as the model's training data was (null: none).</param>
-    public static IReadOnlyList<int[]> Load(string path, string split, IMusicTokenizer tokenizer, int framesPerQuarter = 1, MeterRewrite? meters = null)
+    /// <param name="prepare">What to do to each MIDI file's score first, as the model's training data was (null: nothing;
+    /// <c>ModelPackage.PrepareInput</c> for a package's meter and track-program maps).</param>
+    public static IReadOnlyList<int[]> Load(string path, string split, IMusicTokenizer tokenizer, int framesPerQuarter = 1, Func<Score, Score>? prepare = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        meters ??= MeterRewrite.None;
+        prepare ??= s => s;
         if (Directory.Exists(path))
         {
             return Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
                 .Where(f => f.EndsWith(".mid", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".midi", StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal)
-                .Select(f => tokenizer.Encode(meters.Rewrite(MidiScore.Load(f))))
+                .Select(f => tokenizer.Encode(prepare(MidiScore.Load(f))))
                 .ToArray();
         }
 

@@ -16,6 +16,7 @@ public sealed class ModelPackage
         Manifest = manifest;
         Tokenizer = tokenizer;
         Meters = MusicGen.Core.Music.MeterRewrite.Parse(manifest.MeterMap);
+        Programs = MusicGen.Core.Music.TrackProgramMap.Parse(manifest.TrackPrograms);
     }
 
     /// <summary>Full path of the package folder.</summary>
@@ -29,6 +30,13 @@ public sealed class ModelPackage
 
     /// <summary>Time signatures to rewrite in MIDI before encoding it, as the training data was (manifest <c>meterMap</c>).</summary>
     public MusicGen.Core.Music.MeterRewrite Meters { get; }
+
+    /// <summary>Programs to give named tracks in MIDI before encoding it, as the training data was (manifest <c>trackPrograms</c>).</summary>
+    public MusicGen.Core.Music.TrackProgramMap Programs { get; }
+
+    /// <summary>A MIDI score made ready for this model's tokenizer, as its training data was: time signatures
+    /// rewritten (<see cref="Meters"/>) and named tracks given their programs (<see cref="Programs"/>).</summary>
+    public MusicGen.Core.Music.Score PrepareInput(MusicGen.Core.Music.Score score) => Programs.Rewrite(Meters.Rewrite(score));
 
     /// <summary>Model name.</summary>
     public string Name => Manifest.Name;

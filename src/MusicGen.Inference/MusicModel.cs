@@ -228,7 +228,7 @@ public sealed class MusicModel : IDisposable
         if (primer is not null)
         {
             if (request.PrimerMidi is null) limits.CheckScore(primer); // a score given as such; before the meter rewrite copies it
-            var encoded = tokenizer.Encode(Package.Meters.Rewrite(primer), limits);
+            var encoded = tokenizer.Encode(Package.PrepareInput(primer), limits);
             int start = encoded.Length > 0 && encoded[0] == tokenizer.Bos ? 1 : 0;
             int end = encoded.Length;
             while (end > start && (encoded[end - 1] == tokenizer.Eos || encoded[end - 1] == tokenizer.Pad)) end--;

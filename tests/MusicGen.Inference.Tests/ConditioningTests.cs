@@ -88,4 +88,49 @@ public sealed class ConditioningTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_primers_named_tracks_get_the_packages_track_programs()
+    {
+        // A copy of the REMI package whose manifest says its training data gave the MELODY track program 1.
+        var dir = Path.Combine(Path.GetTempPath(), "musicgen-programs-" + Guid.NewGuid().ToString("N"));
+        TestPackages.CopyDirectory(RemiPackage(), dir);
+        try
+        {
+            var manifestPath = Path.Combine(dir, "musicgen.json");
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+            manifest["trackPrograms"] = new System.Text.Json.Nodes.JsonObject { ["MELODY"] = 1 };
+            File.WriteAllText(manifestPath, manifest.ToJsonString());
+
+            var primer = new MusicGen.Core.Music.Score { TicksPerQuarter = 480 };
+            primer.TimeSignatures.Add(new MusicGen.Core.Music.TimeSignature(0, 4, 4));
+            foreach (var (name, pitch) in new[] { ("MELODY", 72), ("PIANO", 48) })
+            {
+                var track = new MusicGen.Core.Music.ScoreTrack { Name = name };
+                for (int i = 0; i < 4; i++) track.Notes.Add(new MusicGen.Core.Music.Note(i * 480, i * 480 + 240, primer.Tracks.Count, pitch + i, 80));
+                primer.Tracks.Add(track);
+            }
+
+            string[] PromptNames(string package)
+            {
+                using var model = MusicModel.Load(package);
+                Assert.Equal(package == dir ? 1 : 0, model.Package.Programs.ToDictionary().Count);
+                var seq = model.CreateSequence(new GenerationRequest { Primer = primer, MaxTokens = 4 });
+                return [.. seq.Tokens.ToArray().Select(model.Tokenizer.TokenName)];
+            }
+
+            Assert.DoesNotContain("Program_1", PromptNames(RemiPackage()));
+            Assert.Equal(4, PromptNames(dir).Count(n => n == "Program_1"));
+            Assert.All(primer.Tracks, t => Assert.Equal(0, t.Program));
+
+            manifest["trackPrograms"] = new System.Text.Json.Nodes.JsonObject { ["MELODY"] = 128 };
+            File.WriteAllText(manifestPath, manifest.ToJsonString());
+            var e = Assert.Throws<MusicGen.Core.Packaging.ModelPackageException>(() => MusicModel.Load(dir));
+            Assert.Contains("trackPrograms", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MusicGen.Core.Corpus;
+using MusicGen.Core.Music;
 using MusicGen.Core.Tokenization;
 using Spectre.Console;
 
@@ -36,9 +37,10 @@ public static class CorpusCommands
         var fpq = new Option<int>("--frames-per-quarter") { Description = "JSB input with remi/performance: frames per quarter note.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var meters = MeterOption();
+        var programs = TrackProgramOption();
         var cmd = new Command("build", "Tokenize a MIDI folder or the JSB JSON into a cache: split by file, augment the train split, skip and list bad files.")
         {
-            kind, config, input, output, valid, seed, copies, transpose, pitchRange, stretch, jitter, fpq, threads, meters,
+            kind, config, input, output, valid, seed, copies, transpose, pitchRange, stretch, jitter, fpq, threads, meters, programs,
         };
         cmd.SetAction(parse => TokensCommands.Guard(() =>
         {
@@ -55,6 +57,7 @@ public static class CorpusCommands
                 FramesPerQuarter = parse.GetValue(fpq),
                 Parallelism = parse.GetValue(threads),
                 MeterMap = MeterMap(parse.GetValue(meters)),
+                TrackPrograms = TrackPrograms(parse.GetValue(programs)),
                 Augmentation = new AugmentationOptions
                 {
                     Copies = parse.GetValue(copies),
@@ -177,6 +180,24 @@ public static class CorpusCommands
             if (parts.Length != 2) throw new ArgumentException($"--meter '{pair}': expected FROM=TO, e.g. 1/4=4/4.");
             map[parts[0].Trim()] = parts[1].Trim();
         }
+        return map;
+    }
+
+    internal static Option<string[]> TrackProgramOption() =>
+        new("--track-program") { Description = "Give a named track a program before tokenizing, NAME=PROGRAM (e.g. MELODY=1 to keep POP909's melody apart; names match ignoring case); repeatable.", AllowMultipleArgumentsPerToken = true };
+
+    internal static Dictionary<string, int>? TrackPrograms(string[]? pairs)
+    {
+        if (pairs is null || pairs.Length == 0) return null;
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var cut = pair.LastIndexOf('=');
+            if (cut <= 0 || !int.TryParse(pair.AsSpan(cut + 1).Trim(), NumberStyles.None, Inv, out var program))
+                throw new ArgumentException($"--track-program '{pair}': expected NAME=PROGRAM, e.g. MELODY=1.");
+            map[pair[..cut].Trim()] = program;
+        }
+        _ = TrackProgramMap.Parse(map);
         return map;
     }
 

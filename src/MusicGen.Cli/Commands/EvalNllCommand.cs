@@ -64,7 +64,7 @@ internal static class EvalNllCommand
     {
         using var runner = OnnxSequenceLogits.Open(modelDir, threads, graph);
         var tokenizer = runner.Package.Tokenizer;
-        var sequences = NllData.Load(data, split, tokenizer, framesPerQuarter, runner.Package.Meters);
+        var sequences = NllData.Load(data, split, tokenizer, framesPerQuarter, runner.Package.PrepareInput);
         if (sequences.Count == 0)
         {
             throw new InvalidDataException($"{data}: no sequence to score{(Directory.Exists(data) ? "" : $" in split \"{split}\"")}.");

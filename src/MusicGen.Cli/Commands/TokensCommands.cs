@@ -48,11 +48,13 @@ public static class TokensCommands
         var config = ConfigOption();
         var ids = new Option<bool>("--ids") { Description = "Print token ids instead of names." };
         var meters = CorpusCommands.MeterOption();
-        var cmd = new Command("encode", "Print the tokens of a MIDI file (readable names; a new line at each Bar or FrameEnd).") { file, kind, config, ids, meters };
+        var programs = CorpusCommands.TrackProgramOption();
+        var cmd = new Command("encode", "Print the tokens of a MIDI file (readable names; a new line at each Bar or FrameEnd).") { file, kind, config, ids, meters, programs };
         cmd.SetAction(parse => Guard(() =>
         {
             var t = ResolveTokenizer(parse.GetValue(kind)!, parse.GetValue(config));
-            var score = MusicGen.Core.Music.MeterRewrite.Parse(CorpusCommands.MeterMap(parse.GetValue(meters))).Rewrite(MidiScore.Load(parse.GetValue(file)!.FullName));
+            var score = MeterRewrite.Parse(CorpusCommands.MeterMap(parse.GetValue(meters))).Rewrite(MidiScore.Load(parse.GetValue(file)!.FullName));
+            score = TrackProgramMap.Parse(CorpusCommands.TrackPrograms(parse.GetValue(programs))).Rewrite(score);
             var encoded = t.Encode(score);
             Console.Out.Write(FormatTokens(t, encoded, parse.GetValue(ids)));
             Console.Error.WriteLine(string.Create(Inv, $"{encoded.Length} tokens, {TempoMap.For(score).ToSeconds(score.EndTick):0.##} s of music"));

@@ -41,6 +41,13 @@ public sealed record CorpusBuildOptions
     /// </summary>
     public IReadOnlyDictionary<string, string>? MeterMap { get; init; }
 
+    /// <summary>
+    /// Programs to give named tracks before tokenizing MIDI (<c>"MELODY" -> 1</c>), for corpora whose tracks share a
+    /// program the tokenizer would merge (POP909's melody, bridge and piano are all program 0). Null or empty:
+    /// programs as the files say. See <see cref="TrackProgramMap"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, int>? TrackPrograms { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {
@@ -67,6 +74,7 @@ public sealed record CorpusBuildOptions
 
         Augmentation.Validate();
         _ = MeterRewrite.Parse(MeterMap);
+        _ = TrackProgramMap.Parse(TrackPrograms);
     }
 }
 
@@ -196,10 +204,11 @@ public static class CorpusBuilder
         var sources = LoadSources(options);
         var results = new SourceResult[sources.Count];
         var meters = MeterRewrite.Parse(options.MeterMap);
+        var programs = TrackProgramMap.Parse(options.TrackPrograms);
         var done = 0;
         Parallel.For(0, sources.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, i =>
         {
-            results[i] = Process(options, meters, sources[i], i);
+            results[i] = Process(options, s => programs.Rewrite(meters.Rewrite(s)), sources[i], i);
             progress?.Invoke(Interlocked.Increment(ref done), sources.Count);
         });
 
@@ -239,7 +248,7 @@ public static class CorpusBuilder
         return files.Select((f, i) => new Source(Path.GetRelativePath(o.Input, f).Replace('\\', '/'), isValid[i] ? "valid" : "train", f, null)).ToList();
     }
 
-    private static SourceResult Process(CorpusBuildOptions o, MeterRewrite meters, Source source, int index)
+    private static SourceResult Process(CorpusBuildOptions o, Func<Score, Score> prepare, Source source, int index)
     {
         var docs = new List<(int[], string?, double)>();
         try
@@ -266,7 +275,7 @@ public static class CorpusBuilder
             var score = source.Frames is { } f2
                 ? new ChoraleTokenizer(new ChoraleConfig { FramesPerQuarter = o.FramesPerQuarter }).FramesToScore(f2)
                 : MidiScore.Load(source.Path!);
-            score = meters.Rewrite(score);
+            score = prepare(score);
             if (!score.AllNotes.Any())
             {
                 return new SourceResult(docs, "no notes");

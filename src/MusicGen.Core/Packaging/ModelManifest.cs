@@ -50,6 +50,12 @@ public sealed class ModelManifest
     public Dictionary<string, string>? MeterMap { get; set; }
 
     /// <summary>
+    /// Programs given to named tracks in the training data before tokenizing (e.g. <c>{"MELODY": 1}</c>), or null.
+    /// Primers and evaluation data are mapped the same way (<see cref="Music.TrackProgramMap"/>).
+    /// </summary>
+    public Dictionary<string, int>? TrackPrograms { get; set; }
+
+    /// <summary>
     /// The model's own sampling defaults by generation option name (<c>temperature</c>, <c>topK</c>, <c>topP</c>,
     /// <c>minP</c>, <c>repetitionPenalty</c>, <c>repetitionWindow</c>, <c>noRepeatNgram</c>, <c>scaleBias</c>), or null: what a request
     /// that leaves the option unset gets, chosen by measurement (docs/models/). The inference library checks the
@@ -172,6 +178,14 @@ public sealed class ModelManifest
         catch (ArgumentException e)
         {
             Fail($"meterMap: {e.Message}");
+        }
+        try
+        {
+            _ = Music.TrackProgramMap.Parse(TrackPrograms);
+        }
+        catch (ArgumentException e)
+        {
+            Fail($"trackPrograms: {e.Message}");
         }
         foreach (var (k, v) in Sampling ?? [])
             if (string.IsNullOrWhiteSpace(k) || !double.IsFinite(v)) Fail($"sampling.{k} must be a finite number (got {v}).");

@@ -207,4 +207,38 @@ public sealed class CorpusTests : IDisposable
         }.Validate());
         Assert.Contains("'4/3'", bad.Message);
     }
+
+    [Fact]
+    public void Track_programs_keep_a_named_track_apart_in_the_cache()
+    {
+        var dir = Path.Combine(_root, "named");
+        Directory.CreateDirectory(dir);
+        var score = Tune(0);
+        var melody = score.Tracks[0];
+        melody.Name = "MELODY";
+        var piano = new ScoreTrack { Index = 1, Name = "PIANO", Program = melody.Program };
+        piano.Notes.AddRange(melody.Notes.Select(n => n with { Pitch = n.Pitch - 12, Channel = 1 }));
+        score.Tracks.Add(piano);
+        MidiScore.Save(score, Path.Combine(dir, "a.mid"));
+
+        var t = new RemiTokenizer();
+        List<string> Tokens(IReadOnlyDictionary<string, int>? map, string name)
+        {
+            var output = Path.Combine(_root, "cache-" + name);
+            CorpusBuilder.Build(new CorpusBuildOptions { Tokenizer = t, Input = dir, Output = output, ValidFraction = 0, TrackPrograms = map });
+            return TokenCorpus.Open(output).Documents("train").SelectMany(d => d.ToArray()).Select(t.TokenName).ToList();
+        }
+
+        var merged = Tokens(null, "merged");
+        var apart = Tokens(new Dictionary<string, int> { ["melody"] = 100 }, "apart");
+        Assert.DoesNotContain("Program_100", merged);
+        Assert.Contains("Program_100", apart);
+        Assert.Equal(merged.Count(n => n.StartsWith("Pitch_", StringComparison.Ordinal)), apart.Count(n => n.StartsWith("Pitch_", StringComparison.Ordinal)));
+
+        var bad = Assert.Throws<ArgumentException>(() => new CorpusBuildOptions
+        {
+            Tokenizer = t, Input = dir, Output = Path.Combine(_root, "x"), TrackPrograms = new Dictionary<string, int> { ["MELODY"] = 300 },
+        }.Validate());
+        Assert.Contains("program 300", bad.Message);
+    }
 }

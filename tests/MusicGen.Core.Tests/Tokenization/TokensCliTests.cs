@@ -14,4 +14,16 @@ public class TokensCliTests
         Assert.Equal(ids, TokensCommands.ParseTokens(t, TokensCommands.FormatTokens(t, ids, asIds: true)));
         Assert.Throws<ArgumentException>(() => TokensCommands.ParseTokens(t, "BOS Pitch_999"));
     }
+
+    [Fact]
+    public void Track_program_pairs_parse_and_bad_ones_name_themselves()
+    {
+        var map = CorpusCommands.TrackPrograms(["MELODY=1", "Program 1 = 0"])!;
+        Assert.Equal(1, map["MELODY"]);
+        Assert.Equal(0, map["Program 1"]);
+        Assert.Null(CorpusCommands.TrackPrograms([]));
+        Assert.Contains("'MELODY'", Assert.Throws<ArgumentException>(() => CorpusCommands.TrackPrograms(["MELODY"])).Message);
+        Assert.Contains("'=1'", Assert.Throws<ArgumentException>(() => CorpusCommands.TrackPrograms(["=1"])).Message);
+        Assert.Contains("program 200", Assert.Throws<ArgumentException>(() => CorpusCommands.TrackPrograms(["MELODY=200"])).Message);
+    }
 }

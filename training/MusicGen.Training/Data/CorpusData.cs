@@ -28,6 +28,7 @@ public static class CorpusData
                 ValidFraction = d.ValidFraction,
                 Seed = d.SplitSeed,
                 MeterMap = d.MeterMap,
+                TrackPrograms = d.TrackPrograms,
                 Augmentation = d.Transpose > 0
                     ? new AugmentationOptions { Copies = d.AugmentCopies, TransposeMin = -d.Transpose, TransposeMax = d.Transpose }
                     : new AugmentationOptions(),
@@ -46,8 +47,11 @@ public static class CorpusData
         log?.Invoke($"data: {corpus.Documents("train").Count} train documents ({trainTokens:N0} tokens, {train.Length / (o.SeqLen + 1)} windows), " +
                     $"{corpus.Documents("valid").Count} valid ({validTokens:N0} tokens, {valid.Length / (o.SeqLen + 1)} windows), vocabulary {tok.VocabularySize}");
         return new TrainingData(tok.VocabularySize, tok.Pad, o.SeqLen + 1, train, valid, tok.ToJson(),
-            $"{d.Path ?? cache} ({tok.Kind}{MeterText(d.MeterMap)}; cache {cache})");
+            $"{d.Path ?? cache} ({tok.Kind}{MeterText(d.MeterMap)}{ProgramText(d.TrackPrograms)}; cache {cache})");
     }
+
+    private static string ProgramText(Dictionary<string, int>? map) =>
+        map is { Count: > 0 } ? "; track programs " + string.Join(", ", map.Select(kv => $"{kv.Key} as {kv.Value}")) : "";
 
     private static string MeterText(Dictionary<string, string>? map) =>
         map is { Count: > 0 } ? "; meters " + string.Join(", ", map.Select(kv => $"{kv.Key} as {kv.Value}")) : "";

@@ -58,7 +58,7 @@ internal static class ExportCommands
                 var ort = OrtSessions.Instance;
                 var manifest = ModelExporter.Export(model, outDir.FullName, parse.GetValue(variant)!, ctx, tokenizerJson,
                     new SpecialTokenIds { Pad = tok.Pad, Bos = tok.Bos, Eos = tok.Eos }, Summary(meta, ckpt.FullName), ort, Console.Out, parse.GetValue(version)!,
-                    meta.Config?.Data.MeterMap, samplingDefaults);
+                    meta.Config?.Data.MeterMap, samplingDefaults, meta.Config?.Data.TrackPrograms);
                 Console.WriteLine($"wrote {outDir.FullName} ({manifest.Architecture}, context {manifest.ContextLength}) in {sw.Elapsed.TotalSeconds:F1} s:");
                 foreach (var g in manifest.Graphs)
                     Console.WriteLine($"  {g.File,-22} {g.Variant,-10} {g.Precision} logits={g.Logits} {new FileInfo(Path.Combine(outDir.FullName, g.File)).Length / 1e6:F1} MB sha256 {g.Sha256[..12]}…");

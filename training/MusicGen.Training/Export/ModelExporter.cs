@@ -104,7 +104,8 @@ internal static class ModelExporter
     /// </summary>
     public static ModelManifest Export(TrainableMusicModel model, string outDirectory, string variant, int contextLength, string tokenizerJson,
         SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log, string version = "1",
-        IReadOnlyDictionary<string, string>? meterMap = null, IReadOnlyDictionary<string, double>? sampling = null)
+        IReadOnlyDictionary<string, string>? meterMap = null, IReadOnlyDictionary<string, double>? sampling = null,
+        IReadOnlyDictionary<string, int>? trackPrograms = null)
     {
         if (MusicGen.Inference.SamplingOptions.CheckDefaults(sampling) is { Count: > 0 } problems)
             throw new ArgumentException($"sampling defaults: {string.Join(" ", problems)} Nothing was written.");
@@ -115,6 +116,7 @@ internal static class ModelExporter
         var manifest = Manifest(model, name, contextLength, tokenizerJson, special, training);
         manifest.Version = version;
         manifest.MeterMap = meterMap is { Count: > 0 } ? new Dictionary<string, string>(meterMap, StringComparer.Ordinal) : null;
+        manifest.TrackPrograms = trackPrograms is { Count: > 0 } ? new Dictionary<string, int>(trackPrograms, StringComparer.Ordinal) : null;
         manifest.Sampling = sampling is { Count: > 0 } ? new Dictionary<string, double>(sampling, StringComparer.Ordinal) : null;
         var graphs = BuildGraphs(model, variant, contextLength, log);
         return ModelPackageWriter.Write(outDirectory, manifest, graphs, ort.ValidatePackage);

@@ -101,6 +101,8 @@ public sealed class DataConfig
     public int AugmentCopies { get; set; } = 2;
     /// <summary>Time signatures rewritten before tokenizing (cache build), e.g. <c>{"1/4": "4/4"}</c>; see <see cref="MusicGen.Core.Corpus.CorpusBuildOptions.MeterMap"/>.</summary>
     public Dictionary<string, string>? MeterMap { get; set; }
+    /// <summary>Programs given to named tracks before tokenizing (cache build), e.g. <c>{"MELODY": 1}</c>; see <see cref="MusicGen.Core.Corpus.CorpusBuildOptions.TrackPrograms"/>.</summary>
+    public Dictionary<string, int>? TrackPrograms { get; set; }
     /// <summary>Use a generated corpus instead of files (tests, benchmarks).</summary>
     public SyntheticCorpusOptions? Synthetic { get; set; }
 }
