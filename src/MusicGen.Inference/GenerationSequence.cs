@@ -63,6 +63,9 @@ public sealed class GenerationSequence
     /// <summary>A key asked of a model without key tokens: written as the piece's key signature.</summary>
     internal MusicalKey? RequestedKey { get; init; }
 
+    /// <summary>The package's track-program map (<see cref="ModelPackage.Programs"/>), which names generated tracks.</summary>
+    internal TrackProgramMap? TrackPrograms { get; init; }
+
     /// <summary>The request this sequence serves.</summary>
     public GenerationRequest Request { get; }
 
@@ -163,8 +166,14 @@ public sealed class GenerationSequence
         _finished = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>Decodes the tokens so far into a score (the grammar keeps it valid; decoding never throws).</summary>
-    public Score DecodeScore() => _tokenizer.Decode(Tokens);
+    /// <summary>Decodes the tokens so far into a score (the grammar keeps it valid; decoding never throws). Tracks of a
+    /// program the package's track-program map gives are named after their track (e.g. <c>MELODY</c>).</summary>
+    public Score DecodeScore()
+    {
+        var score = _tokenizer.Decode(Tokens);
+        TrackPrograms?.NameTracks(score);
+        return score;
+    }
 
     /// <summary>The result: MIDI bytes, score, tokens and timing. Call once the sequence is finished (or to snapshot it).</summary>
     public GenerationResult ToResult()

@@ -122,6 +122,13 @@ public sealed class ConditioningTests
             Assert.DoesNotContain("Program_1", PromptNames(RemiPackage()));
             Assert.Equal(4, PromptNames(dir).Count(n => n == "Program_1"));
             Assert.All(primer.Tracks, t => Assert.Equal(0, t.Program));
+            using (var model = MusicModel.Load(dir))
+            {
+                // The primer's melody comes back as program 1, named after its track.
+                var decoded = model.CreateSequence(new GenerationRequest { Primer = primer, MaxTokens = 4 }).DecodeScore();
+                Assert.Equal([72, 73, 74, 75], decoded.Tracks.Single(t => t.Name == "MELODY" && t.Program == 1).Notes.Select(n => n.Pitch));
+                Assert.DoesNotContain(decoded.Tracks, t => t.Program == 0 && t.Name == "MELODY");
+            }
 
             manifest["trackPrograms"] = new System.Text.Json.Nodes.JsonObject { ["MELODY"] = 128 };
             File.WriteAllText(manifestPath, manifest.ToJsonString());

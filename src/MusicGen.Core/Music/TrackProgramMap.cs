@@ -65,6 +65,19 @@ public sealed class TrackProgramMap
         return copy;
     }
 
+    /// <summary>Names each non-drum track whose program the map gives after the map's track (the first name in
+    /// ordinal order when several share the program); other tracks keep their names. Changes <paramref name="score"/>.</summary>
+    public void NameTracks(Score score)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        if (_programs.Count == 0) return;
+        foreach (var t in score.Tracks)
+        {
+            var name = _programs.Where(kv => kv.Value == t.Program).Select(kv => kv.Key).Order(StringComparer.Ordinal).FirstOrDefault();
+            if (!t.IsDrum && name is not null) t.Name = name;
+        }
+    }
+
     /// <summary>The map as name -> program (for manifests and descriptions).</summary>
     public Dictionary<string, int> ToDictionary() => new(_programs, StringComparer.Ordinal);
 

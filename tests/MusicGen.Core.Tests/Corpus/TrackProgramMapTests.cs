@@ -73,5 +73,8 @@ public class TrackProgramMapTests
         var decoded = t.Decode(apart);
         Assert.Equal([0, 1], decoded.Tracks.Select(x => x.Program).Order());
         Assert.Equal([72, 73, 74, 75], decoded.Tracks.Single(x => x.Program == 1).Notes.Select(n => n.Pitch));
+        TrackProgramMap.Parse(new Dictionary<string, int> { ["MELODY"] = 1, ["Lead"] = 1 }).NameTracks(decoded);
+        Assert.Equal("Lead", decoded.Tracks.Single(x => x.Program == 1).Name);   // the first name in ordinal order
+        Assert.Equal("Program 0", decoded.Tracks.Single(x => x.Program == 0).Name);
     }
 }
