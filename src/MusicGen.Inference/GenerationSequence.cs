@@ -64,7 +64,7 @@ public sealed class GenerationSequence
     internal MusicalKey? RequestedKey { get; init; }
 
     /// <summary>The package's track-program map (<see cref="ModelPackage.Programs"/>), which names generated tracks.</summary>
-    internal TrackProgramMap? TrackPrograms { get; init; }
+    internal TrackProgramMap TrackPrograms { get; init; } = TrackProgramMap.None;
 
     /// <summary>The request this sequence serves.</summary>
     public GenerationRequest Request { get; }
@@ -171,7 +171,7 @@ public sealed class GenerationSequence
     public Score DecodeScore()
     {
         var score = _tokenizer.Decode(Tokens);
-        TrackPrograms?.NameTracks(score);
+        TrackPrograms.NameTracks(score);
         return score;
     }
 

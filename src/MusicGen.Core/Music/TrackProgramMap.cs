@@ -10,7 +10,14 @@ public sealed class TrackProgramMap
 {
     private readonly Dictionary<string, int> _programs;
 
-    private TrackProgramMap(Dictionary<string, int> programs) => _programs = programs;
+    // Program -> the track name generated tracks of that program get: the first in ordinal order when names share it.
+    private readonly Dictionary<int, string> _names;
+
+    private TrackProgramMap(Dictionary<string, int> programs)
+    {
+        _programs = programs;
+        _names = programs.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.Select(kv => kv.Key).Order(StringComparer.Ordinal).First());
+    }
 
     /// <summary>The empty map (programs as the files say).</summary>
     public static TrackProgramMap None { get; } = new(new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase));
@@ -70,11 +77,9 @@ public sealed class TrackProgramMap
     public void NameTracks(Score score)
     {
         ArgumentNullException.ThrowIfNull(score);
-        if (_programs.Count == 0) return;
         foreach (var t in score.Tracks)
         {
-            var name = _programs.Where(kv => kv.Value == t.Program).Select(kv => kv.Key).Order(StringComparer.Ordinal).FirstOrDefault();
-            if (!t.IsDrum && name is not null) t.Name = name;
+            if (!t.IsDrum && _names.TryGetValue(t.Program, out var name)) t.Name = name;
         }
     }
 
