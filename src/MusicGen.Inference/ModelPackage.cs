@@ -61,7 +61,7 @@ public sealed class ModelPackage
 
     /// <summary>Reads and validates the package in <paramref name="directory"/>.</summary>
     /// <param name="directory">The package folder (<c>onnx/&lt;name&gt;</c>).</param>
-    /// <param name="verifyHashes">Check each graph file's SHA-256 (default true).</param>
+    /// <param name="verifyHashes">Check the SHA-256 of each graph file and of the weights file (default true); without it only their presence and the weights file's size are checked.</param>
     /// <exception cref="ModelPackageException">Anything missing or inconsistent, with the path and field.</exception>
     public static ModelPackage Load(string directory, bool verifyHashes = true)
     {
@@ -69,12 +69,7 @@ public sealed class ModelPackage
         var dir = Path.GetFullPath(directory);
         var manifest = ModelManifest.Load(dir);
         var where = Path.Combine(dir, ModelManifest.FileName);
-        foreach (var g in manifest.Graphs)
-        {
-            var path = Path.Combine(dir, g.File);
-            if (!File.Exists(path))
-                throw new ModelPackageException($"Model package '{dir}': graph '{g.Variant}' file '{g.File}' is missing.");
-        }
+        manifest.CheckFilesExist(dir);
         if (verifyHashes) manifest.VerifyFiles(dir);
 
         IMusicTokenizer tokenizer;

@@ -28,7 +28,22 @@ internal static class OrtHarness
     }
 
     /// <summary>Creates a session (ORT_ENABLE_ALL, 1 intra-op thread) and returns the warnings it logged while loading.</summary>
-    public static InferenceSession Create(byte[] model, out IReadOnlyList<string> warnings, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL)
+    public static InferenceSession Create(byte[] model, out IReadOnlyList<string> warnings, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_ALL) =>
+        Create(options => new InferenceSession(model, options), out warnings, level);
+
+    /// <summary>Creates a session from a model file (external data resolves beside it) and returns the warnings it logged while loading.</summary>
+    public static InferenceSession Create(string path, out IReadOnlyList<string> warnings) =>
+        Create(options => new InferenceSession(path, options), out warnings, GraphOptimizationLevel.ORT_ENABLE_ALL);
+
+    /// <summary>Creates a session from a model file and asserts that loading logged no warning.</summary>
+    public static InferenceSession CreateClean(string path)
+    {
+        var s = Create(path, out var warnings);
+        Assert.True(warnings.Count == 0, $"ORT logged warnings while loading {path}:\n" + string.Join("\n", warnings));
+        return s;
+    }
+
+    private static InferenceSession Create(Func<SessionOptions, InferenceSession> create, out IReadOnlyList<string> warnings, GraphOptimizationLevel level)
     {
         _ = Env.Value;
         var logId = "session-" + Interlocked.Increment(ref _sessions).ToString(CultureInfo.InvariantCulture);
@@ -42,7 +57,7 @@ internal static class OrtHarness
         };
         InferenceSession session;
         // Concurrent session creation has been racy in ORT: one at a time.
-        lock (CreateLock) session = new InferenceSession(model, options);
+        lock (CreateLock) session = create(options);
         warnings = Messages.Where(m => m.LogId == logId && m.Severity >= OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING)
             .Select(m => m.Message).ToList();
         return session;

@@ -52,6 +52,25 @@ internal static class TestPackages
     }
 
     /// <summary>
+    /// Writes a transformer package with the portable, fast and int8 graphs through the exporter's package writer, so
+    /// their shared fp32 weights are in the package's weights file (model.weights).
+    /// </summary>
+    public static string WriteWithWeightsFile(string dir, string name, string version, int seed)
+    {
+        var config = new TransformerConfig
+        {
+            VocabSize = Tokenizer.VocabularySize, DModel = 32, Layers = 2, Heads = 2, KvHeads = 1, HeadSize = 16, FfnHidden = 64, ContextLength = 512,
+        };
+        var weights = TransformerWeights.Random(config, seed);
+        var manifest = ModelPackageWriter.TransformerManifest(name, config, Tokenizer.ToJson(),
+            new SpecialTokenIds { Pad = Tokenizer.Pad, Bos = Tokenizer.Bos, Eos = Tokenizer.Eos });
+        manifest.Version = version;
+        ModelPackageWriter.Write(dir, manifest,
+            [TransformerGraphs.BuildPortable(weights), TransformerGraphs.BuildFast(weights), TransformerGraphs.BuildFast(weights, int8: true)]);
+        return dir;
+    }
+
+    /// <summary>
     /// Writes a package whose ONNX file is truncated to half; the manifest's sha256 is made to match, so the
     /// rejection comes from ONNX Runtime failing to load the graph, not from the checksum.
     /// </summary>

@@ -7,7 +7,10 @@ namespace MusicGen.Onnx;
 /// Writes a model package folder (<c>onnx/&lt;name&gt;/</c>) atomically: everything goes into a temporary folder beside
 /// the target, the manifest is validated, file hashes are checked, the caller's validator runs (typically: load every
 /// graph in ONNX Runtime with full optimizations), and only then is the folder moved into place. A failed export
-/// never replaces or damages an existing package. A transformer package with a portable graph also gets the
+/// never replaces or damages an existing package. When two or more graphs share fp32 weights
+/// (<see cref="BuiltGraph.SharesWeights"/>: the portable, fast and int8 transformer graphs), those weights are written
+/// once into the package's weights file (<see cref="PackageWeights"/>), listed in the manifest's <c>weights</c> entry
+/// with its sha256 and size, and the graphs reference it as ONNX external data. A transformer package with a portable graph also gets the
 /// <see cref="GenAiConfig"/> file that lets ONNX Runtime GenAI load it.
 /// </summary>
 public static class ModelPackageWriter
@@ -15,7 +18,8 @@ public static class ModelPackageWriter
     /// <summary>
     /// Writes <paramref name="graphs"/> and the manifest into <paramref name="packageDirectory"/>.
     /// <paramref name="manifest"/> supplies everything but the graphs; its <see cref="ModelManifest.Graphs"/> is replaced
-    /// by the built graphs' entries with their sha256, and <see cref="ModelManifest.CreatedUtc"/> is set when unset.
+    /// by the built graphs' entries with their sha256, its <see cref="ModelManifest.Weights"/> by the weights file's entry
+    /// (or null), and <see cref="ModelManifest.CreatedUtc"/> is set when unset.
     /// </summary>
     /// <param name="packageDirectory">Target folder; its parent is created when missing.</param>
     /// <param name="manifest">Manifest without graphs.</param>
@@ -30,6 +34,8 @@ public static class ModelPackageWriter
         if (graphs.Count == 0) throw new ArgumentException("A package needs at least one graph.", nameof(graphs));
         var dupes = graphs.GroupBy(g => g.Entry.File, StringComparer.Ordinal).Where(x => x.Count() > 1).Select(x => x.Key).ToList();
         if (dupes.Count > 0) throw new ArgumentException($"Two graphs share the file name '{dupes[0]}'.", nameof(graphs));
+        if (graphs.Any(g => string.Equals(g.Entry.File, PackageWeights.FileName, StringComparison.Ordinal)))
+            throw new ArgumentException($"A graph's file name is the weights file's, '{PackageWeights.FileName}'.", nameof(graphs));
 
         var target = Path.GetFullPath(packageDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
         var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{packageDirectory}' has no parent folder.", nameof(packageDirectory));
@@ -40,12 +46,21 @@ public static class ModelPackageWriter
         try
         {
             manifest.Graphs = [];
+            manifest.Weights = null;
+            // Two or more graphs with the same fp32 weights (portable, fast, int8): those weights go into one file.
+            var weights = graphs.Count(g => g.SharesWeights) >= 2 ? new PackageWeights() : null;
             foreach (var g in graphs)
             {
                 var path = Path.Combine(temp, g.Entry.File);
-                File.WriteAllBytes(path, g.Model);
+                File.WriteAllBytes(path, g.ToModelBytes(weights));
                 g.Entry.Sha256 = ModelManifest.ComputeSha256(path);
                 manifest.Graphs.Add(g.Entry);
+            }
+            if (weights is { Count: > 0 })
+            {
+                var path = Path.Combine(temp, PackageWeights.FileName);
+                weights.Write(path);
+                manifest.Weights = new WeightsFileEntry { File = PackageWeights.FileName, Sha256 = ModelManifest.ComputeSha256(path), Size = weights.Length };
             }
             if (manifest.CreatedUtc == default) manifest.CreatedUtc = DateTimeOffset.UtcNow;
             manifest.Save(temp);

@@ -140,15 +140,23 @@ public sealed class OnnxGraphBuilder
     /// <summary>Adds a single-output node with no attributes.</summary>
     public string Op(string opType, params string[] inputs) => Op(opType, inputs, []);
 
-    /// <summary>Serializes the model (ModelProto bytes).</summary>
-    public byte[] ToModelBytes()
+    /// <summary>Serializes the model (ModelProto bytes), every initializer inline.</summary>
+    public byte[] ToModelBytes() => ToModelBytes(null);
+
+    /// <summary>
+    /// Serializes the model (ModelProto bytes). With <paramref name="weights"/>, the fp32 initializers it stores
+    /// (<see cref="PackageWeights.Stores"/>) go there and the graph references them as external data in
+    /// <see cref="PackageWeights.FileName"/> beside it; the others stay inline.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A stored name already holds another tensor in <paramref name="weights"/>.</exception>
+    public byte[] ToModelBytes(PackageWeights? weights)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("The ONNX writer needs a little-endian machine.");
         if (_outputs.Count == 0) throw new InvalidOperationException($"Graph '{_graphName}' has no outputs.");
         var graph = new ProtoWriter(1 << 16);
         foreach (var n in _nodes) graph.Message(1, EncodeNode(n));
         graph.String(2, _graphName);
-        foreach (var t in _initializers) graph.Message(5, EncodeTensor(t));
+        foreach (var t in _initializers) graph.Message(5, EncodeTensor(t, weights, _graphName));
         foreach (var v in _inputs) graph.Message(11, EncodeValueInfo(v));
         foreach (var v in _outputs) graph.Message(12, EncodeValueInfo(v));
 
@@ -238,13 +246,32 @@ public sealed class OnnxGraphBuilder
         return w;
     }
 
-    private static ProtoWriter EncodeTensor(Tensor t)
+    private static ProtoWriter EncodeTensor(Tensor t, PackageWeights? weights, string graphName)
     {
-        var w = new ProtoWriter(t.Raw.Length + 64);
+        bool external = weights is not null && PackageWeights.Stores(t.Type, t.Raw.Length / 4);
+        var w = new ProtoWriter(external ? 256 : t.Raw.Length + 64);
         if (t.Dims.Length > 0) w.PackedInt64(1, t.Dims);
         w.Int64(2, (int)t.Type);
         w.String(8, t.Name);
-        w.Bytes(9, t.Raw);
+        if (!external)
+        {
+            w.Bytes(9, t.Raw);
+            return w;
+        }
+        var (offset, length) = weights!.Add(t.Name, t.Dims, t.Raw, graphName);
+        foreach (var (key, value) in new[]
+                 {
+                     ("location", PackageWeights.FileName),
+                     ("offset", offset.ToString(CultureInfo.InvariantCulture)),
+                     ("length", length.ToString(CultureInfo.InvariantCulture)),
+                 })
+        {
+            var entry = new ProtoWriter();
+            entry.String(1, key);
+            entry.String(2, value);
+            w.Message(13, entry);
+        }
+        w.Int64(14, 1); // data_location = EXTERNAL
         return w;
     }
 

@@ -152,7 +152,7 @@ public static class TransformerGraphs
             KvLayout = Layout(c, shared: false, "float32"),
             Providers = ["cpu", "cuda"],
         };
-        return new BuiltGraph(entry, g.ToModelBytes());
+        return new BuiltGraph(entry, g, sharesWeights: true);
     }
 
     /// <summary>
@@ -257,7 +257,8 @@ public static class TransformerGraphs
             KvLayout = Layout(c, shared: true, fp16 ? "float16" : "float32"),
             Providers = fp16 ? ["cuda"] : ["cpu"],
         };
-        return new BuiltGraph(entry, g.ToModelBytes());
+        // The fp16 graph's weights are other tensors (half precision): it stays self-contained.
+        return new BuiltGraph(entry, g, sharesWeights: !fp16);
     }
 
     private static (string Normed, string Sum) SkipNorm(OnnxGraphBuilder g, string input, string skip, string gamma, float eps)

@@ -109,6 +109,20 @@ public sealed class GraphEntry
     public List<string> Providers { get; set; } = [];
 }
 
+/// <summary>
+/// The package weights file (<c>model.weights</c>): the fp32 initializers the package's graphs share, each stored once,
+/// which the graphs reference as ONNX external data (location, offset, length). The fp16 graph stays self-contained.
+/// </summary>
+public sealed class WeightsFileEntry
+{
+    /// <summary>File name inside the package folder (the location the graphs' external data names).</summary>
+    public string File { get; set; } = "";
+    /// <summary>Lower-case hex sha256 of the file.</summary>
+    public string Sha256 { get; set; } = "";
+    /// <summary>Size of the file in bytes (a truncated copy is refused before its hash is computed).</summary>
+    public long Size { get; set; }
+}
+
 /// <summary>Name, element type and shape of a graph input or output.</summary>
 public sealed class TensorSpec
 {

@@ -44,6 +44,12 @@ public sealed class ModelManifest
     public List<GraphEntry> Graphs { get; set; } = [];
 
     /// <summary>
+    /// The weights file the graphs share (ONNX external data), or null when every graph is self-contained (packages
+    /// written before the weights file existed, LSTM packages). Checked like a graph file by <see cref="VerifyFiles"/>.
+    /// </summary>
+    public WeightsFileEntry? Weights { get; set; }
+
+    /// <summary>
     /// Time signatures rewritten in the training data before tokenizing (e.g. <c>{"1/4": "4/4"}</c>), or null. The
     /// engine rewrites primers and the evaluation rewrites MIDI data the same way (<see cref="Music.MeterRewrite"/>).
     /// </summary>
@@ -119,20 +125,43 @@ public sealed class ModelManifest
         File.WriteAllText(Path.Combine(packageDirectory, FileName), ToJson());
     }
 
-    /// <summary>Checks that every graph file exists in the folder and has the sha256 the manifest records.</summary>
-    /// <exception cref="ModelPackageException">A file is missing or its hash differs.</exception>
+    /// <summary>
+    /// Checks that every graph file and the weights file (when the manifest names one) exist in the folder and have the
+    /// sha256 the manifest records; the weights file must also have the recorded size.
+    /// </summary>
+    /// <exception cref="ModelPackageException">A file is missing, truncated or its hash differs; the message names the file.</exception>
     public void VerifyFiles(string packageDirectory)
     {
+        CheckFilesExist(packageDirectory);
+        foreach (var g in Graphs) CheckHash(packageDirectory, g.File, g.Sha256);
+        if (Weights is { } w) CheckHash(packageDirectory, w.File, w.Sha256);
+    }
+
+    /// <summary>
+    /// The cheap part of <see cref="VerifyFiles"/>: every graph file exists, and the weights file (when named) exists
+    /// with the recorded size. Hashes are not computed.
+    /// </summary>
+    /// <exception cref="ModelPackageException">A file is missing or the weights file has another size; the message names the file.</exception>
+    public void CheckFilesExist(string packageDirectory)
+    {
         foreach (var g in Graphs)
-        {
-            var path = Path.Combine(packageDirectory, g.File);
-            if (!File.Exists(path))
+            if (!File.Exists(Path.Combine(packageDirectory, g.File)))
                 throw new ModelPackageException($"Model package '{packageDirectory}': graph '{g.Variant}' file '{g.File}' is missing.");
-            var actual = ComputeSha256(path);
-            if (!string.Equals(actual, g.Sha256, StringComparison.OrdinalIgnoreCase))
-                throw new ModelPackageException(
-                    $"Model package '{packageDirectory}': sha256 mismatch for '{g.File}': manifest {g.Sha256}, file {actual}.");
-        }
+        if (Weights is not { } w) return;
+        var path = Path.Combine(packageDirectory, w.File);
+        if (!File.Exists(path))
+            throw new ModelPackageException($"Model package '{packageDirectory}': weights file '{w.File}' is missing (the graphs read their shared fp32 weights from it).");
+        var size = new FileInfo(path).Length;
+        if (size != w.Size)
+            throw new ModelPackageException(
+                $"Model package '{packageDirectory}': weights file '{w.File}' is {size} bytes, the manifest records {w.Size} (truncated or replaced).");
+    }
+
+    private static void CheckHash(string packageDirectory, string file, string expected)
+    {
+        var actual = ComputeSha256(Path.Combine(packageDirectory, file));
+        if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            throw new ModelPackageException($"Model package '{packageDirectory}': sha256 mismatch for '{file}': manifest {expected}, file {actual}.");
     }
 
     /// <summary>Lower-case hex sha256 of a file.</summary>
@@ -189,6 +218,13 @@ public sealed class ModelManifest
         }
         foreach (var (k, v) in Sampling ?? [])
             if (string.IsNullOrWhiteSpace(k) || !double.IsFinite(v)) Fail($"sampling.{k} must be a finite number (got {v}).");
+        if (Weights is { } w)
+        {
+            if (!IsPlainFileName(w.File)) Fail($"weights.file '{w.File}' must be a plain file name inside the package folder.");
+            if (Graphs!.Any(g => g is not null && string.Equals(g.File, w.File, StringComparison.Ordinal))) Fail($"weights.file '{w.File}' is also a graph's file.");
+            if (w.Sha256 is null || w.Sha256.Length != 64 || !w.Sha256.All(Uri.IsHexDigit)) Fail("weights.sha256 must be 64 hex digits.");
+            if (w.Size <= 0) Fail($"weights.size must be positive (got {w.Size}).");
+        }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Graphs!.Count; i++)
         {
@@ -199,8 +235,7 @@ public sealed class ModelManifest
             if (!seen.Add(g.Variant)) Fail($"{at}.variant '{g.Variant}' appears twice.");
             if ((g.Variant == GraphVariants.Lstm) != (Architecture == ModelArchitectures.Lstm))
                 Fail($"{at}.variant '{g.Variant}' does not fit architecture '{Architecture}'.");
-            if (string.IsNullOrWhiteSpace(g.File) || Path.IsPathRooted(g.File) || g.File.Contains("..", StringComparison.Ordinal)
-                || g.File.Contains('/') || g.File.Contains('\\'))
+            if (!IsPlainFileName(g.File))
                 Fail($"{at}.file '{g.File}' must be a plain file name inside the package folder.");
             if (g.Sha256 is null || g.Sha256.Length != 64 || !g.Sha256.All(Uri.IsHexDigit)) Fail($"{at}.sha256 must be 64 hex digits.");
             if (g.Precision is not ("fp32" or "fp16" or "int8")) Fail($"{at}.precision '{g.Precision}' must be fp32, fp16 or int8.");
@@ -218,6 +253,10 @@ public sealed class ModelManifest
             }
         }
     }
+
+    private static bool IsPlainFileName(string? file) =>
+        !string.IsNullOrWhiteSpace(file) && !Path.IsPathRooted(file) && !file.Contains("..", StringComparison.Ordinal)
+        && !file.Contains('/') && !file.Contains('\\');
 }
 
 

@@ -16,7 +16,7 @@ namespace MusicGen.Training.Export;
 internal static class ExportCommands
 {
     /// <summary>Both commands, for the root command.</summary>
-    public static IEnumerable<Command> Create() => [Export(), Verify(), GenAiConfigCommand()];
+    public static IEnumerable<Command> Create() => [Export(), Verify(), GenAiConfigCommand(), RepackCommand.Create()];
 
     private static Command Export()
     {
@@ -75,13 +75,22 @@ internal static class ExportCommands
         var package = new Option<DirectoryInfo>("--package") { Description = "Package folder (onnx/<name>).", Required = true };
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Checkpoint to compare with (default: the manifest's training.checkpoint)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the random sequences.", DefaultValueFactory = _ => 1 };
+        var weightsFrom = new Option<DirectoryInfo?>("--weights-from")
+        {
+            Description = "Instead of a checkpoint: a TorchSharp model holding the weights read back from this package's graph (portable or LSTM), e.g. a copy of the package before a repack.",
+        };
         var cmd = new Command("verify", "Compare a package's ONNX Runtime logits with the TorchSharp model: full sequence, 512 cached steps, ragged batch of 4. Fails above 1e-4 (fp32).")
         {
-            package, checkpoint, seed,
+            package, checkpoint, seed, weightsFrom,
         };
         cmd.SetAction(parse => Guard(() =>
         {
             var dir = parse.GetValue(package)!.FullName;
+            if (parse.GetValue(weightsFrom) is { } source)
+            {
+                using var fromPackage = ModelFromPackage(source.FullName);
+                return RunVerify(dir, fromPackage, parse.GetValue(seed), OrtSessions.Instance);
+            }
             var manifest = ModelManifest.Load(dir);
             var ckpt = parse.GetValue(checkpoint)?.FullName ?? manifest.Training?.Checkpoint
                 ?? throw new ArgumentException($"{dir}: the manifest names no checkpoint; pass --checkpoint.");
@@ -107,6 +116,22 @@ internal static class ExportCommands
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>A TorchSharp model of a package's shape holding the weights read back from its graph (<see cref="InitialWeights"/>).</summary>
+    private static TrainableMusicModel ModelFromPackage(string source)
+    {
+        var m = ModelManifest.Load(source);
+        var h = m.HyperParameters;
+        TrainableMusicModel model = m.Architecture == ModelArchitectures.Lstm
+            ? new LstmMusicModel(new Models.LstmConfig { VocabSize = h.VocabSize, EmbeddingSize = h.EmbeddingSize, Layers = h.LstmLayers, Units = h.LstmUnits, DenseUnits = h.DenseUnits, ContextLength = h.ContextLength })
+            : new TransformerMusicModel(new Models.TransformerConfig
+            {
+                VocabSize = h.VocabSize, DModel = h.DModel, Layers = h.Layers, Heads = h.Heads, KvHeads = h.KvHeads, FfnHidden = h.FfnHidden,
+                ContextLength = h.ContextLength, RopeTheta = h.RopeTheta,
+            });
+        Console.WriteLine(InitialWeights.Load(model, source, m.TokenizerJson.Length == 0 ? null : m.TokenizerJson));
+        return model;
     }
 
     private static int RunVerify(string dir, TrainableMusicModel model, int seed, OrtSessions ort)
