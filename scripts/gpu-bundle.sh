@@ -9,7 +9,8 @@
 #   torch_decode_bench.py                       the PyTorch peer, copied
 # The bundled model packages travel with the repository's tracked onnx/ folder; the d-256 bench shape is written on
 # the GPU machine by `musicgen bench-package` (random weights), so no model is carried here.
-# Needs: dotnet, python3, xz, zstd (index only). Prints the sizes against the transfer budget.
+# Needs: dotnet, python3, xz, zstd (index only). Prints the sizes against the transfer budget (the device call sends the
+# tracked tree and .gpu/, 64 MiB at most) and exits 1 when they do not fit, saying by how much.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=../shared/gpu-bundle
@@ -55,13 +56,9 @@ tracked=$(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)
 total=$((bundle + tracked)); limit=$((64 * 1024 * 1024))
 printf 'bundle %.1f MiB + tracked tree %.1f MiB = %.1f MiB of the 64 MiB transfer limit\n' \
   "$(echo "$bundle/1048576" | bc -l)" "$(echo "$tracked/1048576" | bc -l)" "$(echo "$total/1048576" | bc -l)"
-(( total < limit )) && exit 0
-# gpu-check.sh reads only the default package (MODEL), so the other bundled packages can stay behind: on a branch
-# that removes them (docs/inference.md, "Running the check"), only the default package travels.
-others=$(git ls-files -z onnx | grep -zv '^onnx/pop909-transformer/' | xargs -0 du -cb | tail -1 | cut -f1)
-light=$((total - others))
-printf 'without the other onnx/ packages (%.1f MiB): %.1f MiB\n' "$(echo "$others/1048576" | bc -l)" "$(echo "$light/1048576" | bc -l)"
-(( light < limit )) || { echo "gpu-bundle: over the transfer limit even with only the default package" >&2; exit 1; }
-echo "gpu-bundle: over the limit with every package; run the check from a branch that carries only the default one:"
-echo "  git switch -c gpu-light && git rm -q -r \$(ls -d onnx/*/ | grep -v pop909-transformer) && git commit -qm 'GPU run: only the default package'"
-echo "  ... the device run (carry .gpu) ...; then: git switch - && git branch -D gpu-light"
+if (( total >= limit )); then
+  printf 'gpu-bundle: over the 64 MiB transfer limit by %.1f MiB: shrink the tracked tree (onnx/ packages) or the bundle\n' \
+    "$(echo "($total - $limit)/1048576" | bc -l)" >&2
+  exit 1
+fi
+printf 'gpu-bundle: fits, %.1f MiB to spare: carry .gpu with the checkout (every bundled package travels)\n' "$(echo "($limit - $total)/1048576" | bc -l)"
