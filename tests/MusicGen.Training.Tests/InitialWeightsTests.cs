@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace MusicGen.Training.Tests;
 
-/// <summary><c>training.initFrom</c> from a package folder and from a checkpoint with a smaller vocabulary.</summary>
+/// <summary><c>training.initFrom</c> from a package folder, from a checkpoint with a smaller vocabulary, and from one with fewer layers.</summary>
 public sealed class InitialWeightsTests : IDisposable
 {
     private readonly string dir = Path.Combine(Path.GetTempPath(), "mginit-" + Guid.NewGuid().ToString("N"));
@@ -95,6 +95,42 @@ public sealed class InitialWeightsTests : IDisposable
         shrink.Training.InitFrom = ckpt;
         var e = Assert.Throws<ArgumentException>(() => Trainer.Create(shrink, Data(shrink)));
         Assert.Contains("can only grow", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Added_layers_start_as_identities_so_the_grown_model_computes_what_the_source_did()
+    {
+        var baseCfg = Tiny("transformer", 24, 10, "base-layers");
+        string ckpt;
+        using (var t = Trainer.Create(baseCfg, Data(baseCfg))) ckpt = t.Run().LastCheckpoint;
+        var (trained, _) = Checkpoint.LoadModel(ckpt);
+        using var ids = tensor(new long[] { 1, 5, 9, 3, 17, 4, 4, 22, 8, 11, 2, 6 }, [2, 6]);
+        float[] before;
+        using (trained)
+        using (no_grad())
+        using (var logits = trained.call(ids)) before = logits.data<float>().ToArray();
+
+        var deeper = Tiny("transformer", 24, 3, "deeper");
+        deeper.Model.Transformer!.Layers = 4;
+        deeper.Training.InitFrom = ckpt;
+        using var tuner = Trainer.Create(deeper, Data(deeper));
+        Assert.Contains(tuner.StartupMessages, m => m.Contains("layers grown from 2 to 4", StringComparison.Ordinal));
+        var w = tuner.Model.ExportWeights();
+        Assert.All(new[] { "layers.2.wo.weight", "layers.3.w2.weight" }, n => Assert.All(w[n].Data, x => Assert.Equal(0f, x)));
+        Assert.Contains(w["layers.3.wq.weight"].Data, x => x != 0f); // the rest of an added layer is initialised
+        tuner.Model.eval();
+        float[] after;
+        using (no_grad())
+        using (var logits = tuner.Model.call(ids)) after = logits.data<float>().ToArray();
+        Assert.Equal(before.Length, after.Length);
+        for (int i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i], 5);
+        Assert.Equal(3, tuner.Run().Steps);
+
+        var shallower = Tiny("transformer", 24, 1, "shallower");
+        shallower.Model.Transformer!.Layers = 1;
+        shallower.Training.InitFrom = ckpt;
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Create(shallower, Data(shallower)));
+        Assert.Contains("can only be added", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

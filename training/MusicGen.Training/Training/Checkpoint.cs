@@ -159,11 +159,18 @@ public static class Checkpoint
     /// the model (embedding and output rows), the rest equal, fills its first From rows and keeps the others.
     /// </summary>
     public static void LoadWeights(TrainableMusicModel model, Dictionary<string, (float[] Data, long[] Shape)> tensors, string source,
-        (int From, int To)? vocabulary = null)
+        (int From, int To)? vocabulary = null, int? growLayersFrom = null)
     {
         using var _ = no_grad();
         foreach (var (name, target) in model.state_dict())
         {
+            if (growLayersFrom is int first && LayerIndex(name) is int layer && layer >= first)
+            {
+                // An added layer: fresh weights, output projections zero so the layer starts as an identity.
+                if (name.EndsWith(".wo.weight", StringComparison.Ordinal) || name.EndsWith(".w2.weight", StringComparison.Ordinal))
+                    target.zero_();
+                continue;
+            }
             if (!tensors.TryGetValue("model/" + name, out var t)) throw new InvalidDataException($"{source} has no weight {name}");
             using var src = tensor(t.Data, t.Shape);
             if (t.Shape.SequenceEqual(target.shape))
@@ -174,6 +181,14 @@ public static class Checkpoint
             else
                 throw new InvalidDataException($"{source}: weight {name} is [{string.Join(",", t.Shape)}], model wants [{string.Join(",", target.shape)}]");
         }
+    }
+
+    /// <summary>The layer index of a transformer weight name (<c>layers.N.*</c>), or null.</summary>
+    internal static int? LayerIndex(string name)
+    {
+        if (!name.StartsWith("layers.", StringComparison.Ordinal)) return null;
+        int dot = name.IndexOf('.', "layers.".Length);
+        return dot > 0 && int.TryParse(name.AsSpan("layers.".Length, dot - "layers.".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i) ? i : null;
     }
 
     /// <summary>

@@ -12,7 +12,10 @@ namespace MusicGen.Training.Training;
 /// a smaller vocabulary when its tokenizer's vocabulary is a prefix of the run's (names in id order, as REMI's key and
 /// chord tokens come after the base vocabulary; synthetic data has no names, so its ids are taken as they are): the
 /// vocabulary rows of the embedding and output weights are copied for the shared ids, and the new ids keep their
-/// fresh initialisation. Every other weight must have the model's shape.
+/// fresh initialisation. A transformer source may also have fewer layers than the run (the same width): its layers
+/// become the run's first layers, and each added layer starts fresh with its two output projections (<c>wo</c>,
+/// <c>w2</c>) zeroed, so it adds nothing to the residual stream and the grown model computes exactly what the source
+/// did until training moves them. Every other weight must have the model's shape.
 /// </summary>
 public static class InitialWeights
 {
@@ -55,14 +58,29 @@ public static class InitialWeights
             what = $"checkpoint step {meta.Step}{(Checkpoint.HasAverage(read) ? ", its EMA weights" : "")}";
         }
         int runVocab = model.VocabSize;
+        int sourceLayers = LayerCount(tensors.Keys.Select(k => k["model/".Length..]));
+        int runLayers = LayerCount(model.state_dict().Keys);
+        if (sourceLayers > runLayers)
+            throw new ArgumentException($"initFrom {source}: it has {sourceLayers} layers, the run {runLayers}; layers can only be added.");
+        int? growFrom = sourceLayers < runLayers ? sourceLayers : null;
+        string grown = growFrom is null ? "" : $"; layers grown from {sourceLayers} to {runLayers}: layers {sourceLayers}..{runLayers - 1} start as identities (wo, w2 zero)";
         if (sourceVocab == runVocab)
         {
-            Checkpoint.LoadWeights(model, tensors, source);
-            return $"initialised from {source} ({what})";
+            Checkpoint.LoadWeights(model, tensors, source, growLayersFrom: growFrom);
+            return $"initialised from {source} ({what}){grown}";
         }
         CheckVocabularyPrefix(sourceTokenizer, sourceVocab, runTokenizerJson, runVocab, source);
-        Checkpoint.LoadWeights(model, tensors, source, (sourceVocab, runVocab));
-        return $"initialised from {source} ({what}); vocabulary grown from {sourceVocab} to {runVocab}: ids {sourceVocab}..{runVocab - 1} start fresh";
+        Checkpoint.LoadWeights(model, tensors, source, (sourceVocab, runVocab), growFrom);
+        return $"initialised from {source} ({what}); vocabulary grown from {sourceVocab} to {runVocab}: ids {sourceVocab}..{runVocab - 1} start fresh{grown}";
+    }
+
+    /// <summary>The number of transformer layers among weight names (<c>layers.N.*</c>); 0 for an LSTM.</summary>
+    internal static int LayerCount(IEnumerable<string> names)
+    {
+        int count = 0;
+        foreach (var name in names)
+            if (Checkpoint.LayerIndex(name) is int i) count = Math.Max(count, i + 1);
+        return count;
     }
 
     /// <summary>
