@@ -132,7 +132,7 @@ public static class TransformerGraphs
         }
 
         var final = g.RmsNorm(x, g.Initializer("norm.weight", weights["norm.weight"], d), eps);
-        var lmHead = g.Initializer("lm_head.tied", GraphOps.TransposeMatrix(weights["tok_embeddings.weight"], V, d), d, V);
+        var lmHead = g.Transpose(emb, 1, 0); // tied: the embedding itself, not a stored copy (ONNX Runtime folds the transpose at load)
         g.Node("MatMul", [final, lmHead], ["logits"]);
         g.Out(outputs, "logits", "logits", OnnxDataType.Float, Batch, Seq, V);
         for (int i = 0; i < c.Layers; i++)
@@ -236,7 +236,7 @@ public static class TransformerGraphs
         var last = g.Op("Min", lastSeq, g.Cast(seqlensK, OnnxDataType.Int64));
         var index = g.Op("Expand", g.Reshape(last, -1, 1, 1), g.ConstInt64(1, 1, d));
         var lastHidden = g.Op("GatherElements", [n, index], ("axis", 1L));
-        var lmHead = g.Initializer("lm_head.tied", T, GraphOps.TransposeMatrix(weights["tok_embeddings.weight"], V, d), d, V);
+        var lmHead = g.Transpose(emb, 1, 0); // tied, as in the portable graph
         var logits = g.MatMul(lastHidden, lmHead);
         if (fp16) logits = g.Cast(logits, OnnxDataType.Float);
         g.Out(outputs, logits, "logits", OnnxDataType.Float, Batch, 1, V);
