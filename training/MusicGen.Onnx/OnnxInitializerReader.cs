@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using MusicGen.Core.Packaging;
 
 namespace MusicGen.Onnx;
 
@@ -147,7 +148,7 @@ public static class OnnxInitializerReader
         {
             if (!entry.TryGetValue("location", out var location) || location.Length == 0)
                 throw new InvalidDataException($"initializer '{name}': external data without a location");
-            if (Path.IsPathRooted(location) || location.Contains("..", StringComparison.Ordinal) || location.Contains('/') || location.Contains('\\'))
+            if (!ModelManifest.IsPlainFileName(location))
                 throw new InvalidDataException($"initializer '{name}': external data location '{location}' is not a plain file name beside the model");
             long offset = Number(name, entry, "offset", 0);
             long length = Number(name, entry, "length", count * 4);

@@ -254,7 +254,11 @@ public sealed class ModelManifest
         }
     }
 
-    private static bool IsPlainFileName(string? file) =>
+    /// <summary>
+    /// True when <paramref name="file"/> names a file inside a package folder: not empty, not rooted, no folder
+    /// separators and no "..". Graph files, the weights file and the external data the graphs name must all be so.
+    /// </summary>
+    public static bool IsPlainFileName(string? file) =>
         !string.IsNullOrWhiteSpace(file) && !Path.IsPathRooted(file) && !file.Contains("..", StringComparison.Ordinal)
         && !file.Contains('/') && !file.Contains('\\');
 }

@@ -227,7 +227,8 @@ internal static class ExportCommands
         return text;
     }
 
-    private static int Guard(Func<int> action)
+    /// <summary>Runs a command's action; a bad argument, package or graph prints "error: ..." and exits 1.</summary>
+    internal static int Guard(Func<int> action)
     {
         try
         {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.ML.OnnxRuntime;
 using MusicGen.Core.Packaging;
 using MusicGen.Onnx;
 
@@ -27,19 +26,11 @@ internal static class RepackCommand
         {
             package, output, seed,
         };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => ExportCommands.Guard(() =>
         {
-            try
-            {
-                var dir = parse.GetValue(package)!.FullName;
-                return Run(dir, parse.GetValue(output)?.FullName ?? dir, parse.GetValue(seed), OrtSessions.Instance);
-            }
-            catch (Exception e) when (e is ArgumentException or ModelPackageException or InvalidDataException or InvalidOperationException or OnnxRuntimeException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
-        });
+            var dir = parse.GetValue(package)!.FullName;
+            return Run(dir, parse.GetValue(output)?.FullName ?? dir, parse.GetValue(seed), OrtSessions.Instance);
+        }));
         return cmd;
     }
 
