@@ -1,3 +1,5 @@
+using MusicGen.Core.Corpus;
+
 namespace MusicGen.Evaluation;
 
 /// <summary>
@@ -50,6 +52,12 @@ public sealed record NllOptions
 
     /// <summary>Include the first frame of each sequence (predicted from BOS alone) in the frame figures. Default true.</summary>
     public bool ScoreFirstFrame { get; init; } = true;
+
+    /// <summary>
+    /// Tokens a window after a sequence's first restates in its first position (the key in force, as training windows
+    /// and the engine's full context do; <see cref="WindowLead.ForKeys"/>), or null: windows start as cut.
+    /// </summary>
+    public WindowLead? Lead { get; init; }
 }
 
 /// <summary>Likelihood figures of a data split under a model.</summary>
@@ -289,6 +297,7 @@ public static class NllEvaluator
 
         var acc = new NllAccumulator(v, options);
         float[] logits = [];
+        int[] restated = [];
         foreach (var seq in sequences)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -309,7 +318,17 @@ public static class NllEvaluator
             while (scored < seq.Length - 1)
             {
                 int length = Math.Min(window, seq.Length - start);
-                model.Run(seq.AsSpan(start, length), logits.AsSpan(0, length * v));
+                ReadOnlySpan<int> input = seq.AsSpan(start, length);
+                if (start > 0 && options?.Lead?.Latest(seq.AsSpan(0, start + 1)) is int lead)
+                {
+                    // The window's first token gives way to the key in force at it; row 0 scores nothing here.
+                    restated = restated.Length >= length ? restated : new int[window];
+                    input.CopyTo(restated);
+                    restated[0] = lead;
+                    input = restated.AsSpan(0, length);
+                }
+
+                model.Run(input, logits.AsSpan(0, length * v));
                 // Row r of this window predicts token start + r + 1.
                 for (int target = scored + 1; target <= start + length - 1; target++)
                 {

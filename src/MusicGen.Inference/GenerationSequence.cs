@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MusicGen.Core.Corpus;
 using MusicGen.Core.Midi;
 using MusicGen.Core.Music;
 using MusicGen.Core.Tokenization;
@@ -111,13 +112,18 @@ public sealed class GenerationSequence
     /// <summary>Times the window slid (the context was full and the last half was re-prefilled).</summary>
     public int Slides { get; private set; }
 
-    /// <summary>BOS + the last half of a full slot's worth of tokens (the last sampled token included): the next prefill.</summary>
+    /// <summary>
+    /// The next prefill when a slot is full: the last half of a slot's worth of tokens (the last sampled token
+    /// included) after the key in force before them (<see cref="WindowLead"/>: the latest key token, as training
+    /// windows restate it), else after BOS.
+    /// </summary>
     internal int[] NextWindow(int slotLength)
     {
         int keep = Math.Max(1, slotLength / 2);
         var window = new int[keep + 1];
-        window[0] = _tokenizer.Bos;
-        _tokens.AsSpan(Length - keep, keep).CopyTo(window.AsSpan(1));
+        var kept = _tokens.AsSpan(Length - keep, keep);
+        window[0] = WindowLead.ForKeys(_tokenizer)?.Latest(_tokens.AsSpan(0, Length - keep)) ?? _tokenizer.Bos;
+        kept.CopyTo(window.AsSpan(1));
         Slides++;
         return window;
     }

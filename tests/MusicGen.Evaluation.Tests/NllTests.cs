@@ -173,6 +173,37 @@ public class NllTests
     }
 
     [Fact]
+    public void Later_windows_restate_the_key_in_force_in_their_first_position()
+    {
+        var keys = new MusicGen.Core.Tokenization.RemiTokenizer(new MusicGen.Core.Tokenization.RemiConfig { KeyTokens = true });
+        var lead = MusicGen.Core.Corpus.WindowLead.ForKeys(keys)!;
+        int key = keys.VocabularySize - 24, other = keys.VocabularySize - 5;
+        var seq = new[] { Bos, key, 3, 4, 5, other, 6, 7, 8, 9, Eos };
+        var runs = new List<int[]>();
+        var model = new Recorder(keys.VocabularySize, 4, runs);
+        var restated = NllEvaluator.Evaluate([seq], model, () => null, new NllOptions { Lead = lead });
+        Assert.Equal(seq.Length - 1, restated.Tokens);
+        Assert.Equal([[Bos, key, 3, 4], [key, 4, 5, other], [key, other, 6, 7], [other, 7, 8, 9], [other, 9, Eos]], runs);
+
+        runs.Clear();
+        NllEvaluator.Evaluate([seq], model, () => null);
+        Assert.Equal([[Bos, key, 3, 4], [3, 4, 5, other], [5, other, 6, 7], [6, 7, 8, 9], [8, 9, Eos]], runs);
+    }
+
+    private sealed class Recorder(int vocabulary, int context, List<int[]> runs) : ISequenceLogits
+    {
+        public int VocabularySize => vocabulary;
+
+        public int ContextLength => context;
+
+        public void Run(ReadOnlySpan<int> tokens, Span<float> logits)
+        {
+            runs.Add(tokens.ToArray());
+            logits.Clear();
+        }
+    }
+
+    [Fact]
     public void Misuse_is_reported()
     {
         var acc = new NllAccumulator(4);

@@ -59,6 +59,31 @@ public sealed class KeyConditioningTests
     }
 
     [Fact]
+    public void A_full_context_slides_to_a_window_that_restates_the_key_in_force_as_training_windows_do()
+    {
+        using var model = MusicModel.Load(KeyPackage());
+        var t = model.Tokenizer;
+        var request = new GenerationRequest { MaxTokens = 160, Seed = 8, Key = "D major", Sampling = new SamplingOptions { TokenBias = new Dictionary<int, float> { [t.Eos] = float.NegativeInfinity } } };
+        using var batch = model.CreateBatch(1, maxLength: 32);
+        var seq = model.CreateSequence(request);
+        if (batch.Add(seq)) while (batch.Count > 0) batch.Step();
+        Assert.True(seq.Slides >= 3, $"slid {seq.Slides} times");
+        var tokens = seq.Tokens.ToArray();
+        var window = seq.NextWindow(32);
+        Assert.Equal(17, window.Length);
+        Assert.Equal(tokens[^16..], window[1..]);
+        var before = tokens[..^16].Select(t.TokenName).Last(n => n.StartsWith("Key_", StringComparison.Ordinal));
+        Assert.Equal(before, t.TokenName(window[0]));   // not BOS: the key stays in the context
+
+        using var plain = MusicModel.Load(TestPackages.Transformer("remi", tokenizer: new RemiTokenizer(new RemiConfig { PositionsPerQuarter = 4 })));
+        using var plainBatch = plain.CreateBatch(1, maxLength: 32);
+        var plainSeq = plain.CreateSequence(new GenerationRequest { MaxTokens = 80, Seed = 8, Sampling = request.Sampling });
+        if (plainBatch.Add(plainSeq)) while (plainBatch.Count > 0) plainBatch.Step();
+        Assert.True(plainSeq.Slides >= 1, $"slid {plainSeq.Slides} times");
+        Assert.Equal(plain.Tokenizer.Bos, plainSeq.NextWindow(32)[0]); // no key tokens: BOS as before
+    }
+
+    [Fact]
     public void Bad_keys_are_refused_naming_the_option_and_the_model()
     {
         using var keyModel = MusicModel.Load(KeyPackage());

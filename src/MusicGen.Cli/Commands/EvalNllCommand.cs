@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MusicGen.Core.Corpus;
 using MusicGen.Core.Metrics;
 using MusicGen.Core.Midi;
 using MusicGen.Core.Packaging;
@@ -55,7 +56,7 @@ internal static class EvalNllCommand
     /// <summary>The options of the NLL scorer for a tokenizer: per-frame figures for a chorale (frame) tokenizer.</summary>
     internal static NllOptions NllOptionsFor(IMusicTokenizer tokenizer, bool scoreFirstFrame) => tokenizer is ChoraleTokenizer chorale
         ? new NllOptions { FrameEndToken = chorale.FrameEnd, EosToken = chorale.Eos, ScoreFirstFrame = scoreFirstFrame }
-        : new NllOptions { EosToken = tokenizer.Eos, ScoreFirstFrame = scoreFirstFrame };
+        : new NllOptions { EosToken = tokenizer.Eos, ScoreFirstFrame = scoreFirstFrame, Lead = WindowLead.ForKeys(tokenizer) };
 
     internal static Option<int> ThreadsOption() => new("--threads") { Description = "ONNX Runtime intra-op threads for scoring (0 = one per core).", DefaultValueFactory = _ => 0 };
 

@@ -13,15 +13,27 @@ public enum WindowTail
     Align,
 }
 
-/// <summary>A window of one document: <see cref="Tokens"/> (at most the window length) followed by padding.</summary>
+/// <summary>
+/// A window of one document: <see cref="Lead"/> when set, then <see cref="Tokens"/> (together at most the window
+/// length), then padding.
+/// </summary>
 /// <param name="Document">Index of the document in the list that was cut.</param>
-/// <param name="Offset">Position of the first token in the document.</param>
-/// <param name="Tokens">The real tokens; the rest of the window is padding.</param>
+/// <param name="Offset">Position of the first of <see cref="Tokens"/> in the document.</param>
+/// <param name="Tokens">The document's tokens; the rest of the window is padding.</param>
 public readonly record struct TokenWindow(int Document, int Offset, ReadOnlyMemory<int> Tokens)
 {
-    /// <summary>Copies the tokens to <paramref name="destination"/> and fills the rest with <paramref name="pad"/>.</summary>
+    /// <summary>A token restated before <see cref="Tokens"/> (see <see cref="WindowLead"/>), or null.</summary>
+    public int? Lead { get; init; }
+
+    /// <summary>Copies <see cref="Lead"/> and the tokens to <paramref name="destination"/> and fills the rest with <paramref name="pad"/>.</summary>
     public void CopyTo(Span<int> destination, int pad)
     {
+        if (Lead is int lead && destination.Length > 0)
+        {
+            destination[0] = lead;
+            destination = destination[1..];
+        }
+
         var n = Math.Min(Tokens.Length, destination.Length);
         Tokens.Span[..n].CopyTo(destination);
         destination[n..].Fill(pad);
@@ -30,7 +42,9 @@ public readonly record struct TokenWindow(int Document, int Offset, ReadOnlyMemo
 
 /// <summary>
 /// Cuts documents into fixed-length windows for training: windows start every <see cref="Stride"/> tokens; with
-/// <see cref="Truncate"/> only each document's first window is kept. Padding uses <see cref="PadId"/>.
+/// <see cref="Truncate"/> only each document's first window is kept. Padding uses <see cref="PadId"/>. With a
+/// <see cref="Lead"/>, a window that starts inside a document begins with the latest lead token before it (the key in
+/// force there), followed by one token fewer of the document.
 /// </summary>
 public sealed class TokenWindows
 {
@@ -53,6 +67,9 @@ public sealed class TokenWindows
         Tail = tail;
         Truncate = truncate;
     }
+
+    /// <summary>The tokens restated at the start of a window inside a document (windows need 2 tokens at least), or null.</summary>
+    public WindowLead? Lead { get; init; }
 
     /// <summary>Tokens per window.</summary>
     public int Length { get; }
@@ -122,7 +139,30 @@ public sealed class TokenWindows
             }
         }
 
-        return result;
+        if (Lead is null)
+        {
+            return result;
+        }
+
+        return Length >= 2 ? Restate(result, documents, Lead) : throw new InvalidOperationException("Windows that restate a lead token need at least 2 tokens.");
+    }
+
+    /// <summary>Puts the latest lead token before each window that starts inside its document (dropping the window's last token when it is full).</summary>
+    private List<TokenWindow> Restate(List<TokenWindow> windows, IReadOnlyList<ReadOnlyMemory<int>> documents, WindowLead lead)
+    {
+        for (var i = 0; i < windows.Count; i++)
+        {
+            var w = windows[i];
+            if (w.Offset == 0 || lead.Latest(documents[w.Document].Span[..w.Offset]) is not int token)
+            {
+                continue;
+            }
+
+            var tokens = w.Tokens.Length >= Length ? w.Tokens[..(Length - 1)] : w.Tokens;
+            windows[i] = w with { Tokens = tokens, Lead = token };
+        }
+
+        return windows;
     }
 
     /// <summary>The windows as a padded <c>[count, Length]</c> array, row by row.</summary>

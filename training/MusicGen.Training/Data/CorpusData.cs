@@ -13,7 +13,13 @@ public static class CorpusData
     {
         var d = config.Data;
         var o = config.Training;
-        if (d.Synthetic is not null) return SyntheticCorpus.Load(d.Synthetic, o.SeqLen, o.EffectiveStride);
+        if (d.Synthetic is not null)
+        {
+            return d.RestateKey
+                ? throw new ArgumentException("data config: 'restateKey' needs a corpus with key tokens, not synthetic data")
+                : SyntheticCorpus.Load(d.Synthetic, o.SeqLen, o.EffectiveStride);
+        }
+
         var cache = d.Cache ?? throw new ArgumentException("data config: 'cache' (corpus cache folder) is required");
         if (!File.Exists(Path.Combine(cache, CorpusBuilder.TokensFile)))
         {
@@ -39,7 +45,10 @@ public static class CorpusData
         var tok = corpus.Tokenizer;
         if (d.Tokenizer is JsonValue v && v.TryGetValue<string>(out var kind) && kind != tok.Kind)
             throw new InvalidDataException($"corpus cache {cache} was built with the {tok.Kind} tokenizer, the config asks for {kind}; remove the cache or fix the config");
-        var windows = new TokenWindows(o.SeqLen + 1, o.EffectiveStride, tok.Pad, WindowTail.Pad);
+        var lead = d.RestateKey
+            ? WindowLead.ForKeys(tok) ?? throw new ArgumentException($"data config: 'restateKey' needs a tokenizer with key tokens; corpus cache {cache} has none")
+            : null;
+        var windows = new TokenWindows(o.SeqLen + 1, o.EffectiveStride, tok.Pad, WindowTail.Pad) { Lead = lead };
         var train = windows.ToMatrix(corpus.Windows("train", windows));
         var valid = windows.ToMatrix(corpus.Windows("valid", windows));
         var trainTokens = corpus.Documents("train").Sum(m => (long)m.Length);
@@ -47,7 +56,7 @@ public static class CorpusData
         log?.Invoke($"data: {corpus.Documents("train").Count} train documents ({trainTokens:N0} tokens, {train.Length / (o.SeqLen + 1)} windows), " +
                     $"{corpus.Documents("valid").Count} valid ({validTokens:N0} tokens, {valid.Length / (o.SeqLen + 1)} windows), vocabulary {tok.VocabularySize}");
         return new TrainingData(tok.VocabularySize, tok.Pad, o.SeqLen + 1, train, valid, tok.ToJson(),
-            $"{d.Path ?? cache} ({tok.Kind}{MeterText(d.MeterMap)}{ProgramText(d.TrackPrograms)}; cache {cache})");
+            $"{d.Path ?? cache} ({tok.Kind}{MeterText(d.MeterMap)}{ProgramText(d.TrackPrograms)}{(lead is null ? "" : "; key restated per window")}; cache {cache})");
     }
 
     private static string ProgramText(Dictionary<string, int>? map) =>

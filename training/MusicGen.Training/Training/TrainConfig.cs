@@ -103,6 +103,11 @@ public sealed class DataConfig
     public Dictionary<string, string>? MeterMap { get; set; }
     /// <summary>Programs given to named tracks before tokenizing (cache build), e.g. <c>{"MELODY": 1}</c>; see <see cref="MusicGen.Core.Corpus.CorpusBuildOptions.TrackPrograms"/>.</summary>
     public Dictionary<string, int>? TrackPrograms { get; set; }
+    /// <summary>
+    /// Start every window cut from inside a song with the key in force there (its latest key token; the tokenizer
+    /// needs key tokens), so that every window, like the engine's context, knows the key (<see cref="MusicGen.Core.Corpus.WindowLead"/>).
+    /// </summary>
+    public bool RestateKey { get; set; }
     /// <summary>Use a generated corpus instead of files (tests, benchmarks).</summary>
     public SyntheticCorpusOptions? Synthetic { get; set; }
 }
