@@ -10,6 +10,9 @@ public sealed class ConfigTests
     [InlineData("nottingham-lstm.json", "lstm")]
     [InlineData("nottingham-transformer.json", "transformer")]
     [InlineData("pop909-transformer-small.json", "transformer")]
+    [InlineData("pop909-transformer-keys.json", "transformer")]
+    [InlineData("pop909-transformer-transposed.json", "transformer")]
+    [InlineData("pop909-transformer-transposed-ft.json", "transformer")]
     [InlineData("jsb-transformer.json", "transformer")]
     [InlineData("jsb-transformer-ft2.json", "transformer")]
     [InlineData("jsb-transformer-ft3.json", "transformer")]
@@ -53,6 +56,51 @@ public sealed class ConfigTests
             Assert.Contains("batchSize", Assert.Throws<ArgumentException>(() => cfg.Training.Validate()).Message);
             File.WriteAllText(p, """{ "model": { "architecture": "gru" } }""");
             Assert.Contains("gru", Assert.Throws<ArgumentException>(() => TrainConfig.Load(p).Model.Complete(10)).Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Restated_keys_start_every_later_window_of_a_real_corpus_and_need_key_tokens()
+    {
+        var dir = Directory.CreateTempSubdirectory("mgkeys").FullName;
+        try
+        {
+            var midi = Directory.CreateDirectory(Path.Combine(dir, "midi")).FullName;
+            for (var f = 0; f < 4; f++)
+            {
+                var score = new MusicGen.Core.Music.Score { TicksPerQuarter = 96 };
+                var track = new MusicGen.Core.Music.ScoreTrack();
+                score.Tracks.Add(track);
+                int[] scale = [0, 2, 4, 5, 7, 9, 11, 12];
+                for (var i = 0; i < 64; i++) track.Notes.Add(new MusicGen.Core.Music.Note(i * 48, (i + 1) * 48, 0, 60 + (2 * f) + scale[i % 8], 80));
+                File.WriteAllBytes(Path.Combine(midi, $"{f}.mid"), MusicGen.Core.Midi.MidiScore.ToBytes(score));
+            }
+
+            TrainConfig Config(string tokenizer, string cache)
+            {
+                var file = Path.Combine(dir, cache + ".json");
+                File.WriteAllText(file, $$"""
+                    { "name": "k", "data": { "path": "{{midi}}", "tokenizer": {{tokenizer}}, "cache": "{{Path.Combine(dir, cache)}}", "validFraction": 0.25, "restateKey": true },
+                      "training": { "seqLen": 32, "stride": 32 } }
+                    """);
+                return TrainConfig.Load(file);
+            }
+
+            var data = CorpusData.Load(Config("""{ "kind": "remi", "version": 1, "keyTokens": true }""", "keys"));
+            var tokenizer = MusicGen.Core.Tokenization.TokenizerJson.FromJson(data.TokenizerJson!);
+            var keys = Enumerable.Range(0, data.TrainCount).Select(r => tokenizer.TokenName(data.Train[r * 33])).ToList();
+            Assert.Contains("BOS", keys);                                            // a song's first window
+            var later = keys.Where(k => k != "BOS").ToList();
+            Assert.NotEmpty(later);
+            Assert.All(later, k => Assert.StartsWith("Key_", k, StringComparison.Ordinal)); // every later one starts with its key
+            Assert.Contains("key restated", data.Description, StringComparison.Ordinal);
+
+            var plain = Assert.Throws<ArgumentException>(() => CorpusData.Load(Config("\"remi\"", "plain")));
+            Assert.Contains("restateKey", plain.Message, StringComparison.Ordinal);
         }
         finally
         {
