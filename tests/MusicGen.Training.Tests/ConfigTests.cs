@@ -13,6 +13,7 @@ public sealed class ConfigTests
     [InlineData("pop909-transformer-keys.json", "transformer")]
     [InlineData("pop909-transformer-transposed.json", "transformer")]
     [InlineData("pop909-transformer-transposed-ft.json", "transformer")]
+    [InlineData("pop909-transformer-transposed-2.json", "transformer")]
     [InlineData("jsb-transformer.json", "transformer")]
     [InlineData("jsb-transformer-ft2.json", "transformer")]
     [InlineData("jsb-transformer-ft3.json", "transformer")]
