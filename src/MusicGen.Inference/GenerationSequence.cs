@@ -109,6 +109,9 @@ public sealed class GenerationSequence
 
     internal int LastToken => _tokens[Length - 1];
 
+    /// <summary>The model's key tokens (built once per model), restated by <see cref="NextWindow"/>; null without key tokens.</summary>
+    internal WindowLead? KeyLead { get; init; }
+
     /// <summary>Times the window slid (the context was full and the last half was re-prefilled).</summary>
     public int Slides { get; private set; }
 
@@ -122,7 +125,7 @@ public sealed class GenerationSequence
         int keep = Math.Max(1, slotLength / 2);
         var window = new int[keep + 1];
         var kept = _tokens.AsSpan(Length - keep, keep);
-        window[0] = WindowLead.ForKeys(_tokenizer)?.Latest(_tokens.AsSpan(0, Length - keep)) ?? _tokenizer.Bos;
+        window[0] = KeyLead?.Latest(_tokens.AsSpan(0, Length - keep)) ?? _tokenizer.Bos;
         kept.CopyTo(window.AsSpan(1));
         Slides++;
         return window;

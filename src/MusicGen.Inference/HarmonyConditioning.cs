@@ -1,3 +1,4 @@
+using MusicGen.Core.Corpus;
 using MusicGen.Core.Music;
 using MusicGen.Core.Tokenization;
 using MusicGen.Inference.Errors;
@@ -25,12 +26,16 @@ internal sealed class HarmonyConditioning
     {
         _tokenizer = tokenizer;
         _model = modelName;
-        _keyTokens = [.. Enumerable.Range(0, tokenizer.VocabularySize).Where(i => tokenizer.TokenName(i).StartsWith("Key_", StringComparison.Ordinal))];
+        KeyLead = WindowLead.ForKeys(tokenizer);
+        _keyTokens = KeyLead is { } lead ? [.. Enumerable.Range(0, tokenizer.VocabularySize).Where(lead.IsLead)] : [];
         _pitches = PitchTokens.Of(tokenizer);
     }
 
+    /// <summary>The model's key tokens as a window restates them when the context is full (null without key tokens).</summary>
+    public WindowLead? KeyLead { get; }
+
     /// <summary>Whether the model's tokens name keys.</summary>
-    public bool HasKeyTokens => _keyTokens.Length > 0;
+    public bool HasKeyTokens => KeyLead is not null;
 
     /// <summary>Whether the model's tokens name chords (REMI with <c>chordTokens</c>).</summary>
     public bool HasChordTokens => _tokenizer is RemiTokenizer { Config.ChordTokens: true };

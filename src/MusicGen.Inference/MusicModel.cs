@@ -209,6 +209,7 @@ public sealed class MusicModel : IDisposable
         {
             PrimerRepairs = repairs,
             RequestedKey = scale,
+            KeyLead = Harmony.KeyLead,
             TrackPrograms = Package.Programs,
         };
     }
