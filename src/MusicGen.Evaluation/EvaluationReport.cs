@@ -33,6 +33,9 @@ public sealed record ReportOptions
     /// <summary>Classifier two-sample test settings.</summary>
     public C2stOptions C2st { get; init; } = new();
 
+    /// <summary>The test repeated on more generated sets of the same size (the first being the report's set), or null.</summary>
+    public C2stSpread? Spread { get; init; }
+
     /// <summary>Piano rolls drawn of generated pieces (plus one real piece).</summary>
     public int PianoRolls { get; init; } = 3;
 
@@ -112,7 +115,13 @@ public static class EvaluationReport
         File.WriteAllText(md, Markdown(real, generated, comparisons, c2st, c2stNote, rolls, options));
         files.Insert(0, md);
         string json = Path.Combine(outputDirectory, "report.json");
-        File.WriteAllText(json, ToJson(real, generated, comparisons, c2st, c2stNote, options.Nll).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var root = ToJson(real, generated, comparisons, c2st, c2stNote, options.Nll);
+        if (options.Spread is { } spread)
+        {
+            root["c2stSets"] = spread.ToJson();
+        }
+
+        File.WriteAllText(json, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         files.Insert(1, json);
         return new ReportSummary(comparisons, c2st, c2stNote, md, files);
     }
@@ -265,6 +274,11 @@ public static class EvaluationReport
             if (top.Count > 0)
             {
                 sb.AppendLine(ci, $"- Features the trees split on most (share of gain): {string.Join(", ", top.Select(f => $"{f.Name} {(f.Share * 100).ToString("0", ci)}%"))}.");
+            }
+
+            if (options.Spread is { } spread)
+            {
+                sb.AppendLine().Append(spread.Markdown());
             }
         }
         else
