@@ -33,7 +33,10 @@ public sealed record ReportOptions
     /// <summary>Classifier two-sample test settings.</summary>
     public C2stOptions C2st { get; init; } = new();
 
-    /// <summary>The test repeated on more generated sets of the same size (the first being the report's set), or null.</summary>
+    /// <summary>
+    /// The test repeated on more generated sets of the same size, or null. Its first set must be the report's own
+    /// generated set: the report takes that set's test from here instead of running it again.
+    /// </summary>
     public C2stSpread? Spread { get; init; }
 
     /// <summary>Piano rolls drawn of generated pieces (plus one real piece).</summary>
@@ -85,7 +88,8 @@ public static class EvaluationReport
         }
         else
         {
-            c2st = ClassifierTwoSampleTest.Run(real.Pieces.Select(p => p.Features()).ToArray(), generated.Pieces.Select(p => p.Features()).ToArray(), options.C2st, cancellationToken);
+            c2st = options.Spread?.Sets[0]
+                ?? ClassifierTwoSampleTest.Run(real.Pieces.Select(p => p.Features()).ToArray(), generated.Pieces.Select(p => p.Features()).ToArray(), options.C2st, cancellationToken);
         }
 
         string metricsPng = Path.Combine(outputDirectory, "metrics.png");

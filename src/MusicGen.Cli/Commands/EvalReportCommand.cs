@@ -178,7 +178,8 @@ internal static class EvalReportCommand
         for (var k = 0; k < sets; k++)
         {
             var first = seed + (k * count);
-            var saveDir = Path.Combine(outDir, k == 0 ? "generated" : string.Create(CultureInfo.InvariantCulture, $"generated-{k + 1}"));
+            var label = k == 0 ? "generated" : string.Create(CultureInfo.InvariantCulture, $"generated-{k + 1}");
+            var saveDir = Path.Combine(outDir, label);
             Directory.CreateDirectory(saveDir);
             var started = System.Diagnostics.Stopwatch.StartNew();
             var tasks = Enumerable.Range(1, count).Select(i => generator.GenerateAsync(new MusicGen.Inference.GenerationRequest
@@ -197,7 +198,6 @@ internal static class EvalReportCommand
             }
 
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generated {count} pieces of {bars} bars with {generator.Package.Name} in {started.Elapsed.TotalSeconds:0.0} s into {saveDir}"));
-            var label = k == 0 ? "generated" : string.Create(CultureInfo.InvariantCulture, $"generated-{k + 1}");
             result.Add(PieceSet.FromScores(label, $"{generator.Package.Name} ({Describe(sampling.WithDefaults(generator.Package.Manifest.Sampling))}, {bars} bars, seeds {first + 1}..{first + count}; saved in {saveDir})", scores, options));
         }
 
