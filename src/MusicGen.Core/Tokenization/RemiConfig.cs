@@ -56,6 +56,15 @@ public sealed record RemiConfig
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool ChordTokens { get; init; }
 
+    /// <summary>
+    /// Notes that start at one position (with one instrument) are written from the highest pitch down instead of from
+    /// the lowest up, so the top voice (in most music the melody) is chosen first and the notes under it after. Same
+    /// vocabulary; the grammar then allows only falling or equal pitches at a position. Off by default; the JSON names
+    /// it only when on, so configurations written before it existed read back unchanged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool DescendingPitches { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {

@@ -39,7 +39,17 @@ internal static class RemiEncoder
             }
         }
 
-        notes.Sort();
+        if (config.DescendingPitches)
+        {
+            notes.Sort(static (a, b) => a.Step != b.Step ? a.Step.CompareTo(b.Step)
+                : a.Key != b.Key ? a.Key.CompareTo(b.Key)
+                : a.Pitch != b.Pitch ? b.Pitch.CompareTo(a.Pitch)
+                : (a.Vel, a.Dur).CompareTo((b.Vel, b.Dur)));
+        }
+        else
+        {
+            notes.Sort();
+        }
         var tempos = NormalizeMap(score.Tempos.Select(x => (ToStep(x.Tick, tpq, res), t.TempoIndex(x.MicrosecondsPerQuarter))));
         var sigs = NormalizeMap(score.TimeSignatures.Select(x => (ToStep(x.Tick, tpq, res), t.TimeSigOrDefault(x.Numerator, x.Denominator))));
         var keys = config.KeyTokens

@@ -12,7 +12,8 @@ namespace MusicGen.Core.Tokenization;
 /// harmony segment only), Tempo (a change), Program, Pitch, or (k &gt; 0) Bar to cut the bar; after a Chord: Tempo,
 /// Program, Pitch, a later Position, Bar or EOS.</item>
 /// <item>Pitch, Velocity, then one or more Duration tokens, each no longer than the one before; the first note needs
-/// a Program first; within a position, programs increase and pitches do not decrease per program.</item>
+/// a Program first; within a position, programs increase and pitches do not decrease per program (do not increase with
+/// <see cref="RemiConfig.DescendingPitches"/>).</item>
 /// <item>After EOS only PAD.</item>
 /// </list>
 /// </summary>
@@ -294,104 +295,5 @@ internal sealed partial class RemiGrammar : ITokenGrammar
         m.Apply(logits);
         ApplyLengthRules(logits);
         ApplyProgression(logits);
-    }
-
-    /// <summary>With key tokens, the first bar names its key before anything else.</summary>
-    private bool KeyNeeded => _t.KeyCount > 0 && _key < 0;
-
-    /// <summary>At a bar line after its TimeSig (if any): a key change, and unless a key is still needed, the bar's start.</summary>
-    private void AllowKeyOrBarStart()
-    {
-        AllowKeyChanges();
-        if (!KeyNeeded)
-        {
-            AllowBarStart();
-        }
-    }
-
-    /// <summary>A bar's first event: EOS, an empty bar (Bar) or any position.</summary>
-    private void AllowBarStart()
-    {
-        _mask.Allow(_t.Eos);
-        _mask.Allow(_t.BarId);
-        AllowPositionsAfter(-1);
-    }
-
-    /// <summary>After a complete event at the current position: EOS, Bar, a later position, a program or a pitch.</summary>
-    private void AllowNextEvent()
-    {
-        _mask.Allow(_t.Eos);
-        _mask.Allow(_t.BarId);
-        AllowPositionsAfter(_pos);
-        AllowPrograms();
-        AllowPitches();
-    }
-
-    private void AllowKeyChanges()
-    {
-        if (_key < 0)
-        {
-            _mask.Allow(_t.KeyFirst, _t.KeyFirst + _t.KeyCount);
-            return;
-        }
-
-        _mask.Allow(_t.KeyFirst, _t.KeyFirst + _key);
-        _mask.Allow(_t.KeyFirst + _key + 1, _t.KeyFirst + _t.KeyCount);
-    }
-
-    private void AllowPositionsAfter(int pos) => _mask.Allow(_t.PositionFirst + pos + 1, _t.PositionFirst + BarSteps);
-
-    private void AllowTimeSigChanges()
-    {
-        if (!_tsSet)
-        {
-            _mask.Allow(_t.TimeSigFirst, _t.TimeSigFirst + _t.TimeSigCount);
-            return;
-        }
-
-        _mask.Allow(_t.TimeSigFirst, _t.TimeSigFirst + _ts);
-        _mask.Allow(_t.TimeSigFirst + _ts + 1, _t.TimeSigFirst + _t.TimeSigCount);
-    }
-
-    private void AllowTempoChanges()
-    {
-        if (_tempo < 0)
-        {
-            _mask.Allow(_t.TempoFirst, _t.TempoFirst + _t.TempoCount);
-            return;
-        }
-
-        _mask.Allow(_t.TempoFirst, _t.TempoFirst + _tempo);
-        _mask.Allow(_t.TempoFirst + _tempo + 1, _t.TempoFirst + _t.TempoCount);
-    }
-
-    private void AllowPrograms()
-    {
-        var first = _t.ProgramFirst;
-        var end = _t.ProgramFirst + RemiTokenizer.DrumKey + 1;
-        if (_program < 0)
-        {
-            _mask.Allow(first, end);
-        }
-        else if (_notesAtPosition)
-        {
-            _mask.Allow(first + _program + 1, end);
-        }
-        else
-        {
-            _mask.Allow(first, first + _program);
-            _mask.Allow(first + _program + 1, end);
-        }
-    }
-
-    private void AllowPitches()
-    {
-        if (_program < 0)
-        {
-            return; // the first note names its instrument
-        }
-
-        var from = _notesAtPosition && _lastPitchId >= 0 ? _lastPitchId : _t.PitchFirst;
-        _mask.Allow(from, _t.PitchFirst + _t.PitchCount);
     }
 }

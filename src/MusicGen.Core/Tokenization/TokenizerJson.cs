@@ -19,6 +19,16 @@ public static class TokenizerJson
         WriteIndented = false,
     };
 
+    // Reading refuses a setting this build does not know: a configuration written by a newer build (say, one with a
+    // note order this build cannot follow) would otherwise load and encode, decode and mask by other rules, silently.
+    private static readonly JsonSerializerOptions StrictOptions = new(Options)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
+    // Fields of the JSON that are not settings of the kind's configuration.
+    private static readonly string[] Envelope = ["kind", "version", "vocabulary"];
+
     /// <summary>The known kinds.</summary>
     public static IReadOnlyList<string> Kinds { get; } = [RemiTokenizer.KindName, PerformanceTokenizer.KindName, ChoraleTokenizer.KindName];
 
@@ -126,11 +136,21 @@ public static class TokenizerJson
     {
         try
         {
-            return obj.Deserialize<T>(Options) ?? throw new FormatException($"Tokenizer JSON could not be read as {typeof(T).Name}.");
+            var settings = new JsonObject();
+            foreach (var (name, value) in obj)
+            {
+                if (!Envelope.Contains(name, StringComparer.Ordinal))
+                {
+                    settings[name] = value?.DeepClone();
+                }
+            }
+
+            return settings.Deserialize<T>(StrictOptions) ?? throw new FormatException($"Tokenizer JSON could not be read as {typeof(T).Name}.");
         }
         catch (JsonException e)
         {
-            throw new FormatException($"Tokenizer JSON could not be read as {typeof(T).Name}: {e.Message}", e);
+            var unknown = e.Path is { Length: > 2 } path ? $" '{path[2..]}' is not a setting this build knows (a configuration written by a newer MusicGen?)" : "";
+            throw new FormatException($"Tokenizer JSON could not be read as {typeof(T).Name}:{unknown} {e.Message}", e);
         }
     }
 }

@@ -6,16 +6,21 @@ namespace MusicGen.Core.Tests.Tokenization;
 
 public class TokenizerPropertyTests
 {
-    /// <summary>Every kind, plus REMI with key tokens (<c>remi+keys</c>) and with key and chord tokens (<c>remi+keys+chords</c>).</summary>
-    public static TheoryData<string> Kinds => new([.. TokenizerJson.Kinds, RemiWithKeys, RemiWithKeysAndChords]);
+    /// <summary>
+    /// Every kind, plus REMI with key tokens (<c>remi+keys</c>), with key and chord tokens (<c>remi+keys+chords</c>)
+    /// and with pitches written from the top down (<c>remi+descending</c>).
+    /// </summary>
+    public static TheoryData<string> Kinds => new([.. TokenizerJson.Kinds, RemiWithKeys, RemiWithKeysAndChords, RemiDescending]);
 
     private const string RemiWithKeys = "remi+keys";
     private const string RemiWithKeysAndChords = "remi+keys+chords";
+    private const string RemiDescending = "remi+descending";
 
     private static IMusicTokenizer Create(string kind) => kind switch
     {
         RemiWithKeys => new RemiTokenizer(new RemiConfig { KeyTokens = true }),
         RemiWithKeysAndChords => new RemiTokenizer(new RemiConfig { KeyTokens = true, ChordTokens = true }),
+        RemiDescending => new RemiTokenizer(new RemiConfig { DescendingPitches = true }),
         _ => TokenizerJson.CreateDefault(kind),
     };
 
@@ -165,6 +170,17 @@ public class TokenizerPropertyTests
         Assert.Throws<FormatException>(() => TokenizerJson.FromJson("{\"kind\":\"nope\"}"));
         Assert.Throws<FormatException>(() => TokenizerJson.FromJson("{\"kind\":\"remi\",\"positionsPerQuarter\":7}"));
         Assert.Throws<FormatException>(() => TokenizerJson.FromJson("not json"));
+    }
+
+    [Theory]
+    [InlineData("""{"kind": "remi", "version": 1, "melodyFirst": true}""", "melodyFirst")]
+    [InlineData("""{"kind": "performance", "version": 1, "velocityBins": 32, "pedal": true}""", "pedal")]
+    [InlineData("""{"kind": "chorale", "version": 1, "voices": 4}""", "voices")]
+    public void A_setting_this_build_does_not_know_is_refused_by_name(string json, string name)
+    {
+        // A package from a newer build must not load and then encode, decode and mask by other rules.
+        var e = Assert.Throws<FormatException>(() => TokenizerJson.FromJson(json));
+        Assert.Contains($"'{name}' is not a setting this build knows", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
