@@ -7,24 +7,10 @@ namespace MusicGen.Core.Tests.Tokenization;
 /// <summary>Small checks on the shared datasets when they are present (the full runs are the hand-run CLI commands).</summary>
 public class DatasetRoundTripTests
 {
-    private static string? Dataset(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", "datasets", name);
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
     [Fact]
     public void Nottingham_sample_round_trips_exactly_with_remi()
     {
-        var dir = Dataset("nottingham");
+        var dir = SharedDatasets.Find("nottingham");
         if (dir is null)
         {
             return; // dataset not present on this machine
@@ -41,7 +27,7 @@ public class DatasetRoundTripTests
     [Fact]
     public void Pop909_sample_round_trips_within_the_grid_with_remi()
     {
-        var dir = Dataset("pop909");
+        var dir = SharedDatasets.Find("pop909");
         if (dir is null)
         {
             return;
@@ -59,7 +45,7 @@ public class DatasetRoundTripTests
     [Fact]
     public void Jsb_frames_round_trip_exactly()
     {
-        var dir = Dataset("jsb-chorales");
+        var dir = SharedDatasets.Find("jsb-chorales");
         if (dir is null)
         {
             return;

@@ -155,7 +155,7 @@ public sealed class RemiChordTests
     [Fact]
     public void Nottingham_tunes_state_the_recognisers_chords_and_round_trip()
     {
-        var dir = DatasetPath("nottingham");
+        var dir = SharedDatasets.Find("nottingham");
         if (dir is null) return; // dataset not present on this machine
 
         var checkedTunes = 0;
@@ -195,16 +195,5 @@ public sealed class RemiChordTests
         }
 
         Assert.True(checkedTunes > 20, $"{checkedTunes} tunes checked");
-    }
-
-    private static string? DatasetPath(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", "datasets", name);
-            if (Directory.Exists(candidate)) return candidate;
-        }
-
-        return null;
     }
 }

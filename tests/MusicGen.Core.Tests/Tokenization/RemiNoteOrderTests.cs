@@ -84,7 +84,7 @@ public sealed class RemiNoteOrderTests
     [Fact]
     public void Pop909_songs_round_trip_exactly_and_give_the_same_notes_in_either_order()
     {
-        var dir = Dataset("pop909");
+        var dir = SharedDatasets.Find("pop909");
         if (dir is null)
         {
             return; // dataset not present on this machine
@@ -114,19 +114,5 @@ public sealed class RemiNoteOrderTests
         }
 
         Assert.True(checkedFiles >= 8, $"{checkedFiles} files");
-    }
-
-    private static string? Dataset(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "..", "shared", "datasets", name);
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }
