@@ -50,6 +50,7 @@ internal static class RemiEncoder
         {
             notes.Sort();
         }
+
         var tempos = NormalizeMap(score.Tempos.Select(x => (ToStep(x.Tick, tpq, res), t.TempoIndex(x.MicrosecondsPerQuarter))));
         var sigs = NormalizeMap(score.TimeSignatures.Select(x => (ToStep(x.Tick, tpq, res), t.TimeSigOrDefault(x.Numerator, x.Denominator))));
         var keys = config.KeyTokens

@@ -34,61 +34,38 @@ internal sealed partial class RemiGrammar
         AllowPitches();
     }
 
-    private void AllowKeyChanges()
+    /// <summary>A change: every one of the <paramref name="count"/> tokens from <paramref name="first"/> but the one in force (all of them when none is, <paramref name="current"/> &lt; 0).</summary>
+    private void AllowChangeFrom(int first, int count, int current)
     {
-        if (_key < 0)
+        if (current < 0)
         {
-            _mask.Allow(_t.KeyFirst, _t.KeyFirst + _t.KeyCount);
+            _mask.Allow(first, first + count);
             return;
         }
 
-        _mask.Allow(_t.KeyFirst, _t.KeyFirst + _key);
-        _mask.Allow(_t.KeyFirst + _key + 1, _t.KeyFirst + _t.KeyCount);
+        _mask.Allow(first, first + current);
+        _mask.Allow(first + current + 1, first + count);
     }
+
+    private void AllowKeyChanges() => AllowChangeFrom(_t.KeyFirst, _t.KeyCount, _key);
 
     private void AllowPositionsAfter(int pos) => _mask.Allow(_t.PositionFirst + pos + 1, _t.PositionFirst + BarSteps);
 
-    private void AllowTimeSigChanges()
-    {
-        if (!_tsSet)
-        {
-            _mask.Allow(_t.TimeSigFirst, _t.TimeSigFirst + _t.TimeSigCount);
-            return;
-        }
+    private void AllowTimeSigChanges() => AllowChangeFrom(_t.TimeSigFirst, _t.TimeSigCount, _tsSet ? _ts : -1);
 
-        _mask.Allow(_t.TimeSigFirst, _t.TimeSigFirst + _ts);
-        _mask.Allow(_t.TimeSigFirst + _ts + 1, _t.TimeSigFirst + _t.TimeSigCount);
-    }
+    private void AllowTempoChanges() => AllowChangeFrom(_t.TempoFirst, _t.TempoCount, _tempo);
 
-    private void AllowTempoChanges()
-    {
-        if (_tempo < 0)
-        {
-            _mask.Allow(_t.TempoFirst, _t.TempoFirst + _t.TempoCount);
-            return;
-        }
-
-        _mask.Allow(_t.TempoFirst, _t.TempoFirst + _tempo);
-        _mask.Allow(_t.TempoFirst + _tempo + 1, _t.TempoFirst + _t.TempoCount);
-    }
-
+    /// <summary>Another instrument; once notes are written at this position, only a later one (programs increase there).</summary>
     private void AllowPrograms()
     {
-        var first = _t.ProgramFirst;
-        var end = _t.ProgramFirst + RemiTokenizer.DrumKey + 1;
-        if (_program < 0)
+        const int programs = RemiTokenizer.DrumKey + 1;
+        if (_notesAtPosition && _program >= 0)
         {
-            _mask.Allow(first, end);
+            _mask.Allow(_t.ProgramFirst + _program + 1, _t.ProgramFirst + programs);
+            return;
         }
-        else if (_notesAtPosition)
-        {
-            _mask.Allow(first + _program + 1, end);
-        }
-        else
-        {
-            _mask.Allow(first, first + _program);
-            _mask.Allow(first + _program + 1, end);
-        }
+
+        AllowChangeFrom(_t.ProgramFirst, programs, _program);
     }
 
     private void AllowPitches()
