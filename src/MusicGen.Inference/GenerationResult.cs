@@ -55,7 +55,11 @@ public sealed class GenerationResult
     /// <summary>The whole piece as a score (what <see cref="Midi"/> encodes).</summary>
     public required Score Score { get; init; }
 
-    /// <summary>Every token of the sequence: BOS, primer, forced prefix, then the generated tokens.</summary>
+    /// <summary>
+    /// Every token of the sequence: BOS, primer, forced prefix, then the generated tokens. For a model trained in C
+    /// major / A minor (<see cref="ModelPackage.NormalizesKeys"/>) they are in that frame; <see cref="Score"/> is them
+    /// moved by <see cref="KeyShift"/>.
+    /// </summary>
     public required int[] Tokens { get; init; }
 
     /// <summary>How many of <see cref="Tokens"/> were given (BOS, primer and prefix) rather than generated.</summary>
@@ -75,6 +79,12 @@ public sealed class GenerationResult
     /// with its byte offset (the first 100; the last line counts the rest); empty otherwise.
     /// </summary>
     public IReadOnlyList<string> PrimerRepairs { get; init; } = [];
+
+    /// <summary>
+    /// Semitones <see cref="Score"/> was moved from the tokens' C major / A minor (a model with
+    /// <see cref="ModelPackage.NormalizesKeys"/>): to the key asked for, the primer's, or one drawn from the seed; 0 otherwise.
+    /// </summary>
+    public int KeyShift { get; init; }
 
     /// <summary>Number of notes in <see cref="Score"/>.</summary>
     public int NoteCount => Score.Tracks.Sum(t => t.Notes.Count);

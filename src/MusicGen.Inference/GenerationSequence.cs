@@ -67,6 +67,9 @@ public sealed class GenerationSequence
     /// <summary>The package's track-program map (<see cref="ModelPackage.Programs"/>), which names generated tracks.</summary>
     internal TrackProgramMap TrackPrograms { get; init; } = TrackProgramMap.None;
 
+    /// <summary>Semitones the decoded notes are moved by (a model trained in C major / A minor; see <see cref="GenerationResult.KeyShift"/>).</summary>
+    internal int KeyShift { get; init; }
+
     /// <summary>The request this sequence serves.</summary>
     public GenerationRequest Request { get; }
 
@@ -180,6 +183,7 @@ public sealed class GenerationSequence
     public Score DecodeScore()
     {
         var score = _tokenizer.Decode(Tokens);
+        score = KeyFrame.Move(score, KeyShift);
         TrackPrograms.NameTracks(score);
         return score;
     }
@@ -209,6 +213,7 @@ public sealed class GenerationSequence
             Seed = Seed,
             Timing = timing,
             PrimerRepairs = PrimerRepairs,
+            KeyShift = KeyShift,
         };
     }
 

@@ -42,27 +42,31 @@ internal sealed class HarmonyConditioning
 
     /// <summary>
     /// The key the request asks for: as the key token to force (a model with key tokens) or as the scale to hold (a
-    /// model without them); both null when it asks for none.
+    /// model without them; the key as asked, in the tokens' frame it is <see cref="KeyNormalization"/>'s C major or A
+    /// minor for a model trained there), and the semitones the piece is moved by afterwards (a model trained in C major
+    /// / A minor: <paramref name="normalizedKeys"/> set; else 0). All null and 0 when it asks for no key.
     /// </summary>
     /// <exception cref="InvalidGenerationRequestException">Keyed <c>key</c>: the grammar is off, the model has neither
     /// key nor pitch tokens, or (a model with key tokens) tempo, meter or program are asked for without a key.</exception>
-    public (int? Token, MusicalKey? Scale) ResolveKey(GenerationRequest request)
+    public (int? Token, MusicalKey? Scale, int Shift) ResolveKey(GenerationRequest request, int[]? normalizedKeys = null)
     {
         var conditioned = request.TempoBpm is not null || request.TimeSignature is not null || request.Program is not null;
         if (request.Key is not { } text)
         {
             if (HasKeyTokens && conditioned)
                 throw Invalid("key", $"model '{_model}' names its key before its first note, so tempo, meter and program need a key too (e.g. \"A minor\").");
-            return (null, null);
+            return (null, null, 0);
         }
 
         var key = MusicalKey.Parse(text); // GenerationRequest.Check refused what does not parse
         if (!request.Sampling.UseGrammar)
             throw Invalid("key", "key is forced through the grammar; it cannot be used with grammar=false.");
-        if (HasKeyTokens) return (_tokenizer.TokenId("Key_" + key.ShortName), null);
+        var shift = normalizedKeys is null ? 0 : KeyNormalization.ShiftToC(key);
+        var framed = new MusicalKey((key.Tonic + shift + 12) % 12, key.IsMinor);
+        if (HasKeyTokens) return (_tokenizer.TokenId("Key_" + framed.ShortName), null, -shift);
         if (!_pitches.Any)
             throw Invalid("key", $"model '{_model}' has neither key nor pitch tokens, so it cannot keep to {key.Name}.");
-        return (null, key);
+        return (null, key, -shift);
     }
 
     /// <summary>The progression the request asks for, or null.</summary>

@@ -35,8 +35,24 @@ public sealed class ModelPackage
     public MusicGen.Core.Music.TrackProgramMap Programs { get; }
 
     /// <summary>A MIDI score made ready for this model's tokenizer, as its training data was: time signatures
-    /// rewritten (<see cref="Meters"/>) and named tracks given their programs (<see cref="Programs"/>).</summary>
-    public MusicGen.Core.Music.Score PrepareInput(MusicGen.Core.Music.Score score) => Programs.Rewrite(Meters.Rewrite(score));
+    /// rewritten (<see cref="Meters"/>), named tracks given their programs (<see cref="Programs"/>) and, for a model
+    /// trained on pieces moved to C major / A minor (<see cref="NormalizesKeys"/>), moved there too.</summary>
+    public MusicGen.Core.Music.Score PrepareInput(MusicGen.Core.Music.Score score) => PrepareInput(score, out _);
+
+    /// <summary><see cref="PrepareInput(MusicGen.Core.Music.Score)"/>, also giving the semitones the piece was moved by (0 unless <see cref="NormalizesKeys"/>).</summary>
+    public MusicGen.Core.Music.Score PrepareInput(MusicGen.Core.Music.Score score, out int keyShift)
+    {
+        var prepared = Programs.Rewrite(Meters.Rewrite(score));
+        keyShift = 0;
+        if (NormalizesKeys) (prepared, keyShift) = MusicGen.Core.Corpus.KeyNormalization.Apply(prepared);
+        return prepared;
+    }
+
+    /// <summary>
+    /// Whether the model was trained on pieces moved to C major / A minor (manifest <c>normalizedKeys</c>): its
+    /// tokens are in that frame, and generated pieces are moved to a key afterwards (<see cref="GenerationResult.KeyShift"/>).
+    /// </summary>
+    public bool NormalizesKeys => Manifest.NormalizedKeys is not null;
 
     /// <summary>Model name.</summary>
     public string Name => Manifest.Name;

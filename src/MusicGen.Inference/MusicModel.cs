@@ -194,9 +194,16 @@ public sealed class MusicModel : IDisposable
         if (Package.Manifest.Sampling is { Count: > 0 } defaults) request = request.WithSampling(request.Sampling.WithDefaults(defaults));
         if (request.TokenBiasNames is { Count: > 0 }) request = request.WithSampling(ResolveBias(request));
         var tokenizer = Tokenizer;
-        var (key, scale) = Harmony.ResolveKey(request);
+        long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        var (key, scale, keyShift) = Harmony.ResolveKey(request, Package.Manifest.NormalizedKeys);
         var chords = Harmony.ResolveChords(request);
-        var prompt = BuildPrompt(request, key, chords, out _, out var repairs);
+        var prompt = BuildPrompt(request, key, chords, out _, out var repairs, out var primerShift);
+        var grammarScale = scale is { } k ? new MusicalKey((k.Tonic - keyShift + 12) % 12, k.IsMinor) : scale;
+        if (Package.Manifest.NormalizedKeys is { } keys && request.Key is null)
+        {
+            // The tokens are in C major / A minor: the piece goes back to the primer's key, else to one drawn from the seed.
+            keyShift = request.PrimerMidi is not null || request.Primer is not null ? -primerShift : KeyFrame.Shift(keys, seed);
+        }
         if (prompt.Count >= MaxSequenceLength)
         {
             var message = $"The prompt (BOS + primer + prefix) has {prompt.Count} tokens; at most {MaxSequenceLength - 1} fit this model's context. Set MaxPrimerTokens.";
@@ -204,18 +211,19 @@ public sealed class MusicModel : IDisposable
             throw new ArgumentException(message, "prefix");
         }
         int maxTokens = request.MaxTokens ?? (request.Bars is null && request.Seconds is null ? Options.DefaultMaxTokens : Options.MaxTokensLimit);
-        long seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
-        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Harmony.Grammar(key, chords, request.Sampling.ScaleBias, scale))
+        return new GenerationSequence(tokenizer, request, [.. prompt], MaxSequenceLength, maxTokens, seed, Harmony.Grammar(key, chords, request.Sampling.ScaleBias, grammarScale))
         {
             PrimerRepairs = repairs,
             RequestedKey = scale,
             KeyLead = Harmony.KeyLead,
+            KeyShift = keyShift,
             TrackPrograms = Package.Programs,
         };
     }
 
-    private List<int> BuildPrompt(GenerationRequest request, int? key, Chord[]? chords, out int primerTokens, out IReadOnlyList<string> repairs)
+    private List<int> BuildPrompt(GenerationRequest request, int? key, Chord[]? chords, out int primerTokens, out IReadOnlyList<string> repairs, out int primerShift)
     {
+        primerShift = 0;
         var tokenizer = Tokenizer;
         var limits = Options.InputLimits;
         Score? primer = request.Primer;
@@ -230,7 +238,7 @@ public sealed class MusicModel : IDisposable
         if (primer is not null)
         {
             if (request.PrimerMidi is null) limits.CheckScore(primer); // a score given as such; before the meter rewrite copies it
-            var encoded = tokenizer.Encode(Package.PrepareInput(primer), limits);
+            var encoded = tokenizer.Encode(Package.PrepareInput(primer, out primerShift), limits);
             int start = encoded.Length > 0 && encoded[0] == tokenizer.Bos ? 1 : 0;
             int end = encoded.Length;
             while (end > start && (encoded[end - 1] == tokenizer.Eos || encoded[end - 1] == tokenizer.Pad)) end--;

@@ -48,6 +48,12 @@ public sealed record CorpusBuildOptions
     /// </summary>
     public IReadOnlyDictionary<string, int>? TrackPrograms { get; init; }
 
+    /// <summary>
+    /// Move every MIDI piece (both splits, before augmentation) to C major / A minor (<see cref="KeyNormalization"/>);
+    /// each document records the shift (<see cref="CorpusDocument.KeyShift"/>).
+    /// </summary>
+    public bool NormalizeKey { get; init; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {
@@ -76,99 +82,6 @@ public sealed record CorpusBuildOptions
         _ = MeterRewrite.Parse(MeterMap);
         _ = TrackProgramMap.Parse(TrackPrograms);
     }
-}
-
-/// <summary>One document of the cache.</summary>
-public sealed record CorpusDocument
-{
-    /// <summary>First token's index in <c>tokens.bin</c> (in tokens, not bytes).</summary>
-    public long Offset { get; init; }
-
-    /// <summary>Number of tokens.</summary>
-    public int Length { get; init; }
-
-    /// <summary>Source file relative to the input (or <c>split/index</c> for JSB).</summary>
-    public string Source { get; init; } = "";
-
-    /// <summary><c>train</c>, <c>valid</c> or <c>test</c>.</summary>
-    public string Split { get; init; } = "";
-
-    /// <summary>What augmentation made this copy; null for an original.</summary>
-    public string? Augmentation { get; init; }
-
-    /// <summary>Seconds of music (last note end through the tempo map; JSB at 120 BPM).</summary>
-    public double Seconds { get; init; }
-}
-
-/// <summary>A source that could not be used, and why.</summary>
-public sealed record SkippedSource(string Source, string Error);
-
-/// <summary>Totals of a built corpus.</summary>
-public sealed record CorpusSummary
-{
-    /// <summary>Source pieces found (files, or JSB pieces).</summary>
-    public int Sources { get; init; }
-
-    /// <summary>Sources skipped (unreadable or without notes); listed in the index.</summary>
-    public int Skipped { get; init; }
-
-    /// <summary>Documents written (originals and augmented copies).</summary>
-    public int Documents { get; init; }
-
-    /// <summary>Tokens per split.</summary>
-    public Dictionary<string, long> Tokens { get; init; } = [];
-
-    /// <summary>Documents per split.</summary>
-    public Dictionary<string, int> DocumentsPerSplit { get; init; } = [];
-
-    /// <summary>Tokens of original (not augmented) documents.</summary>
-    public long OriginalTokens { get; init; }
-
-    /// <summary>Seconds of music of original documents.</summary>
-    public double OriginalSeconds { get; init; }
-
-    /// <summary>Tokens per second of music over the originals.</summary>
-    public double TokensPerSecond => OriginalSeconds > 0 ? OriginalTokens / OriginalSeconds : 0;
-
-    /// <summary>Distinct token ids used anywhere.</summary>
-    public int VocabularyUsed { get; init; }
-
-    /// <summary>Vocabulary size.</summary>
-    public int VocabularySize { get; init; }
-
-    /// <summary>Build time in seconds.</summary>
-    public double ElapsedSeconds { get; init; }
-}
-
-/// <summary>The content of <c>index.json</c>.</summary>
-public sealed record CorpusIndex
-{
-    /// <summary>Format version (1).</summary>
-    public int FormatVersion { get; init; } = 1;
-
-    /// <summary>Tokenizer kind (the full configuration is in <c>tokenizer.json</c>).</summary>
-    public string Tokenizer { get; init; } = "";
-
-    /// <summary>The input path as given.</summary>
-    public string Input { get; init; } = "";
-
-    /// <summary>Seed of split and augmentation.</summary>
-    public ulong Seed { get; init; }
-
-    /// <summary>Share of files in the valid split.</summary>
-    public double ValidFraction { get; init; }
-
-    /// <summary>Augmentation settings.</summary>
-    public AugmentationOptions Augmentation { get; init; } = new();
-
-    /// <summary>Totals.</summary>
-    public CorpusSummary Summary { get; init; } = new();
-
-    /// <summary>Documents in <c>tokens.bin</c> order.</summary>
-    public List<CorpusDocument> Documents { get; init; } = [];
-
-    /// <summary>Sources skipped and why.</summary>
-    public List<SkippedSource> Skipped { get; init; } = [];
 }
 
 /// <summary>
@@ -219,7 +132,10 @@ public static class CorpusBuilder
 
     private sealed record Source(string Name, string Split, string? Path, int[][]? Frames);
 
-    private sealed record SourceResult(List<(int[] Ids, string? Augmentation, double Seconds)> Documents, string? Error);
+    private sealed record SourceResult(List<(int[] Ids, string? Augmentation, double Seconds)> Documents, string? Error)
+    {
+        public int? KeyShift { get; init; }
+    }
 
     private static List<Source> LoadSources(CorpusBuildOptions o)
     {
@@ -281,6 +197,13 @@ public static class CorpusBuilder
                 return new SourceResult(docs, "no notes");
             }
 
+            int? keyShift = null;
+            if (o.NormalizeKey)
+            {
+                (score, var shift) = KeyNormalization.Apply(score);
+                keyShift = shift;
+            }
+
             docs.Add((o.Tokenizer.Encode(score), null, TempoMap.For(score).ToSeconds(score.EndTick)));
             for (var c = 1; c <= copies; c++)
             {
@@ -288,7 +211,7 @@ public static class CorpusBuilder
                 docs.Add((o.Tokenizer.Encode(aug), what, TempoMap.For(aug).ToSeconds(aug.EndTick)));
             }
 
-            return new SourceResult(docs, null);
+            return new SourceResult(docs, null) { KeyShift = keyShift };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -330,7 +253,7 @@ public static class CorpusBuilder
                     }
 
                     var split = sources[i].Split;
-                    documents.Add(new CorpusDocument { Offset = offset, Length = ids.Length, Source = sources[i].Name, Split = split, Augmentation = aug, Seconds = Math.Round(seconds, 3) });
+                    documents.Add(new CorpusDocument { Offset = offset, Length = ids.Length, Source = sources[i].Name, Split = split, Augmentation = aug, Seconds = Math.Round(seconds, 3), KeyShift = r.KeyShift });
                     offset += ids.Length;
                     tokens[split] = tokens.GetValueOrDefault(split) + ids.Length;
                     perSplit[split] = perSplit.GetValueOrDefault(split) + 1;
@@ -352,6 +275,7 @@ public static class CorpusBuilder
             Seed = o.Seed,
             ValidFraction = o.ValidFraction,
             Augmentation = o.Augmentation,
+            NormalizeKey = o.NormalizeKey,
             Documents = documents,
             Skipped = skipped,
             Summary = new CorpusSummary

@@ -62,6 +62,15 @@ public sealed class ModelManifest
     public Dictionary<string, int>? TrackPrograms { get; set; }
 
     /// <summary>
+    /// Set when the training pieces were moved to C major / A minor (<see cref="Corpus.KeyNormalization"/>): how many
+    /// training pieces were in each key signature before, indexed by the relative major's tonic (0 = C, 1 = C#/Db, ..,
+    /// 11 = B). The engine moves primers and evaluation data to C major / A minor the same way and moves generated
+    /// pieces to the key asked for, the primer's, or else one drawn with these weights from the request's seed. Null:
+    /// pieces kept their keys.
+    /// </summary>
+    public int[]? NormalizedKeys { get; set; }
+
+    /// <summary>
     /// The model's own sampling defaults by generation option name (<c>temperature</c>, <c>topK</c>, <c>topP</c>,
     /// <c>minP</c>, <c>repetitionPenalty</c>, <c>repetitionWindow</c>, <c>noRepeatNgram</c>, <c>scaleBias</c>), or null: what a request
     /// that leaves the option unset gets, chosen by measurement (docs/models/). The inference library checks the
@@ -200,6 +209,8 @@ public sealed class ModelManifest
         foreach (var (n, v) in new[] { ("pad", SpecialTokens!.Pad), ("bos", SpecialTokens.Bos), ("eos", SpecialTokens.Eos) })
             if (v < 0 || v >= hp.VocabSize) Fail($"specialTokens.{n} = {v} is outside the vocabulary [0, {hp.VocabSize}).");
         if (Graphs is null || Graphs.Count == 0) Fail("graphs is empty: a package needs at least one ONNX graph.");
+        if (NormalizedKeys is { } keys && (keys.Length != 12 || keys.Any(k => k < 0) || keys.All(k => k == 0)))
+            Fail($"normalizedKeys must be 12 non-negative piece counts (relative major C..B), not all 0; got [{string.Join(", ", keys)}].");
         try
         {
             _ = Music.MeterRewrite.Parse(MeterMap);
