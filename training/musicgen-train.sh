@@ -11,7 +11,7 @@ host=$(bash "$here/setup-torch-runtime.sh")
 stale=
 if [[ ! -f $dll ]]; then
   stale=1
-elif [[ -n $(find "$here/MusicGen.Training" "$here/MusicGen.Onnx" "$repo/src/MusicGen.Core" \
+elif [[ -n $(find "$here/MusicGen.Training" "$here/MusicGen.Onnx" "$repo/src/MusicGen.Core" "$repo/src/MusicGen.Inference" \
     \( -name '*.cs' -o -name '*.csproj' \) -newer "$dll" -not -path '*/obj/*' -not -path '*/bin/*' -print -quit) ]]; then
   stale=1
 fi

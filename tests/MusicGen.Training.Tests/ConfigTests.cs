@@ -114,6 +114,54 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public void Openings_only_keeps_each_songs_first_window_and_normalized_keys_reach_the_export_as_counts()
+    {
+        var dir = Directory.CreateTempSubdirectory("mgkeynorm").FullName;
+        try
+        {
+            var midi = Directory.CreateDirectory(Path.Combine(dir, "midi")).FullName;
+            int[] tonics = [0, 2, 2, 7, 9, 4, 2, 5];
+            for (var f = 0; f < tonics.Length; f++)
+            {
+                var score = new MusicGen.Core.Music.Score { TicksPerQuarter = 96 };
+                var track = new MusicGen.Core.Music.ScoreTrack();
+                score.Tracks.Add(track);
+                score.KeySignatures.Add(new MusicGen.Core.Music.KeySignature(0, new MusicGen.Core.Music.MusicalKey(tonics[f], false).SharpsFlats, false));
+                int[] scale = [0, 2, 4, 5, 7, 9, 11, 12, 7, 4, 0];
+                for (var i = 0; i < 96; i++) track.Notes.Add(new MusicGen.Core.Music.Note(i * 48, (i + 1) * 48, 0, 60 + tonics[f] + scale[i % scale.Length], 80));
+                File.WriteAllBytes(Path.Combine(midi, $"{f}.mid"), MusicGen.Core.Midi.MidiScore.ToBytes(score));
+            }
+
+            var file = Path.Combine(dir, "c.json");
+            File.WriteAllText(file, $$"""
+                { "name": "o", "data": { "path": "{{midi}}", "tokenizer": "remi", "cache": "{{Path.Combine(dir, "cache")}}", "validFraction": 0.25, "normalizeKey": true, "openingsOnly": true },
+                  "training": { "seqLen": 32, "stride": 32 } }
+                """);
+            var config = TrainConfig.Load(file);
+            var data = CorpusData.Load(config);
+            var tokenizer = MusicGen.Core.Tokenization.TokenizerJson.FromJson(data.TokenizerJson!);
+            Assert.Equal(6, data.TrainCount);                 // one window per song though each is longer than 33 tokens
+            Assert.All(Enumerable.Range(0, data.TrainCount), r => Assert.Equal("BOS", tokenizer.TokenName(data.Train[r * 33])));
+            Assert.Contains("openings only", data.Description, StringComparison.Ordinal);
+
+            var counts = MusicGen.Training.Export.ExportCommands.NormalizedKeys(config.Data)!;
+            var train = MusicGen.Core.Corpus.TokenCorpus.Open(config.Data.Cache!).Entries("train");
+            Assert.Equal(6, counts.Sum());
+            foreach (var e in train) Assert.True(counts[tonics[int.Parse(Path.GetFileNameWithoutExtension(e.Source), System.Globalization.CultureInfo.InvariantCulture)]] > 0);
+
+            config.Data.NormalizeKey = false;
+            Assert.Null(MusicGen.Training.Export.ExportCommands.NormalizedKeys(config.Data));
+            config.Data.NormalizeKey = true;
+            config.Data.Cache = Path.Combine(dir, "gone");
+            Assert.Contains("normalizedKeys", Assert.Throws<ArgumentException>(() => MusicGen.Training.Export.ExportCommands.NormalizedKeys(config.Data)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void Sampling_defaults_are_checked_at_load_by_the_engines_rules()
     {
         var dir = Directory.CreateTempSubdirectory("mgcfg").FullName;

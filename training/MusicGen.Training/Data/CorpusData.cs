@@ -35,6 +35,7 @@ public static class CorpusData
                 Seed = d.SplitSeed,
                 MeterMap = d.MeterMap,
                 TrackPrograms = d.TrackPrograms,
+                NormalizeKey = d.NormalizeKey,
                 Augmentation = d.Transpose > 0
                     ? new AugmentationOptions { Copies = d.AugmentCopies, TransposeMin = -d.Transpose, TransposeMax = d.Transpose }
                     : new AugmentationOptions(),
@@ -48,7 +49,7 @@ public static class CorpusData
         var lead = d.RestateKey
             ? WindowLead.ForKeys(tok) ?? throw new ArgumentException($"data config: 'restateKey' needs a tokenizer with key tokens; corpus cache {cache} has none")
             : null;
-        var windows = new TokenWindows(o.SeqLen + 1, o.EffectiveStride, tok.Pad, WindowTail.Pad) { Lead = lead };
+        var windows = new TokenWindows(o.SeqLen + 1, o.EffectiveStride, tok.Pad, WindowTail.Pad, truncate: d.OpeningsOnly) { Lead = lead };
         var train = windows.ToMatrix(corpus.Windows("train", windows));
         var valid = windows.ToMatrix(corpus.Windows("valid", windows));
         var trainTokens = corpus.Documents("train").Sum(m => (long)m.Length);
@@ -56,7 +57,7 @@ public static class CorpusData
         log?.Invoke($"data: {corpus.Documents("train").Count} train documents ({trainTokens:N0} tokens, {train.Length / (o.SeqLen + 1)} windows), " +
                     $"{corpus.Documents("valid").Count} valid ({validTokens:N0} tokens, {valid.Length / (o.SeqLen + 1)} windows), vocabulary {tok.VocabularySize}");
         return new TrainingData(tok.VocabularySize, tok.Pad, o.SeqLen + 1, train, valid, tok.ToJson(),
-            $"{d.Path ?? cache} ({tok.Kind}{MeterText(d.MeterMap)}{ProgramText(d.TrackPrograms)}{(lead is null ? "" : "; key restated per window")}; cache {cache})");
+            $"{d.Path ?? cache} ({tok.Kind}{MeterText(d.MeterMap)}{ProgramText(d.TrackPrograms)}{(lead is null ? "" : "; key restated per window")}{(d.OpeningsOnly ? "; openings only" : "")}; cache {cache})");
     }
 
     private static string ProgramText(Dictionary<string, int>? map) =>

@@ -58,7 +58,7 @@ internal static class ExportCommands
                 var ort = OrtSessions.Instance;
                 var manifest = ModelExporter.Export(model, outDir.FullName, parse.GetValue(variant)!, ctx, tokenizerJson,
                     new SpecialTokenIds { Pad = tok.Pad, Bos = tok.Bos, Eos = tok.Eos }, Summary(meta, ckpt.FullName), ort, Console.Out, parse.GetValue(version)!,
-                    meta.Config?.Data.MeterMap, samplingDefaults, meta.Config?.Data.TrackPrograms);
+                    meta.Config?.Data.MeterMap, samplingDefaults, meta.Config?.Data.TrackPrograms, NormalizedKeys(meta.Config?.Data));
                 Console.WriteLine($"wrote {outDir.FullName} ({manifest.Architecture}, context {manifest.ContextLength}) in {sw.Elapsed.TotalSeconds:F1} s:");
                 foreach (var g in manifest.Graphs)
                     Console.WriteLine($"  {g.File,-22} {g.Variant,-10} {g.Precision} logits={g.Logits} {new FileInfo(Path.Combine(outDir.FullName, g.File)).Length / 1e6:F1} MB sha256 {g.Sha256[..12]}…");
@@ -68,6 +68,22 @@ internal static class ExportCommands
             }
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// For a run on pieces moved to C major / A minor (<c>normalizeKey</c>), the training pieces per original key
+    /// signature (relative major C..B), read from the corpus cache's index; else null.
+    /// </summary>
+    internal static int[]? NormalizedKeys(DataConfig? data)
+    {
+        if (data is not { NormalizeKey: true }) return null;
+        var index = Path.Combine(data.Cache ?? "", MusicGen.Core.Corpus.CorpusBuilder.IndexFile);
+        if (!File.Exists(index))
+            throw new ArgumentException($"the run moved its pieces to C major / A minor, but its corpus cache index {index} is gone, and the package's normalizedKeys must record the keys the pieces were in: rebuild the cache with the run's config.");
+        var counts = new int[12];
+        foreach (var d in MusicGen.Core.Corpus.TokenCorpus.Open(data.Cache!).Entries("train"))
+            if (d.Augmentation is null && d.KeyShift is int shift) counts[((-shift % 12) + 12) % 12]++;
+        return counts.Any(c => c > 0) ? counts : throw new ArgumentException($"corpus cache {data.Cache} records no key shifts: was it built with normalizeKey?");
     }
 
     private static Command Verify()

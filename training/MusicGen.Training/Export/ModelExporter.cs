@@ -105,7 +105,7 @@ internal static class ModelExporter
     public static ModelManifest Export(TrainableMusicModel model, string outDirectory, string variant, int contextLength, string tokenizerJson,
         SpecialTokenIds special, TrainingSummary? training, OrtSessions ort, TextWriter log, string version = "1",
         IReadOnlyDictionary<string, string>? meterMap = null, IReadOnlyDictionary<string, double>? sampling = null,
-        IReadOnlyDictionary<string, int>? trackPrograms = null)
+        IReadOnlyDictionary<string, int>? trackPrograms = null, int[]? normalizedKeys = null)
     {
         if (MusicGen.Inference.SamplingOptions.CheckDefaults(sampling) is { Count: > 0 } problems)
             throw new ArgumentException($"sampling defaults: {string.Join(" ", problems)} Nothing was written.");
@@ -118,6 +118,7 @@ internal static class ModelExporter
         manifest.MeterMap = meterMap is { Count: > 0 } ? new Dictionary<string, string>(meterMap, StringComparer.Ordinal) : null;
         manifest.TrackPrograms = trackPrograms is { Count: > 0 } ? new Dictionary<string, int>(trackPrograms, StringComparer.Ordinal) : null;
         manifest.Sampling = sampling is { Count: > 0 } ? new Dictionary<string, double>(sampling, StringComparer.Ordinal) : null;
+        manifest.NormalizedKeys = normalizedKeys is null ? null : [.. normalizedKeys];
         var graphs = BuildGraphs(model, variant, contextLength, log);
         return ModelPackageWriter.Write(outDirectory, manifest, graphs, ort.ValidatePackage);
     }

@@ -99,6 +99,11 @@ public sealed class DataConfig
     public int Transpose { get; set; }
     /// <summary>Augmented copies per training piece when <see cref="Transpose"/> is set.</summary>
     public int AugmentCopies { get; set; } = 2;
+    /// <summary>
+    /// Move every piece to C major / A minor when the cache is built (<see cref="MusicGen.Core.Corpus.KeyNormalization"/>);
+    /// the package then records the keys the pieces were in, and generated pieces are moved to one of them.
+    /// </summary>
+    public bool NormalizeKey { get; set; }
     /// <summary>Time signatures rewritten before tokenizing (cache build), e.g. <c>{"1/4": "4/4"}</c>; see <see cref="MusicGen.Core.Corpus.CorpusBuildOptions.MeterMap"/>.</summary>
     public Dictionary<string, string>? MeterMap { get; set; }
     /// <summary>Programs given to named tracks before tokenizing (cache build), e.g. <c>{"MELODY": 1}</c>; see <see cref="MusicGen.Core.Corpus.CorpusBuildOptions.TrackPrograms"/>.</summary>
@@ -108,6 +113,11 @@ public sealed class DataConfig
     /// needs key tokens), so that every window, like the engine's context, knows the key (<see cref="MusicGen.Core.Corpus.WindowLead"/>).
     /// </summary>
     public bool RestateKey { get; set; }
+    /// <summary>
+    /// Train and validate on each song's first window only (its opening, from the BOS token on) instead of every
+    /// window: a model that starts pieces from scratch learns how songs begin rather than how they go on.
+    /// </summary>
+    public bool OpeningsOnly { get; set; }
     /// <summary>Use a generated corpus instead of files (tests, benchmarks).</summary>
     public SyntheticCorpusOptions? Synthetic { get; set; }
 }
