@@ -67,8 +67,11 @@ public sealed class GenerationSequence
     /// <summary>The package's track-program map (<see cref="ModelPackage.Programs"/>), which names generated tracks.</summary>
     internal TrackProgramMap TrackPrograms { get; init; } = TrackProgramMap.None;
 
-    /// <summary>Semitones the decoded notes are moved by (a model trained in C major / A minor; see <see cref="GenerationResult.KeyShift"/>).</summary>
-    internal int KeyShift { get; init; }
+    /// <summary>Semitones the decoded notes are moved by (a model trained in C major / A minor; see <see cref="GenerationResult.KeyShift"/>); 0 otherwise.</summary>
+    public int KeyShift { get; internal init; }
+
+    /// <summary>The tokenizer the sequence's tokens belong to.</summary>
+    internal IMusicTokenizer Tokenizer => _tokenizer;
 
     /// <summary>The request this sequence serves.</summary>
     public GenerationRequest Request { get; }

@@ -66,7 +66,7 @@ public sealed class MusicGenerator : IMusicGenerator, IDisposable, IAsyncDisposa
         var job = Submit(request, cancellationToken);
         var tokenizer = _model.Tokenizer;
         var prompt = job.Sequence.Tokens[..job.Sequence.PromptLength].ToArray(); // set before the loop runs it
-        var notes = new NoteStream(tokenizer, prompt);
+        var notes = new NoteStream(job.Sequence);
         int index = prompt.Length;
         try
         {

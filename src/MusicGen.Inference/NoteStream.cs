@@ -16,6 +16,7 @@ public sealed class NoteStream
     private readonly IMusicTokenizer _tokenizer;
     private readonly List<int> _tokens;
     private readonly HashSet<(int Program, bool Drum, Note Note)> _sent = [];
+    private readonly int _keyShift;
     private int _generated;
     private int _decodedAt;
 
@@ -25,6 +26,16 @@ public sealed class NoteStream
         ArgumentNullException.ThrowIfNull(tokenizer);
         _tokenizer = tokenizer;
         _tokens = [.. prompt];
+    }
+
+    /// <summary>
+    /// Streams <paramref name="sequence"/>'s notes from its prompt on, moved as its result will be (a model trained in
+    /// C major / A minor: <see cref="GenerationResult.KeyShift"/>), so the streamed notes are the finished piece's.
+    /// </summary>
+    public NoteStream(GenerationSequence sequence)
+        : this(sequence?.Tokenizer ?? throw new ArgumentNullException(nameof(sequence)), sequence.Tokens[..sequence.PromptLength])
+    {
+        _keyShift = sequence.KeyShift;
     }
 
     /// <summary>
@@ -38,7 +49,7 @@ public sealed class NoteStream
         int since = _generated - _decodedAt;
         if (since < Math.Max(1, _generated / 32) || (!caughtUp && since < 16)) return [];
         _decodedAt = _generated;
-        return New(_tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tokens)), final: false);
+        return New(KeyFrame.Move(_tokenizer.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_tokens)), _keyShift), final: false);
     }
 
     /// <summary>The notes of the finished piece not reported yet.</summary>

@@ -35,6 +35,19 @@ public sealed class KeyFrameTests
     /// <summary>The pitched (not drum) notes, by start then pitch: drums are never moved.</summary>
     private static IEnumerable<Note> Pitched(Score score) => score.Tracks.Where(t => !t.IsDrum).SelectMany(t => t.Notes).Where(n => n.Channel != 9).OrderBy(n => n.Start).ThenBy(n => n.Pitch);
 
+    private static readonly int[] DMajor = [62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62, 62];
+
+    /// <summary>A D major line of eighth notes, one note at a time.</summary>
+    private static Score DMajorPrimer()
+    {
+        var primer = new Score { TicksPerQuarter = 480 };
+        primer.TimeSignatures.Add(new TimeSignature(0, 4, 4));
+        var track = new ScoreTrack();
+        for (var i = 0; i < DMajor.Length; i++) track.Notes.Add(new Note(i * 240, (i + 1) * 240, 0, DMajor[i], 80));
+        primer.Tracks.Add(track);
+        return primer;
+    }
+
     private static int[] Pitches(Score score) => [.. Pitched(score).Select(n => n.Pitch)];
 
     [Fact]
@@ -89,12 +102,8 @@ public sealed class KeyFrameTests
     public void A_primer_is_read_in_the_tokens_frame_and_the_piece_comes_back_in_the_primers_key()
     {
         using var model = MusicModel.Load(Package([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
-        var primer = new Score { TicksPerQuarter = 480 };
-        primer.TimeSignatures.Add(new TimeSignature(0, 4, 4));
-        var track = new ScoreTrack();
-        int[] dMajor = [62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62, 62];
-        for (var i = 0; i < dMajor.Length; i++) track.Notes.Add(new Note(i * 240, (i + 1) * 240, 0, dMajor[i], 80));
-        primer.Tracks.Add(track);
+        var primer = DMajorPrimer();
+        var dMajor = DMajor;
 
         var result = Generate(model, new GenerationRequest { Primer = primer, Bars = 2, Seed = 4 });
         Assert.Equal(2, result.KeyShift); // D major read as C major, the piece moved back up
@@ -105,6 +114,31 @@ public sealed class KeyFrameTests
         Assert.Equal(dMajor[..^1], before);                                               // the caller gets D major back
         Assert.Contains(Pitched(result.Score), n => n.Start / tpq == (dMajor.Length - 1) / 2.0 && n.Pitch == dMajor[^1]);
         Assert.Equal(dMajor, primer.AllNotes.Select(n => n.Pitch));                       // and the primer is untouched
+    }
+
+    [Fact]
+    public async Task Streamed_notes_are_the_finished_pieces_notes_in_its_key_not_the_tokens_frame()
+    {
+        await using var generator = MusicGenerator.Create(new InferenceOptions { ModelPath = Package([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) });
+        var eos = generator.Model.Tokenizer.Eos;
+        var request = new GenerationRequest
+        {
+            Primer = DMajorPrimer(), MaxTokens = 200, Seed = 12,
+            Sampling = new SamplingOptions { TokenBias = new Dictionary<int, float> { [eos] = float.NegativeInfinity } },
+        };
+        var streamed = new List<Note>();
+        GenerationResult? result = null;
+        int beforeEnd = 0;
+        await foreach (var e in generator.StreamAsync(request))
+        {
+            if (e.Kind == GenerationEventKind.Note) streamed.Add(e.Note);
+            if (e.Kind == GenerationEventKind.Token) beforeEnd = streamed.Count;
+            if (e.Kind == GenerationEventKind.Completed) result = e.Result;
+        }
+
+        Assert.Equal(2, result!.KeyShift);
+        Assert.True(beforeEnd >= 10, $"{beforeEnd} notes streamed before the end"); // the primer's, final once later notes start
+        Assert.Equal(result.Score.AllNotes.OrderBy(n => n.Start).ThenBy(n => n.Pitch), streamed.OrderBy(n => n.Start).ThenBy(n => n.Pitch));
     }
 
     [Theory]

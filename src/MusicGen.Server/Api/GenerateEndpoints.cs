@@ -143,7 +143,7 @@ internal static class GenerateEndpoints
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         var aborted = ctx.RequestAborted;
-        var notes = new NoteStream(tokenizer, prompt);
+        var notes = new NoteStream(sequence);
         try
         {
             await WriteEventAsync(response, "start", new { model = job.Version.Name, version = job.Version.Version, seed = sequence.Seed, primerTokens = prompt.Length }, aborted);
