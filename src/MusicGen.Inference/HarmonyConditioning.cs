@@ -62,8 +62,7 @@ internal sealed class HarmonyConditioning
         if (!request.Sampling.UseGrammar)
             throw Invalid("key", "key is forced through the grammar; it cannot be used with grammar=false.");
         var shift = normalizedKeys is null ? 0 : KeyNormalization.ShiftToC(key);
-        var framed = new MusicalKey((key.Tonic + shift + 12) % 12, key.IsMinor);
-        if (HasKeyTokens) return (_tokenizer.TokenId("Key_" + framed.ShortName), null, -shift);
+        if (HasKeyTokens) return (_tokenizer.TokenId("Key_" + key.Transpose(shift).ShortName), null, -shift);
         if (!_pitches.Any)
             throw Invalid("key", $"model '{_model}' has neither key nor pitch tokens, so it cannot keep to {key.Name}.");
         return (null, key, -shift);

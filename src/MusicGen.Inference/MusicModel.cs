@@ -198,7 +198,7 @@ public sealed class MusicModel : IDisposable
         var (key, scale, keyShift) = Harmony.ResolveKey(request, Package.Manifest.NormalizedKeys);
         var chords = Harmony.ResolveChords(request);
         var prompt = BuildPrompt(request, key, chords, out _, out var repairs, out var primerShift);
-        var grammarScale = scale is { } k ? new MusicalKey((k.Tonic - keyShift + 12) % 12, k.IsMinor) : scale;
+        var grammarScale = scale?.Transpose(-keyShift); // the asked key in the tokens' frame
         if (Package.Manifest.NormalizedKeys is { } keys && request.Key is null)
         {
             // The tokens are in C major / A minor: the piece goes back to the primer's key, else to one drawn from the seed.

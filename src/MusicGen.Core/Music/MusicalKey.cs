@@ -37,6 +37,9 @@ public readonly record struct MusicalKey
     public static MusicalKey FromIndex(int index) =>
         index is >= 0 and < Count ? new MusicalKey(index % 12, index >= 12) : throw new ArgumentOutOfRangeException(nameof(index), index, "key index must be 0..23");
 
+    /// <summary>The same mode with the tonic moved by <paramref name="semitones"/> (any sign or size).</summary>
+    public MusicalKey Transpose(int semitones) => new((((Tonic + semitones) % 12) + 12) % 12, IsMinor);
+
     /// <summary>The key signature of this key, -5..6 (negative = flats).</summary>
     public int SharpsFlats
     {

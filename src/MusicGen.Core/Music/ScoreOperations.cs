@@ -49,7 +49,7 @@ public static class ScoreOperations
         {
             var ks = result.KeySignatures[i];
             var key = MusicalKey.FromSignature(ks.SharpsFlats, ks.IsMinor);
-            var moved = new MusicalKey(((key.Tonic + semitones) % 12 + 12) % 12, key.IsMinor);
+            var moved = key.Transpose(semitones);
             result.KeySignatures[i] = ks with { SharpsFlats = moved.SharpsFlats };
         }
         return result;

@@ -15,7 +15,12 @@ public sealed class KeyFinderTests
             Assert.Equal(key, MusicalKey.Parse(key.Name));
             Assert.Equal(key, MusicalKey.Parse(key.ShortName));
             Assert.Equal(7, System.Numerics.BitOperations.PopCount((uint)key.ScaleMask));
+            Assert.Equal(key, key.Transpose(5).Transpose(-5));
+            Assert.Equal(key, key.Transpose(-25).Transpose(1));
         }
+
+        Assert.Equal(MusicalKey.Parse("D major"), MusicalKey.Parse("C major").Transpose(2));
+        Assert.Equal(MusicalKey.Parse("B minor"), MusicalKey.Parse("E minor").Transpose(-5));
 
         Assert.Equal("A minor", MusicalKey.FromSignature(0, true).Name);
         Assert.Equal("Eb major", MusicalKey.FromSignature(-3, false).Name);
