@@ -67,24 +67,7 @@ public sealed record AugmentationOptions
     {
         ArgumentNullException.ThrowIfNull(score);
         ArgumentNullException.ThrowIfNull(rng);
-        int lo = 127, hi = 0;
-        foreach (var track in score.Tracks)
-        {
-            if (track.IsDrum)
-            {
-                continue;
-            }
-
-            foreach (var n in track.Notes)
-            {
-                if (n.Channel != 9)
-                {
-                    lo = Math.Min(lo, n.Pitch);
-                    hi = Math.Max(hi, n.Pitch);
-                }
-            }
-        }
-
+        var (lo, hi) = PitchedRange(score);
         var shift = PickShift(lo, hi, rng);
         var stretch = StretchMin + ((StretchMax - StretchMin) * rng.NextDouble());
         var result = shift != 0 ? score.Transpose(shift) : score.Clone();
@@ -134,6 +117,30 @@ public sealed record AugmentationOptions
 
         var shift = PickShift(lo, hi, rng);
         return (frames.Select(f => f.Select(p => p + shift).ToArray()).ToArray(), Describe(shift, 1.0));
+    }
+
+    /// <summary>Lowest and highest pitch of the notes a transposition moves (not drum tracks, not channel 10); (127, 0) when there are none.</summary>
+    internal static (int Lo, int Hi) PitchedRange(Score score)
+    {
+        int lo = 127, hi = 0;
+        foreach (var track in score.Tracks)
+        {
+            if (track.IsDrum)
+            {
+                continue;
+            }
+
+            foreach (var n in track.Notes)
+            {
+                if (n.Channel != 9)
+                {
+                    lo = Math.Min(lo, n.Pitch);
+                    hi = Math.Max(hi, n.Pitch);
+                }
+            }
+        }
+
+        return (lo, hi);
     }
 
     private int PickShift(int lo, int hi, SplitMix64 rng)

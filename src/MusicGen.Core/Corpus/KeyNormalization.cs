@@ -26,13 +26,7 @@ public static class KeyNormalization
     public static (Score Score, int Shift) Apply(Score score, int pitchMin = 21, int pitchMax = 108)
     {
         ArgumentNullException.ThrowIfNull(score);
-        int lo = 127, hi = 0;
-        foreach (var n in score.Tracks.Where(t => !t.IsDrum).SelectMany(t => t.Notes).Where(n => n.Channel != 9))
-        {
-            lo = Math.Min(lo, n.Pitch);
-            hi = Math.Max(hi, n.Pitch);
-        }
-
+        var (lo, hi) = AugmentationOptions.PitchedRange(score);
         if (lo > hi) return (score, 0);
         var shift = ShiftToC(KeyFinder.KeyMap(score)[0].Key);
         foreach (var s in (ReadOnlySpan<int>)[shift, shift > 0 ? shift - 12 : shift + 12])
